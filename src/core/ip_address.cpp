@@ -1,0 +1,54 @@
+#include "core/ip_address.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace dmarcsight {
+
+std::optional<ip_address> ip_address::parse(std::string_view text) {
+    // inet_pton needs a NUL-terminated string; the longest valid form is 45 characters.
+    char buf[64];
+    if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+    std::memcpy(buf, text.data(), text.size());
+    buf[text.size()] = '\0';
+    ip_address a;
+    if (text.find(':') == std::string_view::npos) {
+        if (inet_pton(AF_INET, buf, a.bytes.data()) != 1) return std::nullopt;
+        a.fam = family::v4;
+        return a;
+    }
+    if (inet_pton(AF_INET6, buf, a.bytes.data()) != 1) return std::nullopt;
+    a.fam = family::v6;
+    static constexpr std::uint8_t mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(a.bytes.data(), mapped_prefix, 12) == 0) {
+        std::array<std::uint8_t, 16> v4{};
+        std::memcpy(v4.data(), a.bytes.data() + 12, 4);
+        a.bytes = v4;
+        a.fam = family::v4;
+    }
+    return a;
+}
+
+std::string ip_address::to_string() const {
+    char buf[INET6_ADDRSTRLEN];
+    if (fam == family::v4) {
+        inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
+    } else {
+        inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+    }
+    return buf;
+}
+
+bool ip_address::in_prefix(const ip_address& prefix, unsigned len) const {
+    if (fam != prefix.fam) return false;
+    const unsigned max_len = fam == family::v4 ? 32 : 128;
+    if (len > max_len) return false;
+    const unsigned full = len / 8, rest = len % 8;
+    if (std::memcmp(bytes.data(), prefix.bytes.data(), full) != 0) return false;
+    if (rest == 0) return true;
+    const std::uint8_t mask = static_cast<std::uint8_t>(0xff << (8 - rest));
+    return (bytes[full] & mask) == (prefix.bytes[full] & mask);
+}
+
+}  // namespace dmarcsight

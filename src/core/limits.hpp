@@ -41,3 +41,108 @@ inline constexpr std::uint64_t max_quarantined_input = 64 * MiB;
 inline constexpr std::size_t max_logged_text = 100;
 
 }  // namespace dmarcsight::limits
+
+// ---- dns module (src/dns/) ---------------------------------------------------------------------
+namespace dmarcsight::limits {
+// CNAME hops followed for one query. RFC 1034 §3.6.2 sets no number; BIND stops at 16 (max-cname
+// chain of its resolver), Unbound at 11. Real chains are 1-3 hops.
+inline constexpr int max_cname_chain = 16;
+// A zone file read by load_file(): test and what-if zones are kilobytes; a mistaken path to a
+// multi-GB file must not be slurped.
+inline constexpr std::uint64_t max_zone_file = 64 * MiB;
+// RFC 1035 §2.3.4: a label is at most 63 octets, a name at most 255 octets in wire form.
+inline constexpr std::size_t max_dns_label = 63;
+inline constexpr std::size_t max_dns_name_wire = 255;
+// RFC 1035 §3.3: a <character-string> is a length octet and at most 255 octets.
+inline constexpr std::size_t max_character_string = 255;
+// RDATA is at most 65535 octets (RFC 1035 §3.2.1 RDLENGTH is 16 bits).
+inline constexpr std::size_t max_rdata = 65535;
+// Entries in the resolver cache (name+type). ~1 KiB each → ~10 MB worst case.
+inline constexpr std::size_t max_dns_cache_entries = 10'000;
+// TTLs are capped when caching (RFC 2181 §8 allows up to 2^31-1; resolvers cap at 1 day, Unbound's
+// cache-max-ttl default). Negative answers: RFC 2308 §5 suggests 1-3 hours max; we use 3 hours.
+inline constexpr std::uint32_t max_dns_cache_ttl = 86'400;
+inline constexpr std::uint32_t max_dns_negative_ttl = 10'800;
+// Responses read over TCP: at most 65535 octets (2-octet length prefix, RFC 1035 §4.2.2).
+inline constexpr std::size_t max_dns_message = 65535;
+// How long a server failure or time-out is remembered (RFC 9520 §3.2: at least 1 s, at most
+// 5 min). Long enough that a dead server costs its time-out once per run, short enough for retries.
+inline constexpr std::uint32_t dns_failure_cache_ttl = 30;
+// EDNS0 UDP payload we advertise (DNS flag day 2020 value; avoids IP fragmentation).
+inline constexpr int dns_edns_payload = 1232;
+// ---- end dns module ----
+
+// ---- auth records + posture checks (DMARC/DKIM/MTA-STS/TLS-RPT/BIMI parsers, `check`) --------
+// One TXT record is at most 65535 octets of RDATA (RFC 1035 §3.3.14, 16-bit RDLENGTH).
+inline constexpr std::size_t max_txt_record_text = 65535;
+// Tags in one tag=value list (DMARC has 13 defined tags, DKIM keys 7): generous for unknown tags.
+inline constexpr std::size_t max_record_tags = 64;
+// URIs in one rua=/ruf= (or TLS-RPT rua=) list; RFC 7489 §6.2 only required receivers to use 2.
+inline constexpr std::size_t max_report_uris = 16;
+// TXT records examined at one name: more than this is a misconfiguration reported as such.
+inline constexpr std::size_t max_txt_records_per_name = 32;
+// RFC 9989 §4.10: a DNS Tree Walk makes at most 8 queries (>= 8 labels jump to 7).
+inline constexpr std::size_t max_tree_walk_queries = 8;
+inline constexpr std::size_t tree_walk_shortcut_labels = 7;
+// Base64 text of one DKIM public key: an RSA-16384 SubjectPublicKeyInfo is ~2.8 KB of base64.
+inline constexpr std::size_t max_dkim_key_base64 = 16 * KiB;
+// DKIM key sizes (RFC 8301 §3.2): verifiers reject < 1024 bits; signers SHOULD use >= 2048.
+inline constexpr unsigned dkim_rsa_min_bits = 1024;
+inline constexpr unsigned dkim_rsa_recommended_bits = 2048;
+// An MTA-STS policy file (RFC 8461 §3.3): a few lines; 64 KiB is far beyond any real one.
+inline constexpr std::size_t max_mta_sts_policy = 64 * KiB;
+inline constexpr std::size_t max_mta_sts_mx_patterns = 64;
+// RFC 8461 §3.2: max_age is at most 31557600 seconds (about 1 year).
+inline constexpr std::uint64_t max_mta_sts_max_age = 31'557'600;
+// Domains named on one `dmarcsight check` command line / taken from the store.
+inline constexpr std::size_t max_check_domains = 10'000;
+// DKIM selectors checked for one domain (--selector plus those seen in stored reports).
+inline constexpr std::size_t max_selectors_per_domain = 64;
+
+// ---- mime module (src/mime/) ----
+// A zip archive is read whole into memory to walk its central directory (APPNOTE 4.3.6): report
+// archives are a few KB to a few MB; anything bigger is not a report archive.
+inline constexpr std::size_t max_zip_archive = 64 * MiB;
+// A zip member name is kept (as data, never as a path) up to this many bytes.
+inline constexpr std::size_t max_zip_member_name = 1 * KiB;
+// Bytes read ahead to sniff a container's magic number (gzip 2, zlib 2, zip 4).
+inline constexpr std::size_t container_sniff_bytes = 8;
+// Chunk of compressed input read from the upstream source per inflate() call.
+inline constexpr std::size_t inflate_input_chunk = 64 * KiB;
+// An mbox "From " postmark line is recognised only within this many bytes of a line start.
+inline constexpr std::size_t max_mbox_postmark_line = 1 * KiB;
+// Chunk read from an mbox file at a time.
+inline constexpr std::size_t mbox_read_chunk = 64 * KiB;
+// Encoded-words (RFC 2047) decoded in one header value; the rest is left as is.
+inline constexpr std::size_t max_encoded_words = 1000;
+// RFC 2231 parameter continuations per parameter (name*0 .. name*N).
+inline constexpr std::size_t max_param_sections = 100;
+// ---- end mime module ----
+
+// ---- auth module: SPF (src/auth/spf_*) ----
+// RFC 7208 §4.6.4: DNS-querying terms (include, a, mx, ptr, exists, redirect) per check_host(),
+// counted across the whole include/redirect recursion; one more is a permerror.
+inline constexpr unsigned spf_max_dns_terms = 10;
+// RFC 7208 §4.6.4: void lookups (NXDOMAIN or NODATA) per evaluation; one more is a permerror.
+inline constexpr unsigned spf_max_void_lookups = 2;
+// RFC 7208 §4.6.4: MX records one "mx" term may look up addresses for; more is a permerror.
+inline constexpr std::size_t spf_max_mx_names = 10;
+// RFC 7208 §4.6.4 / §5.5: PTR names processed by one "ptr" term or %{p}; the rest are ignored.
+inline constexpr std::size_t spf_max_ptr_names = 10;
+// RFC 7208 §7.3: a macro-expanded name is cut from the left to this many characters.
+inline constexpr std::size_t spf_max_expanded_name = 253;
+// Bytes one macro expansion may produce (an explanation or a name before §7.3 truncation): a
+// record is at most a few KB, but "%{s}" repeated can multiply hostile input.
+inline constexpr std::size_t spf_max_macro_output = 8 * KiB;
+// Largest DIGIT transformer kept (RFC 7208 §7.3): a name has at most 127 labels.
+inline constexpr std::size_t spf_max_macro_parts = 128;
+// SPF record text parsed (joined TXT strings): a TXT RRset fits one 64 KiB DNS message.
+inline constexpr std::size_t spf_max_record_length = 64 * KiB;
+// Static analysis (analyze_spf): records walked in one include/redirect tree and DNS-querying
+// terms followed before the walk stops: far above the evaluation limit of 10 so the report can
+// say "needs 23 lookups", yet bounded against include loops and fan-out bombs.
+inline constexpr std::size_t spf_analysis_max_records = 100;
+inline constexpr unsigned spf_analysis_max_dns_terms = 200;
+// ---- end auth module: SPF ----
+
+}  // namespace dmarcsight::limits

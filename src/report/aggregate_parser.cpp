@@ -1,0 +1,570 @@
+#include "report/aggregate_parser.hpp"
+
+#include <charconv>
+#include <limits>
+#include <memory>
+
+#include "core/limits.hpp"
+#include "core/text.hpp"
+#include "report/encoding.hpp"
+#include "report/xml_reader.hpp"
+
+namespace dmarcsight::report {
+
+void record::clear() {
+    source_ip = {};
+    count = 0;
+    disposition.clear();
+    dkim.clear();
+    spf.clear();
+    reasons.clear();
+    header_from.clear();
+    envelope_from.clear();
+    envelope_to.clear();
+    dkim_results.clear();
+    spf_results.clear();
+}
+
+report_key report_key::of(const report_header& h) {
+    return {text::ascii_lower(text::trim(h.metadata.org_name)), text::ascii_lower(text::trim(h.metadata.report_id)),
+            text::normalize_domain(h.policy.domain), h.metadata.begin, h.metadata.end};
+}
+
+bool looks_like_xml(std::string_view head) {
+    if (head.size() >= 3 && head.substr(0, 3) == "\xEF\xBB\xBF") head.remove_prefix(3);
+    if (head.size() >= 2 && ((head[0] == '\xFF' && head[1] == '\xFE') || (head[0] == '\xFE' && head[1] == '\xFF')))
+        return true;
+    if (head.size() >= 2 && ((head[0] == '<' && head[1] == '\0') || (head[0] == '\0' && head[1] == '<'))) return true;
+    for (const char c : head) {
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+        return c == '<';
+    }
+    return false;
+}
+
+namespace {
+
+constexpr std::size_t max_record_warnings = 20;
+// Records that arrive before the header is complete are held until it is (reports put the
+// header first; this only covers odd element orders). Beyond this many, the report is refused.
+constexpr std::size_t max_pending_records = 10'000;
+
+void trim_in_place(std::string& s) {
+    std::size_t b = 0, e = s.size();
+    while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' || s[b] == '\r')) ++b;
+    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' || s[e - 1] == '\r')) --e;
+    if (b == 0 && e == s.size()) return;
+    s.assign(s, b, e - b);
+}
+
+// FNV-1a over length-prefixed fields: equal reports (whatever the container or whitespace) hash
+// equal; used only to tell a re-sent copy from a different report under the same key.
+struct content_hasher {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    void bytes(const void* p, std::size_t n) {
+        const auto* b = static_cast<const unsigned char*>(p);
+        for (std::size_t i = 0; i < n; ++i) {
+            h ^= b[i];
+            h *= 0x100000001b3ULL;
+        }
+    }
+    void str(std::string_view s) {
+        const std::uint64_t n = s.size();
+        bytes(&n, sizeof n);
+        bytes(s.data(), s.size());
+    }
+    void num(std::int64_t v) { bytes(&v, sizeof v); }
+};
+
+// "1700000000", " 1700000000 ", "1700000000.0" (Mimecast): epoch seconds; nullopt if not a
+// non-negative integer that fits int64.
+std::optional<std::int64_t> parse_epoch(std::string_view s, bool& had_fraction) {
+    s = text::trim(s);
+    const auto dot = s.find('.');
+    if (dot != std::string_view::npos) {
+        const std::string_view frac = s.substr(dot + 1);
+        for (const char c : frac)
+            if (c < '0' || c > '9') return std::nullopt;
+        s = s.substr(0, dot);
+        had_fraction = true;
+    }
+    if (s.empty()) return std::nullopt;
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || p != s.data() + s.size() || v < 0) return std::nullopt;
+    return v;
+}
+
+std::optional<std::int64_t> parse_count(std::string_view s) {
+    s = text::trim(s);
+    if (s.empty() || s[0] == '-' || s[0] == '+') return std::nullopt;
+    std::int64_t v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+class parser {
+public:
+    parser(byte_source& in, aggregate_sink& sink, const parse_options& opt) : in_(in), sink_(sink), opt_(opt) {}
+
+    result<parse_summary> run() {
+        auto src = utf8_source(in_, {}, sum_.warnings);
+        if (!src) return unexpected{src.err()};
+        source_ = std::move(*src);
+        reader_ = std::make_unique<xml_reader>(*source_);
+        xml_reader& r = *reader_;
+        bool found = false;
+        while (!found) {
+            auto t = r.next_tag();
+            if (!t) return unexpected{t.err()};
+            if (*t == xml_reader::token::eof)
+                return fail("not a DMARC aggregate report: no <feedback> element", r.offset());
+            if (*t != xml_reader::token::start) continue;
+            if (r.name() == "feedback") {
+                found = true;
+                if (r.depth() > 1) warn("the report is wrapped in another element");
+                note_namespace();
+                if (r.self_closing()) return fail("<feedback> is empty", r.offset());
+                auto f = parse_feedback();
+                if (!f) return unexpected{f.err()};
+            }
+        }
+        auto clean = r.drain();
+        if (!clean) return unexpected{clean.err()};
+        if (!*clean) warn("unexpected content after </feedback> was ignored");
+        if (!header_sent_) {
+            auto h = send_header();
+            if (!h) return unexpected{h.err()};
+        }
+        if (sum_.records == 0) warn("the report has no valid records");
+        for (auto& w : r.warnings()) sum_.warnings.push_back(std::move(w));
+        if (sum_.dropped_records > max_record_warnings)
+            sum_.warnings.push_back(std::to_string(sum_.dropped_records - max_record_warnings) +
+                                    " more records were dropped");
+        sum_.content_hash = hash_.h;
+        return std::move(sum_);
+    }
+
+private:
+    void warn(std::string w) {
+        for (const auto& have : sum_.warnings)
+            if (have == w) return;
+        sum_.warnings.push_back(std::move(w));
+    }
+
+    void note_namespace() {
+        xml_reader& r = *reader_;
+        const std::string_view q = r.qualified_name();
+        const auto colon = q.find(':');
+        header_.xml_namespace =
+            colon == std::string_view::npos ? r.attribute("xmlns") : r.attribute("xmlns:" + std::string(q.substr(0, colon)));
+    }
+
+    // Reads a leaf's text, trimmed.
+    result<void> leaf(std::string& out) {
+        auto t = reader_->read_leaf_text(out);
+        if (!t) return t;
+        trim_in_place(out);
+        return {};
+    }
+
+    // Result words are tokens (RFC 9990 enums): fold case, and say so once.
+    void fold_word(std::string& s) {
+        for (char& c : s) {
+            if (c >= 'A' && c <= 'Z') {
+                c = static_cast<char>(c - 'A' + 'a');
+                upper_seen_ = true;
+            }
+        }
+    }
+
+    result<void> parse_feedback() {
+        xml_reader& r = *reader_;
+        for (;;) {
+            auto t = r.next_tag();
+            if (!t) return unexpected{t.err()};
+            if (*t == xml_reader::token::eof) return fail("document ends inside <feedback>", r.offset());
+            if (*t == xml_reader::token::end) return {};  // </feedback> (mismatches are reader errors)
+            const std::string_view n = r.name();
+            result<void> res;
+            if (n == "record") {
+                if (!header_sent_ && have_metadata_ && have_policy_) {
+                    auto h = send_header();
+                    if (!h) return h;
+                }
+                res = parse_record();
+            } else if (n == "report_metadata") {
+                res = parse_metadata();
+                have_metadata_ = true;
+            } else if (n == "policy_published") {
+                res = parse_policy();
+                have_policy_ = true;
+            } else if (n == "version") {
+                res = leaf(header_.xml_schema);
+            } else {
+                res = r.skip_element();  // <extension> and anything unknown
+            }
+            if (!res) return res;
+        }
+    }
+
+    result<void> parse_metadata() {
+        xml_reader& r = *reader_;
+        report_metadata& m = header_.metadata;
+        for (;;) {
+            auto t = r.next_tag();
+            if (!t) return unexpected{t.err()};
+            if (*t == xml_reader::token::eof) return fail("document ends inside <report_metadata>", r.offset());
+            if (*t == xml_reader::token::end) return {};
+            const std::string_view n = r.name();
+            result<void> res;
+            if (n == "org_name") {
+                res = leaf(m.org_name);
+            } else if (n == "email") {
+                res = leaf(m.email);
+            } else if (n == "extra_contact_info") {
+                res = leaf(m.extra_contact_info);
+            } else if (n == "report_id") {
+                res = leaf(m.report_id);
+            } else if (n == "generator") {
+                res = leaf(m.generator);
+            } else if (n == "error") {
+                res = leaf(tmp_);
+                if (res && !tmp_.empty() && m.errors.size() < limits::max_report_errors) m.errors.push_back(tmp_);
+            } else if (n == "date_range") {
+                res = parse_date_range();
+            } else {
+                res = r.skip_element();
+            }
+            if (!res) return res;
+        }
+    }
+
+    result<void> parse_date_range() {
+        xml_reader& r = *reader_;
+        for (;;) {
+            auto t = r.next_tag();
+            if (!t) return unexpected{t.err()};
+            if (*t == xml_reader::token::eof) return fail("document ends inside <date_range>", r.offset());
+            if (*t == xml_reader::token::end) return {};
+            const std::string_view n = r.name();
+            const bool is_begin = n == "begin";
+            if (!is_begin && n != "end") {
+                auto s = r.skip_element();
+                if (!s) return s;
+                continue;
+            }
+            const std::int64_t at = r.offset();
+            auto res = leaf(tmp_);
+            if (!res) return res;
+            bool fraction = false;
+            const auto v = parse_epoch(tmp_, fraction);
+            if (!v)
+                return fail("date_range " + std::string(is_begin ? "begin" : "end") + " '" +
+                                text::for_terminal(tmp_, limits::max_logged_text) + "' is not a timestamp",
+                            at);
+            if (fraction) warn("date_range has fractional timestamps; truncated to whole seconds");
+            (is_begin ? header_.metadata.begin : header_.metadata.end) = *v;
+            (is_begin ? have_begin_ : have_end_) = true;
+        }
+    }
+
+    result<void> parse_policy() {
+        xml_reader& r = *reader_;
+        policy_published& p = header_.policy;
+        for (;;) {
+            auto t = r.next_tag();
+            if (!t) return unexpected{t.err()};
+            if (*t == xml_reader::token::eof) return fail("document ends inside <policy_published>", r.offset());
+            if (*t == xml_reader::token::end) return {};
+            const std::string_view n = r.name();
+            std::string* field = nullptr;
+            if (n == "domain") field = &p.domain;
+            else if (n == "adkim") field = &p.adkim;
+            else if (n == "aspf") field = &p.aspf;
+            else if (n == "p") field = &p.p;
+            else if (n == "sp") field = &p.sp;
+            else if (n == "np") field = &p.np;
+            else if (n == "fo") field = &p.fo;
+            else if (n == "testing") field = &p.testing;
+            else if (n == "discovery_method") field = &p.discovery_method;
+            if (field) {
+                auto res = leaf(*field);
+                if (!res) return res;
+                if (field != &p.domain && field != &p.fo) fold_word(*field);
+                continue;
+            }
+            if (n == "pct") {
+                auto res = leaf(tmp_);
+                if (!res) return res;
+                const auto v = parse_count(tmp_);
+                if (v && *v <= 100) {
+                    p.pct = static_cast<int>(*v);
+                } else if (!tmp_.empty()) {
+                    warn("policy_published pct '" + text::for_terminal(tmp_, 20) + "' is not 0..100; ignored");
+                }
+                continue;
+            }
+            auto s = r.skip_element();
+            if (!s) return s;
+        }
+    }
+
+    result<void> send_header() {
+        report_metadata& m = header_.metadata;
+        if (!have_metadata_) return fail("not a DMARC aggregate report: no <report_metadata>");
+        if (m.org_name.empty()) {
+            const auto at = m.email.rfind('@');
+            std::string fallback = at != std::string::npos ? text::normalize_domain(m.email.substr(at + 1)) : "";
+            if (fallback.empty()) fallback = opt_.fallback_org;
+            if (fallback.empty()) return fail("report_metadata has no org_name");
+            warn("report_metadata has no org_name; using '" + text::for_terminal(fallback, 60) + "'");
+            m.org_name = fallback;
+        }
+        if (m.report_id.empty()) return fail("report_metadata has no report_id");
+        if (!have_begin_ || !have_end_) return fail("report_metadata has no complete date_range");
+        if (m.begin > m.end) return fail("date_range begin is after its end");
+        if (!have_policy_) return fail("not a DMARC aggregate report: no <policy_published>");
+        policy_published& p = header_.policy;
+        p.domain = text::normalize_domain(p.domain);
+        if (p.domain.empty()) return fail("policy_published has no domain");
+        if (p.domain.size() > limits::max_domain_length)
+            return fail("policy_published domain is longer than 253 characters: " +
+                        text::for_terminal(p.domain, limits::max_logged_text));
+        if (m.org_name.size() > limits::max_text_field || m.report_id.size() > limits::max_text_field)
+            return fail("report_metadata field longer than " + std::to_string(limits::max_text_field) + " bytes");
+        if (header_.xml_namespace == "urn:ietf:params:xml:ns:dmarc-2.0" || header_.xml_schema.starts_with("2")) {
+            header_.flavour = schema_flavour::rfc9990;
+        } else if (!header_.xml_schema.empty()) {
+            header_.flavour = schema_flavour::rfc7489;
+        }
+        if (header_.xml_schema.empty()) header_.xml_schema = "draft";
+        if (upper_seen_) warn("upper-case result words were folded to lower case");
+        hash_.str(m.org_name);
+        hash_.str(m.report_id);
+        hash_.str(m.email);
+        hash_.num(m.begin);
+        hash_.num(m.end);
+        hash_.str(p.domain);
+        hash_.str(p.p);
+        hash_.str(p.sp);
+        hash_.str(p.adkim);
+        hash_.str(p.aspf);
+        hash_.num(p.pct.value_or(-1));
+        auto res = sink_.on_header(header_);
+        if (!res) return res;
+        header_sent_ = true;
+        for (const auto& rec : pending_) {
+            auto d = deliver(rec);
+            if (!d) return d;
+        }
+        pending_.clear();
+        return {};
+    }
+
+    result<void> deliver(const record& rec) {
+        hash_.str(rec.source_ip.to_string());
+        hash_.num(rec.count);
+        hash_.str(rec.disposition);
+        hash_.str(rec.dkim);
+        hash_.str(rec.spf);
+        hash_.str(rec.header_from);
+        hash_.str(rec.envelope_from);
+        hash_.str(rec.envelope_to);
+        for (const auto& d : rec.dkim_results) {
+            hash_.str(d.domain);
+            hash_.str(d.selector);
+            hash_.str(d.result);
+        }
+        for (const auto& s : rec.spf_results) {
+            hash_.str(s.domain);
+            hash_.str(s.result);
+        }
+        ++sum_.records;
+        const auto room = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) - sum_.messages;
+        sum_.messages += static_cast<std::uint64_t>(rec.count) < room ? static_cast<std::uint64_t>(rec.count) : room;
+        return sink_.on_record(rec);
+    }
+
+    void drop(const std::string& why) {
+        ++sum_.dropped_records;
+        if (sum_.dropped_records <= max_record_warnings)
+            sum_.warnings.push_back("record " + std::to_string(record_index_) + " dropped: " + why);
+    }
+
+    result<void> parse_record() {
+        ++record_index_;
+        if (record_index_ > limits::max_records_per_report)
+            return fail("more than " + std::to_string(limits::max_records_per_report) + " records");
+        rec_.clear();
+        bad_.clear();
+        have_ip_ = have_count_ = false;
+        auto res = walk_record(1);
+        if (!res) return res;
+        if (bad_.empty() && !have_ip_) bad_ = "no source_ip";
+        if (bad_.empty() && !have_count_) bad_ = "no count";
+        if (!bad_.empty()) {
+            drop(bad_);
+            return {};
+        }
+        if (!header_sent_) {
+            if (pending_.size() >= max_pending_records)
+                return fail("records arrive before report_metadata/policy_published");
+            pending_.push_back(rec_);
+            return {};
+        }
+        return deliver(rec_);
+    }
+
+    // Walks <record> and its known children. The nesting of the known schema is at most 4 below
+    // <record>; unknown elements are skipped iteratively by the reader.
+    result<void> walk_record(int level) {
+        xml_reader& r = *reader_;
+        for (;;) {
+            auto t = r.next_tag();
+            if (!t) return unexpected{t.err()};
+            if (*t == xml_reader::token::eof) return fail("document ends inside <record>", r.offset());
+            if (*t == xml_reader::token::end) return {};
+            const std::string_view n = r.name();
+            result<void> res;
+            if (n == "row" || n == "policy_evaluated" || n == "identifiers") {
+                res = level < 3 ? walk_record(level + 1) : r.skip_element();
+            } else if (n == "auth_results") {
+                res = parse_auth_results();
+            } else if (n == "source_ip") {
+                res = leaf(tmp_);
+                if (res) {
+                    have_ip_ = true;
+                    const auto ip = ip_address::parse(tmp_);
+                    if (ip) {
+                        rec_.source_ip = *ip;
+                    } else if (bad_.empty()) {
+                        bad_ = "source_ip '" + text::for_terminal(tmp_, 60) + "' is not an IP address";
+                    }
+                }
+            } else if (n == "count") {
+                res = leaf(tmp_);
+                if (res) {
+                    have_count_ = true;
+                    const auto c = parse_count(tmp_);
+                    if (c) {
+                        rec_.count = *c;
+                    } else if (bad_.empty()) {
+                        bad_ = "count '" + text::for_terminal(tmp_, 40) + "' is not a number in 0..2^63-1";
+                    }
+                }
+            } else if (n == "disposition") {
+                res = leaf(rec_.disposition);
+                fold_word(rec_.disposition);
+            } else if (n == "dkim") {
+                res = leaf(rec_.dkim);
+                fold_word(rec_.dkim);
+            } else if (n == "spf") {
+                res = leaf(rec_.spf);
+                fold_word(rec_.spf);
+            } else if (n == "reason") {
+                res = parse_reason();
+            } else if (n == "header_from") {
+                res = leaf(rec_.header_from);
+            } else if (n == "envelope_from") {
+                res = leaf(rec_.envelope_from);
+            } else if (n == "envelope_to") {
+                res = leaf(rec_.envelope_to);
+            } else {
+                res = r.skip_element();
+            }
+            if (!res) return res;
+            if (rec_.header_from.size() > limits::max_text_field && bad_.empty()) bad_ = "header_from is too long";
+        }
+    }
+
+    result<void> parse_reason() {
+        xml_reader& r = *reader_;
+        policy_override_reason reason;
+        for (;;) {
+            auto t = r.next_tag();
+            if (!t) return unexpected{t.err()};
+            if (*t == xml_reader::token::eof) return fail("document ends inside <reason>", r.offset());
+            if (*t == xml_reader::token::end) break;
+            result<void> res;
+            if (r.name() == "type") {
+                res = leaf(reason.type);
+                fold_word(reason.type);
+            } else if (r.name() == "comment") {
+                res = leaf(reason.comment);
+            } else {
+                res = r.skip_element();
+            }
+            if (!res) return res;
+        }
+        if ((!reason.type.empty() || !reason.comment.empty()) && rec_.reasons.size() < limits::max_reasons_per_record)
+            rec_.reasons.push_back(std::move(reason));
+        return {};
+    }
+
+    result<void> parse_auth_results() {
+        xml_reader& r = *reader_;
+        for (;;) {
+            auto t = r.next_tag();
+            if (!t) return unexpected{t.err()};
+            if (*t == xml_reader::token::eof) return fail("document ends inside <auth_results>", r.offset());
+            if (*t == xml_reader::token::end) return {};
+            const std::string_view n = r.name();
+            const bool is_dkim = n == "dkim";
+            if (!is_dkim && n != "spf") {
+                auto s = r.skip_element();
+                if (!s) return s;
+                continue;
+            }
+            std::string domain, selector_or_scope, result_word, human;
+            for (;;) {
+                auto u = r.next_tag();
+                if (!u) return unexpected{u.err()};
+                if (*u == xml_reader::token::eof) return fail("document ends inside <auth_results>", r.offset());
+                if (*u == xml_reader::token::end) break;
+                const std::string_view f = r.name();
+                result<void> res;
+                if (f == "domain") res = leaf(domain);
+                else if (f == (is_dkim ? "selector" : "scope")) res = leaf(selector_or_scope);
+                else if (f == "result") res = leaf(result_word);
+                else if (f == "human_result") res = leaf(human);
+                else res = r.skip_element();
+                if (!res) return res;
+            }
+            fold_word(result_word);
+            if (is_dkim) {
+                if (rec_.dkim_results.size() < limits::max_auth_results_per_record)
+                    rec_.dkim_results.push_back({std::move(domain), std::move(selector_or_scope), std::move(result_word), std::move(human)});
+            } else {
+                fold_word(selector_or_scope);
+                if (rec_.spf_results.size() < limits::max_auth_results_per_record)
+                    rec_.spf_results.push_back({std::move(domain), std::move(selector_or_scope), std::move(result_word), std::move(human)});
+            }
+        }
+    }
+
+    byte_source& in_;
+    aggregate_sink& sink_;
+    const parse_options& opt_;
+    std::unique_ptr<byte_source> source_;
+    std::unique_ptr<xml_reader> reader_;
+    parse_summary sum_;
+    report_header header_;
+    record rec_;
+    std::vector<record> pending_;
+    std::string tmp_, bad_;
+    content_hasher hash_;
+    std::uint64_t record_index_ = 0;
+    bool header_sent_ = false, have_metadata_ = false, have_policy_ = false;
+    bool have_begin_ = false, have_end_ = false, have_ip_ = false, have_count_ = false, upper_seen_ = false;
+};
+
+}  // namespace
+
+result<parse_summary> parse_aggregate(byte_source& in, aggregate_sink& sink, const parse_options& options) {
+    parser p(in, sink, options);
+    return p.run();
+}
+
+}  // namespace dmarcsight::report

@@ -1,0 +1,699 @@
+#include "store/sqlite/sqlite_store.hpp"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "core/time.hpp"
+
+namespace dmarcsight::store {
+
+std::string_view to_string(outcome o) {
+    switch (o) {
+        case outcome::stored: return "stored";
+        case outcome::duplicate: return "duplicate";
+        case outcome::skipped: return "skipped";
+        case outcome::rejected: return "rejected";
+    }
+    return "rejected";
+}
+
+namespace {
+
+struct migration {
+    const char* name;
+    const char* sql;
+};
+constexpr migration sqlite_migrations[] = {
+#include "store/sqlite_migrations.inc"
+};
+
+// Busy timeout: a second ingest waits this long for the first to commit its batch.
+constexpr int busy_timeout_ms = 120'000;
+
+// JSON text for the compact per-record columns. Hand-written: this runs for every record.
+void json_escape(std::string& out, std::string_view s) {
+    out += '"';
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    static constexpr char hex[] = "0123456789abcdef";
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    out += '"';
+}
+
+std::int64_t saturate(double v) {
+    if (!(v >= 0)) return 0;
+    if (v >= 9.2e18) return std::numeric_limits<std::int64_t>::max();
+    return static_cast<std::int64_t>(v);
+}
+
+std::string json_strings(const std::vector<std::string>& v) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (i) out += ',';
+        json_escape(out, v[i]);
+    }
+    out += ']';
+    return out;
+}
+
+std::vector<std::string> strings_from_json(const char* text) {
+    std::vector<std::string> out;
+    if (!text) return out;
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& e : j)
+        if (e.is_string()) out.push_back(e.get<std::string>());
+    return out;
+}
+
+class statement {
+public:
+    statement() = default;
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+    ~statement() { sqlite3_finalize(stmt_); }
+    result<void> prepare(sqlite3* db, const char* sql) {
+        sqlite3_finalize(stmt_);
+        stmt_ = nullptr;
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+            return fail(std::string("SQLite: ") + sqlite3_errmsg(db));
+        return {};
+    }
+    sqlite3_stmt* get() const { return stmt_; }
+    void reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    void bind(int i, std::string_view s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT); }
+    void bind_static(int i, std::string_view s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC); }
+    void bind_or_null(int i, std::string_view s) {
+        if (s.empty()) sqlite3_bind_null(stmt_, i);
+        else bind(i, s);
+    }
+    void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+    void bind_null(int i) { sqlite3_bind_null(stmt_, i); }
+    std::string text(int col) const {
+        const auto* p = sqlite3_column_text(stmt_, col);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+    }
+    const char* cstr(int col) const { return reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col)); }
+    std::int64_t i64(int col) const { return sqlite3_column_int64(stmt_, col); }
+    double dbl(int col) const { return sqlite3_column_double(stmt_, col); }
+    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+private:
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+class sqlite_store final : public store {
+public:
+    ~sqlite_store() override {
+        // Statements first: sqlite3_close refuses while any is open.
+        stmts_.clear();
+        // close_v2 defers the close until the remaining statements are finalised.
+        sqlite3_close_v2(db_);
+    }
+
+    result<void> open(const std::string& path, open_mode mode) {
+        mode_ = mode;
+        int flags = SQLITE_OPEN_NOMUTEX;
+        if (mode == open_mode::read_only) {
+            struct stat st;
+            if (::stat(path.c_str(), &st) != 0) return fail("database '" + path + "' does not exist");
+            flags |= SQLITE_OPEN_READONLY;
+        } else {
+            flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+        }
+        if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK)
+            return fail("cannot open database '" + path + "': " + (db_ ? sqlite3_errmsg(db_) : "out of memory"));
+        sqlite3_busy_timeout(db_, busy_timeout_ms);
+        sqlite3_extended_result_codes(db_, 1);
+        if (mode == open_mode::read_write) {
+            auto r = exec("PRAGMA journal_mode=WAL");
+            if (!r) return r;
+            // NORMAL in WAL mode: a crash or SIGKILL never corrupts; power loss may lose the last batch.
+            r = exec("PRAGMA synchronous=NORMAL");
+            if (!r) return r;
+            r = migrate();
+            if (!r) return r;
+        } else {
+            auto v = user_version();
+            if (!v) return unexpected{v.err()};
+            if (*v == 0) return fail("'" + path + "' is not a dmarcsight database");
+        }
+        // A bounded page cache keeps memory flat however large the database grows.
+        return exec("PRAGMA cache_size=-16000");
+    }
+
+    // --- writing -----------------------------------------------------------------------------
+    result<void> begin_batch() override { return exec("BEGIN IMMEDIATE"); }
+    result<void> commit_batch() override { return exec("COMMIT"); }
+    result<void> begin_unit() override { return exec("SAVEPOINT report_unit"); }
+    result<void> end_unit(bool keep) override {
+        if (!keep) {
+            auto r = exec("ROLLBACK TO report_unit");
+            if (!r) return r;
+        }
+        return exec("RELEASE report_unit");
+    }
+
+    result<std::optional<existing_report>> find_report(const report::report_key& k) override {
+        auto& s = stmt("SELECT id, content_hash FROM reports WHERE key_org=?1 AND key_report_id=?2 AND policy_domain=?3 "
+                       "AND begin_time=?4 AND end_time=?5");
+        if (!s.get()) return fail(prepare_error_);
+        s.reset();
+        s.bind(1, k.org);
+        s.bind(2, k.report_id);
+        s.bind(3, k.domain);
+        s.bind(4, k.begin);
+        s.bind(5, k.end);
+        const int rc = sqlite3_step(s.get());
+        if (rc == SQLITE_ROW) {
+            existing_report e{s.i64(0), static_cast<std::uint64_t>(s.i64(1))};
+            s.reset();
+            return std::optional<existing_report>(e);
+        }
+        s.reset();
+        if (rc != SQLITE_DONE) return sql_error();
+        return std::optional<existing_report>();
+    }
+
+    result<std::int64_t> insert_report(const report::report_header& h, std::string_view label) override {
+        auto& s = stmt(
+            "INSERT INTO reports (key_org, key_report_id, policy_domain, begin_time, end_time, org_name, org_email, "
+            "org_extra_contact, report_id, generator, errors, xml_schema, xml_namespace, adkim, aspf, p, sp, np, pct, fo, "
+            "testing, discovery_method, input_label, ingested_at) VALUES "
+            "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24)");
+        if (!s.get()) return fail(prepare_error_);
+        const report::report_key k = report::report_key::of(h);
+        s.reset();
+        s.bind(1, k.org);
+        s.bind(2, k.report_id);
+        s.bind(3, k.domain);
+        s.bind(4, k.begin);
+        s.bind(5, k.end);
+        s.bind(6, h.metadata.org_name);
+        s.bind_or_null(7, h.metadata.email);
+        s.bind_or_null(8, h.metadata.extra_contact_info);
+        s.bind(9, h.metadata.report_id);
+        s.bind_or_null(10, h.metadata.generator);
+        s.bind(11, json_strings(h.metadata.errors));
+        s.bind(12, h.xml_schema);
+        s.bind_or_null(13, h.xml_namespace);
+        const auto& p = h.policy;
+        s.bind_or_null(14, p.adkim);
+        s.bind_or_null(15, p.aspf);
+        s.bind_or_null(16, p.p);
+        s.bind_or_null(17, p.sp);
+        s.bind_or_null(18, p.np);
+        if (p.pct) s.bind(19, static_cast<std::int64_t>(*p.pct));
+        else s.bind_null(19);
+        s.bind_or_null(20, p.fo);
+        s.bind_or_null(21, p.testing);
+        s.bind_or_null(22, p.discovery_method);
+        s.bind(23, label);
+        s.bind(24, utc::now());
+        const int rc = sqlite3_step(s.get());
+        s.reset();
+        if (rc != SQLITE_DONE) return sql_error();
+        return static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+    }
+
+    result<void> insert_record(std::int64_t report, const report::record& r) override {
+        statement& s = insert_record_;
+        if (!s.get()) {
+            auto p = s.prepare(db_,
+                               "INSERT INTO records (report, source_ip, count, disposition, dkim, spf, reasons, header_from, "
+                               "envelope_from, envelope_to, dkim_results, spf_results) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+            if (!p) return p;
+        }
+        ip_text_ = r.source_ip.to_string();
+        reasons_.clear();
+        if (!r.reasons.empty()) {
+            reasons_ = "[";
+            for (std::size_t i = 0; i < r.reasons.size(); ++i) {
+                if (i) reasons_ += ',';
+                reasons_ += "{\"type\":";
+                json_escape(reasons_, r.reasons[i].type);
+                reasons_ += ",\"comment\":";
+                json_escape(reasons_, r.reasons[i].comment);
+                reasons_ += '}';
+            }
+            reasons_ += ']';
+        }
+        dkim_.clear();
+        if (!r.dkim_results.empty()) {
+            dkim_ = "[";
+            for (std::size_t i = 0; i < r.dkim_results.size(); ++i) {
+                const auto& d = r.dkim_results[i];
+                if (i) dkim_ += ',';
+                dkim_ += "{\"domain\":";
+                json_escape(dkim_, d.domain);
+                dkim_ += ",\"selector\":";
+                json_escape(dkim_, d.selector);
+                dkim_ += ",\"result\":";
+                json_escape(dkim_, d.result);
+                dkim_ += ",\"human_result\":";
+                json_escape(dkim_, d.human_result);
+                dkim_ += '}';
+            }
+            dkim_ += ']';
+        }
+        spf_.clear();
+        if (!r.spf_results.empty()) {
+            spf_ = "[";
+            for (std::size_t i = 0; i < r.spf_results.size(); ++i) {
+                const auto& d = r.spf_results[i];
+                if (i) spf_ += ',';
+                spf_ += "{\"domain\":";
+                json_escape(spf_, d.domain);
+                spf_ += ",\"scope\":";
+                json_escape(spf_, d.scope);
+                spf_ += ",\"result\":";
+                json_escape(spf_, d.result);
+                spf_ += ",\"human_result\":";
+                json_escape(spf_, d.human_result);
+                spf_ += '}';
+            }
+            spf_ += ']';
+        }
+        sqlite3_stmt* st = s.get();
+        sqlite3_bind_int64(st, 1, report);
+        s.bind_static(2, ip_text_);
+        sqlite3_bind_int64(st, 3, r.count);
+        bind_text_or_null(st, 4, r.disposition);
+        bind_text_or_null(st, 5, r.dkim);
+        bind_text_or_null(st, 6, r.spf);
+        bind_text_or_null(st, 7, reasons_);
+        bind_text_or_null(st, 8, r.header_from);
+        bind_text_or_null(st, 9, r.envelope_from);
+        bind_text_or_null(st, 10, r.envelope_to);
+        bind_text_or_null(st, 11, dkim_);
+        bind_text_or_null(st, 12, spf_);
+        const int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return sql_error();
+        return {};
+    }
+
+    result<void> finish_report(std::int64_t report, const report_totals& t) override {
+        auto& s = stmt("UPDATE reports SET record_count=?2, message_count=?3, dropped_records=?4, content_hash=?5, "
+                       "warnings=?6, raw_sha256=?7 WHERE id=?1");
+        if (!s.get()) return fail(prepare_error_);
+        s.reset();
+        s.bind(1, report);
+        s.bind(2, static_cast<std::int64_t>(t.records));
+        s.bind(3, static_cast<std::int64_t>(std::min<std::uint64_t>(t.messages, std::numeric_limits<std::int64_t>::max())));
+        s.bind(4, static_cast<std::int64_t>(t.dropped_records));
+        s.bind(5, static_cast<std::int64_t>(t.content_hash));
+        if (t.warnings.empty()) s.bind_null(6);
+        else s.bind(6, json_strings(t.warnings));
+        s.bind_or_null(7, t.raw_sha256);
+        const int rc = sqlite3_step(s.get());
+        s.reset();
+        if (rc != SQLITE_DONE) return sql_error();
+        return {};
+    }
+
+    result<void> add_report_warning(std::int64_t report, std::string_view warning) override {
+        auto& s = stmt("UPDATE reports SET warnings = json_insert(coalesce(warnings, '[]'), '$[#]', ?2) WHERE id=?1");
+        if (!s.get()) return fail(prepare_error_);
+        s.reset();
+        s.bind(1, report);
+        s.bind(2, warning);
+        const int rc = sqlite3_step(s.get());
+        s.reset();
+        if (rc != SQLITE_DONE) return sql_error();
+        return {};
+    }
+
+    result<void> attach_raw(std::int64_t report, std::string_view sha) override {
+        auto& s = stmt("UPDATE reports SET raw_sha256=?2 WHERE id=?1");
+        if (!s.get()) return fail(prepare_error_);
+        s.reset();
+        s.bind(1, report);
+        s.bind(2, sha);
+        const int rc = sqlite3_step(s.get());
+        s.reset();
+        if (rc != SQLITE_DONE) return sql_error();
+        return {};
+    }
+
+    result<void> record_input(const input_row& row) override {
+        // One row per distinct input: a re-run updates a previous rejection (it may now succeed)
+        // but never turns a stored input into a duplicate of itself.
+        auto& s = stmt("INSERT INTO inputs (label, sha256, size, outcome, kind, reason, quarantine_path, report, seen_at) "
+                       "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9) ON CONFLICT (sha256, label) DO UPDATE SET "
+                       "outcome=excluded.outcome, kind=excluded.kind, reason=excluded.reason, "
+                       "quarantine_path=excluded.quarantine_path, report=excluded.report, seen_at=excluded.seen_at "
+                       "WHERE inputs.outcome = 'rejected'");
+        if (!s.get()) return fail(prepare_error_);
+        s.reset();
+        s.bind(1, row.label);
+        s.bind(2, row.sha256);
+        s.bind(3, static_cast<std::int64_t>(row.size));
+        s.bind(4, to_string(row.result));
+        s.bind_or_null(5, row.kind);
+        s.bind_or_null(6, row.reason);
+        s.bind_or_null(7, row.quarantine_path);
+        if (row.report) s.bind(8, *row.report);
+        else s.bind_null(8);
+        s.bind(9, row.seen_at);
+        const int rc = sqlite3_step(s.get());
+        s.reset();
+        if (rc != SQLITE_DONE) return sql_error();
+        return {};
+    }
+
+    // --- reading -----------------------------------------------------------------------------
+    result<store_stats> stats() override {
+        store_stats st;
+        {
+            statement s;
+            auto p = s.prepare(db_, "SELECT count(*), total(record_count), total(message_count), count(DISTINCT policy_domain), "
+                                    "min(begin_time), max(end_time) FROM reports");
+            if (!p) return unexpected{p.err()};
+            if (sqlite3_step(s.get()) != SQLITE_ROW) return sql_error();
+            st.aggregate_reports = s.i64(0);
+            st.records = saturate(s.dbl(1));
+            st.messages = saturate(s.dbl(2));
+            st.policy_domains = s.i64(3);
+            if (!s.is_null(4)) st.first_begin = s.i64(4);
+            if (!s.is_null(5)) st.last_end = s.i64(5);
+        }
+        statement s;
+        auto p = s.prepare(db_, "SELECT outcome, count(*) FROM inputs GROUP BY outcome");
+        if (!p) return unexpected{p.err()};
+        while (sqlite3_step(s.get()) == SQLITE_ROW) {
+            const std::string o = s.text(0);
+            if (o == "rejected") st.rejected_inputs = s.i64(1);
+            else if (o == "skipped") st.skipped_inputs = s.i64(1);
+            else if (o == "duplicate") st.duplicate_inputs = s.i64(1);
+        }
+        return st;
+    }
+
+    // WHERE clause over reports aliased r; binds start at 1.
+    static std::string filter_sql(const query_filter& f) {
+        std::string w = " WHERE 1";
+        if (!f.domain.empty()) {
+            w += f.include_subdomains ? " AND (r.policy_domain = ?1 OR substr(r.policy_domain, -length(?1) - 1) = '.' || ?1)"
+                                      : " AND r.policy_domain = ?1";
+        }
+        if (f.since) w += " AND r.begin_time >= ?2";
+        if (f.until) w += " AND r.begin_time < ?3";
+        return w;
+    }
+    static void bind_filter(statement& s, const query_filter& f) {
+        if (!f.domain.empty()) s.bind(1, f.domain);
+        if (f.since) s.bind(2, *f.since);
+        if (f.until) s.bind(3, *f.until);
+    }
+
+    result<std::vector<sender_row>> senders(const query_filter& f) override {
+        const std::string sql =
+            "SELECT r.policy_domain, rec.source_ip, total(rec.count) AS messages, "
+            "total(CASE WHEN rec.dkim = 'pass' OR rec.spf = 'pass' THEN rec.count ELSE 0 END), "
+            "total(CASE WHEN rec.spf = 'pass' THEN rec.count ELSE 0 END), "
+            "total(CASE WHEN rec.dkim = 'pass' THEN rec.count ELSE 0 END), "
+            "total(CASE WHEN rec.disposition = 'none' THEN rec.count ELSE 0 END), "
+            "total(CASE WHEN rec.disposition = 'quarantine' THEN rec.count ELSE 0 END), "
+            "total(CASE WHEN rec.disposition = 'reject' THEN rec.count ELSE 0 END), "
+            "total(CASE WHEN rec.disposition = 'pass' THEN rec.count ELSE 0 END), "
+            "json_group_array(DISTINCT r.org_name), min(r.begin_time), max(r.end_time) "
+            "FROM records rec JOIN reports r ON r.id = rec.report" +
+            filter_sql(f) + " GROUP BY r.policy_domain, rec.source_ip ORDER BY messages DESC, r.policy_domain, rec.source_ip";
+        statement s;
+        auto p = s.prepare(db_, sql.c_str());
+        if (!p) return unexpected{p.err()};
+        bind_filter(s, f);
+        std::vector<sender_row> out;
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+            sender_row r;
+            r.policy_domain = s.text(0);
+            r.source_ip = s.text(1);
+            r.messages = saturate(s.dbl(2));
+            r.dmarc_pass = saturate(s.dbl(3));
+            r.spf_aligned = saturate(s.dbl(4));
+            r.dkim_aligned = saturate(s.dbl(5));
+            r.disposition_none = saturate(s.dbl(6));
+            r.disposition_quarantine = saturate(s.dbl(7));
+            r.disposition_reject = saturate(s.dbl(8));
+            r.disposition_pass = saturate(s.dbl(9));
+            r.reporters = strings_from_json(s.cstr(10));
+            r.first_seen = s.i64(11);
+            r.last_seen = s.i64(12);
+            out.push_back(std::move(r));
+        }
+        if (rc != SQLITE_DONE) return sql_error();
+        return out;
+    }
+
+    result<void> visit_reports(const query_filter& f, report_visitor& v) override {
+        const std::string sql =
+            "SELECT r.id, r.org_name, r.org_email, r.org_extra_contact, r.report_id, r.generator, r.errors, r.xml_schema, "
+            "r.xml_namespace, r.begin_time, r.end_time, r.policy_domain, r.adkim, r.aspf, r.p, r.sp, r.np, r.pct, r.fo, "
+            "r.testing, r.discovery_method, r.record_count, r.message_count, r.dropped_records, r.warnings, r.input_label, "
+            "r.raw_sha256 FROM reports r" +
+            filter_sql(f) + " ORDER BY r.begin_time, r.id";
+        statement s;
+        auto p = s.prepare(db_, sql.c_str());
+        if (!p) return unexpected{p.err()};
+        bind_filter(s, f);
+        statement recs;
+        p = recs.prepare(db_,
+                         "SELECT source_ip, count, disposition, dkim, spf, reasons, header_from, envelope_from, envelope_to, "
+                         "dkim_results, spf_results FROM records WHERE report = ?1 ORDER BY rowid");
+        if (!p) return unexpected{p.err()};
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+            stored_report sr;
+            sr.id = s.i64(0);
+            auto& m = sr.header.metadata;
+            m.org_name = s.text(1);
+            m.email = s.text(2);
+            m.extra_contact_info = s.text(3);
+            m.report_id = s.text(4);
+            m.generator = s.text(5);
+            m.errors = strings_from_json(s.cstr(6));
+            sr.header.xml_schema = s.text(7);
+            sr.header.xml_namespace = s.text(8);
+            m.begin = s.i64(9);
+            m.end = s.i64(10);
+            auto& pp = sr.header.policy;
+            pp.domain = s.text(11);
+            pp.adkim = s.text(12);
+            pp.aspf = s.text(13);
+            pp.p = s.text(14);
+            pp.sp = s.text(15);
+            pp.np = s.text(16);
+            if (!s.is_null(17)) pp.pct = static_cast<int>(s.i64(17));
+            pp.fo = s.text(18);
+            pp.testing = s.text(19);
+            pp.discovery_method = s.text(20);
+            sr.totals.records = static_cast<std::uint64_t>(s.i64(21));
+            sr.totals.messages = static_cast<std::uint64_t>(s.i64(22));
+            sr.totals.dropped_records = static_cast<std::uint64_t>(s.i64(23));
+            sr.totals.warnings = strings_from_json(s.cstr(24));
+            sr.input_label = s.text(25);
+            sr.totals.raw_sha256 = s.text(26);
+            auto b = v.begin_report(sr);
+            if (!b) return b;
+            recs.reset();
+            recs.bind(1, sr.id);
+            report::record r;
+            int rrc;
+            while ((rrc = sqlite3_step(recs.get())) == SQLITE_ROW) {
+                r.clear();
+                if (auto ip = ip_address::parse(recs.text(0))) r.source_ip = *ip;
+                r.count = recs.i64(1);
+                r.disposition = recs.text(2);
+                r.dkim = recs.text(3);
+                r.spf = recs.text(4);
+                if (const char* t = recs.cstr(5)) {
+                    const auto j = nlohmann::json::parse(t, nullptr, false);
+                    if (j.is_array())
+                        for (const auto& e : j) r.reasons.push_back({e.value("type", ""), e.value("comment", "")});
+                }
+                r.header_from = recs.text(6);
+                r.envelope_from = recs.text(7);
+                r.envelope_to = recs.text(8);
+                if (const char* t = recs.cstr(9)) {
+                    const auto j = nlohmann::json::parse(t, nullptr, false);
+                    if (j.is_array())
+                        for (const auto& e : j)
+                            r.dkim_results.push_back({e.value("domain", ""), e.value("selector", ""), e.value("result", ""),
+                                                      e.value("human_result", "")});
+                }
+                if (const char* t = recs.cstr(10)) {
+                    const auto j = nlohmann::json::parse(t, nullptr, false);
+                    if (j.is_array())
+                        for (const auto& e : j)
+                            r.spf_results.push_back({e.value("domain", ""), e.value("scope", ""), e.value("result", ""),
+                                                     e.value("human_result", "")});
+                }
+                auto o = v.on_record(r);
+                if (!o) return o;
+            }
+            if (rrc != SQLITE_DONE) return sql_error();
+            auto e = v.end_report();
+            if (!e) return e;
+        }
+        if (rc != SQLITE_DONE) return sql_error();
+        return {};
+    }
+
+    result<std::vector<input_row>> inputs_with(outcome o) override {
+        statement s;
+        auto p = s.prepare(db_, "SELECT label, sha256, size, kind, reason, quarantine_path, report, seen_at FROM inputs "
+                                "WHERE outcome = ?1 ORDER BY seen_at, id");
+        if (!p) return unexpected{p.err()};
+        s.bind(1, to_string(o));
+        std::vector<input_row> out;
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+            input_row r;
+            r.label = s.text(0);
+            r.sha256 = s.text(1);
+            r.size = static_cast<std::uint64_t>(s.i64(2));
+            r.result = o;
+            r.kind = s.text(3);
+            r.reason = s.text(4);
+            r.quarantine_path = s.text(5);
+            if (!s.is_null(6)) r.report = s.i64(6);
+            r.seen_at = s.i64(7);
+            out.push_back(std::move(r));
+        }
+        if (rc != SQLITE_DONE) return sql_error();
+        return out;
+    }
+
+    result<std::vector<std::string>> policy_domains() override {
+        statement s;
+        auto p = s.prepare(db_, "SELECT DISTINCT policy_domain FROM reports ORDER BY 1");
+        if (!p) return unexpected{p.err()};
+        std::vector<std::string> out;
+        while (sqlite3_step(s.get()) == SQLITE_ROW) out.push_back(s.text(0));
+        return out;
+    }
+
+    result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() override {
+        statement s;
+        auto p = s.prepare(db_, "SELECT DISTINCT lower(json_extract(d.value, '$.domain')), json_extract(d.value, '$.selector') "
+                                "FROM records, json_each(records.dkim_results) d WHERE records.dkim_results IS NOT NULL "
+                                "AND json_extract(d.value, '$.selector') <> '' ORDER BY 1, 2");
+        if (!p) return unexpected{p.err()};
+        std::vector<std::pair<std::string, std::string>> out;
+        while (sqlite3_step(s.get()) == SQLITE_ROW) out.emplace_back(s.text(0), s.text(1));
+        return out;
+    }
+
+private:
+    static void bind_text_or_null(sqlite3_stmt* st, int i, const std::string& s) {
+        if (s.empty()) sqlite3_bind_null(st, i);
+        else sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+    }
+
+    result<void> exec(const char* sql) {
+        char* msg = nullptr;
+        if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+            std::string m = msg ? msg : sqlite3_errmsg(db_);
+            sqlite3_free(msg);
+            if (sqlite3_errcode(db_) == SQLITE_BUSY) m = "the database is locked by another process (" + m + ")";
+            return fail("SQLite: " + m);
+        }
+        return {};
+    }
+
+    unexpected sql_error() {
+        std::string m = sqlite3_errmsg(db_);
+        if ((sqlite3_errcode(db_) & 0xff) == SQLITE_BUSY) m = "the database is locked by another process (" + m + ")";
+        return fail("SQLite: " + m);
+    }
+
+    result<std::int64_t> user_version() {
+        statement s;
+        auto p = s.prepare(db_, "PRAGMA user_version");
+        if (!p) return unexpected{p.err()};
+        if (sqlite3_step(s.get()) != SQLITE_ROW) return sql_error();
+        return s.i64(0);
+    }
+
+    // Applies every embedded migration newer than PRAGMA user_version, each in its own transaction.
+    result<void> migrate() {
+        auto r = exec("BEGIN IMMEDIATE");
+        if (!r) return r;
+        auto v = user_version();
+        if (!v) {
+            (void)exec("ROLLBACK");
+            return unexpected{v.err()};
+        }
+        const auto n = static_cast<std::int64_t>(std::size(sqlite_migrations));
+        if (*v > n) {
+            (void)exec("ROLLBACK");
+            return fail("the database was written by a newer dmarcsight (schema " + std::to_string(*v) + ")");
+        }
+        for (std::int64_t i = *v; i < n; ++i) {
+            r = exec(sqlite_migrations[i].sql);
+            if (!r) {
+                (void)exec("ROLLBACK");
+                return fail(std::string("migration ") + sqlite_migrations[i].name + ": " + r.err().message);
+            }
+            r = exec(("PRAGMA user_version=" + std::to_string(i + 1)).c_str());
+            if (!r) {
+                (void)exec("ROLLBACK");
+                return r;
+            }
+        }
+        return exec("COMMIT");
+    }
+
+    // Prepared once, kept for the store's life.
+    statement& stmt(const char* sql) {
+        for (auto& [text, s] : stmts_)
+            if (std::string_view(text) == sql) return *s;
+        auto s = std::make_unique<statement>();
+        auto p = s->prepare(db_, sql);
+        if (!p) prepare_error_ = p.err().message;
+        stmts_.emplace_back(sql, std::move(s));
+        return *stmts_.back().second;
+    }
+
+    sqlite3* db_ = nullptr;
+    open_mode mode_ = open_mode::read_only;
+    std::vector<std::pair<const char*, std::unique_ptr<statement>>> stmts_;
+    statement insert_record_;
+    std::string prepare_error_;
+    std::string ip_text_, reasons_, dkim_, spf_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mode) {
+    auto s = std::make_unique<sqlite_store>();
+    auto r = s->open(path, mode);
+    if (!r) return unexpected{r.err()};
+    return std::unique_ptr<store>(std::move(s));
+}
+
+}  // namespace dmarcsight::store

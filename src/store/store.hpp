@@ -1,0 +1,127 @@
+// The store: one small interface that every driver implements (SQLite now, PostgreSQL later; the
+// PowerDNS SQL-backend pattern). Drivers live in their own folder with versioned migrations under
+// schema/<driver>/. All values from reports reach SQL as bound parameters, never as SQL text.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/result.hpp"
+#include "report/aggregate.hpp"
+
+namespace dmarcsight::store {
+
+struct existing_report {
+    std::int64_t id = 0;
+    std::uint64_t content_hash = 0;
+};
+
+struct report_totals {
+    std::uint64_t records = 0;
+    std::uint64_t messages = 0;  // saturating
+    std::uint64_t dropped_records = 0;
+    std::uint64_t content_hash = 0;
+    std::vector<std::string> warnings;
+    std::string raw_sha256;  // set when the input's bytes are kept in quarantine
+};
+
+enum class outcome { stored, duplicate, skipped, rejected };
+std::string_view to_string(outcome o);
+
+struct input_row {
+    std::string label;
+    std::string sha256;
+    std::uint64_t size = 0;
+    outcome result = outcome::rejected;
+    std::string kind;    // aggregate | failure | tlsrpt | unknown
+    std::string reason;  // rejection reason, or what was odd
+    std::string quarantine_path;
+    std::optional<std::int64_t> report;
+    std::int64_t seen_at = 0;
+};
+
+struct store_stats {
+    std::int64_t aggregate_reports = 0;
+    std::int64_t records = 0;
+    std::int64_t messages = 0;  // saturating
+    std::int64_t rejected_inputs = 0;
+    std::int64_t skipped_inputs = 0;
+    std::int64_t duplicate_inputs = 0;
+    std::int64_t policy_domains = 0;
+    std::optional<std::int64_t> first_begin, last_end;
+};
+
+// Which reports a query covers. `domain` is a policy domain; with include_subdomains its
+// subdomains too. since/until select on the report's begin time: since inclusive, until exclusive.
+struct query_filter {
+    std::string domain;
+    bool include_subdomains = false;
+    std::optional<std::int64_t> since, until;
+};
+
+struct sender_row {
+    std::string policy_domain;
+    std::string source_ip;
+    std::int64_t messages = 0;
+    std::int64_t dmarc_pass = 0;    // policy_evaluated dkim=pass or spf=pass
+    std::int64_t spf_aligned = 0;   // policy_evaluated spf=pass
+    std::int64_t dkim_aligned = 0;  // policy_evaluated dkim=pass
+    std::int64_t disposition_none = 0, disposition_quarantine = 0, disposition_reject = 0, disposition_pass = 0;
+    std::vector<std::string> reporters;
+    std::int64_t first_seen = 0, last_seen = 0;  // begin of the first report, end of the last
+};
+
+struct stored_report {
+    std::int64_t id = 0;
+    report::report_header header;
+    report_totals totals;
+    std::string input_label;
+};
+
+class report_visitor {
+public:
+    virtual ~report_visitor() = default;
+    virtual result<void> begin_report(const stored_report& report) = 0;
+    virtual result<void> on_record(const report::record& rec) = 0;
+    virtual result<void> end_report() = 0;
+};
+
+class store {
+public:
+    virtual ~store() = default;
+
+    // --- writing. Calls between begin_batch and commit_batch are one transaction; within it each
+    // report is a unit (a savepoint) that is kept or undone whole.
+    virtual result<void> begin_batch() = 0;
+    virtual result<void> commit_batch() = 0;
+    virtual result<void> begin_unit() = 0;
+    virtual result<void> end_unit(bool keep) = 0;
+
+    virtual result<std::optional<existing_report>> find_report(const report::report_key& key) = 0;
+    virtual result<std::int64_t> insert_report(const report::report_header& header, std::string_view input_label) = 0;
+    virtual result<void> insert_record(std::int64_t report, const report::record& rec) = 0;
+    virtual result<void> finish_report(std::int64_t report, const report_totals& totals) = 0;
+    virtual result<void> add_report_warning(std::int64_t report, std::string_view warning) = 0;
+    // Notes that the report's input bytes are kept in the quarantine under this SHA-256.
+    virtual result<void> attach_raw(std::int64_t report, std::string_view sha256) = 0;
+    virtual result<void> record_input(const input_row& row) = 0;
+
+    // --- reading.
+    virtual result<store_stats> stats() = 0;
+    virtual result<std::vector<sender_row>> senders(const query_filter& filter) = 0;
+    virtual result<void> visit_reports(const query_filter& filter, report_visitor& visitor) = 0;
+    virtual result<std::vector<input_row>> inputs_with(outcome o) = 0;
+    virtual result<std::vector<std::string>> policy_domains() = 0;
+    // (domain, selector) pairs seen in DKIM auth results of stored reports.
+    virtual result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() = 0;
+};
+
+enum class open_mode { read_write, read_only };
+
+}  // namespace dmarcsight::store

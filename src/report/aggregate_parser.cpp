@@ -138,6 +138,7 @@ public:
             if (!h) return unexpected{h.err()};
         }
         if (sum_.records == 0) warn("the report has no valid records");
+        if (upper_seen_) warn("upper-case result words were folded to lower case");
         for (auto& w : r.warnings()) sum_.warnings.push_back(std::move(w));
         if (sum_.dropped_records > max_record_warnings)
             sum_.warnings.push_back(std::to_string(sum_.dropped_records - max_record_warnings) +
@@ -340,7 +341,6 @@ private:
             header_.flavour = schema_flavour::rfc7489;
         }
         if (header_.xml_schema.empty()) header_.xml_schema = "draft";
-        if (upper_seen_) warn("upper-case result words were folded to lower case");
         hash_.str(m.org_name);
         hash_.str(m.report_id);
         hash_.str(m.email);
@@ -498,7 +498,8 @@ private:
             }
             if (!res) return res;
         }
-        if ((!reason.type.empty() || !reason.comment.empty()) && rec_.reasons.size() < limits::max_reasons_per_record)
+        // An empty <reason> is kept too: we store what the report says.
+        if (rec_.reasons.size() < limits::max_reasons_per_record)
             rec_.reasons.push_back(std::move(reason));
         return {};
     }

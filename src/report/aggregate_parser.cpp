@@ -112,7 +112,9 @@ public:
         auto src = utf8_source(in_, {}, sum_.warnings);
         if (!src) return unexpected{src.err()};
         source_ = std::move(*src);
-        reader_ = std::make_unique<xml_reader>(*source_);
+        // One window per thread, reused by every report this thread parses.
+        thread_local std::string window;
+        reader_ = std::make_unique<xml_reader>(*source_, window);
         xml_reader& r = *reader_;
         bool found = false;
         while (!found) {

@@ -24,17 +24,16 @@ public:
                 out_.erase(0, out_pos_);
                 out_pos_ = 0;
             }
-            std::string chunk;
             if (!pending_.empty()) {
-                chunk.swap(pending_);
-            } else {
-                chunk.resize(64 * 1024);
-                auto got = in_.read(chunk.data(), chunk.size());
-                if (!got) return unexpected{got.err()};
-                chunk.resize(*got);
-                if (*got == 0) done_ = true;
+                convert(pending_);
+                pending_.clear();
+                continue;
             }
-            convert(chunk);
+            chunk_.resize(64 * 1024);
+            auto got = in_.read(chunk_.data(), chunk_.size());
+            if (!got) return unexpected{got.err()};
+            if (*got == 0) done_ = true;
+            convert(std::string_view(chunk_.data(), *got));
         }
         const std::size_t k = std::min(n, out_.size() - out_pos_);
         std::memcpy(buf, out_.data() + out_pos_, k);
@@ -109,6 +108,7 @@ private:
     std::string out_;
     std::size_t out_pos_ = 0;
     std::string carry_;
+    std::string chunk_;
     std::uint32_t high_ = 0;
     bool done_ = false;
 };

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Everything CI checks: install dependencies, build with ASan+UBSan and warnings as errors, run
+# the unit, golden, corpus, integration and fuzz-replay tests (ctest), then the hostile-input set
+# against an optimised build (its bombs are about time and memory, which sanitizers distort).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+"$root/scripts/install-deps.sh"
+
+echo "== build (ASan+UBSan, -Werror)"
+cmake -S "$root" -B "$root/build-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DDMARCSIGHT_SANITIZE=ON \
+      -DDMARCSIGHT_WERROR=ON -DDMARCSIGHT_BENCH=OFF >/dev/null
+cmake --build "$root/build-asan" -j "$jobs"
+
+echo "== ctest"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd "$root/build-asan" && ctest --output-on-failure -j "$jobs" --timeout 900)
+
+echo "== hostile inputs (Release build)"
+cmake -S "$root" -B "$root/build-release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDMARCSIGHT_TESTS=OFF >/dev/null
+cmake --build "$root/build-release" -j "$jobs" --target dmarcsight
+bash "$root/tests/integration/hostile.sh" "$root/build-release/src/cli/dmarcsight" "$root/../shared"

@@ -1,9 +1,183 @@
-// Placeholder: replaced by the module that implements `dmarcsight check`.
+// `dmarcsight check [--zone FILE | --with FILE] [--selector S]... [--db DB] [--format text|json]
+//                   [--mode rfc9989|rfc7489] [--server IP[:PORT]]... [--no-fetch] [--quiet] DOMAIN...`
+// The DNS posture of each domain (DMARC, SPF, DKIM, MX, MTA-STS, TLS-RPT, BIMI).
+//   --zone FILE  closed world: only the zone file answers (zone_resolver);
+//   --with FILE  what-if: the zone file laid over live DNS (overlay_resolver);
+//   neither      live DNS (cares_resolver, /etc/resolv.conf).
+// In live mode the MTA-STS policy file is fetched over HTTPS (--no-fetch to skip).
+// Exit: 0 no error finding, 1 some error finding, 2 usage/environment error (bad zone file, no
+// resolver reachable, unreadable database). A time-out for one name is a finding, not exit 2.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "auth/org_domain.hpp"
 #include "cli/commands.hpp"
+#include "core/limits.hpp"
+#include "core/text.hpp"
+#include "dns/cares_resolver.hpp"
+#include "dns/overlay_resolver.hpp"
+#include "dns/zone_resolver.hpp"
+#include "posture/check.hpp"
+#include "posture/https_fetch.hpp"
+#include "posture/render.hpp"
+#include "store/sqlite/sqlite_store.hpp"
 
 namespace dmarcsight::cli {
-void register_check(CLI::App& app) {
-    auto* cmd = app.add_subcommand("check", "not yet available");
-    cmd->callback([] { exit_code() = exit_usage; });
+
+namespace {
+
+struct check_args {
+    std::string zone_file;
+    std::string with_file;
+    std::vector<std::string> selectors;
+    std::string db;
+    std::string format = "text";
+    std::string mode = "rfc9989";
+    std::vector<std::string> servers;
+    bool no_fetch = false;
+    bool quiet = false;
+    std::vector<std::string> domains;
+};
+
+void usage_error(const std::string& msg) {
+    std::fprintf(stderr, "dmarcsight check: %s\n", text::for_terminal(msg).c_str());
+    exit_code() = exit_usage;
 }
+
+// A live resolver that answers nothing is an environment problem (exit 2), unlike one name timing
+// out (a finding). Ask for the root's NS set: every recursive resolver can answer it.
+bool resolver_reachable(dns::resolver& r, std::string& why) {
+    const dns::answer a = r.query(".", dns::rr_type::ns);
+    if (a.status == dns::rcode::timeout || a.status == dns::rcode::refused) {
+        why = a.detail.empty() ? "no DNS resolver answered" : a.detail;
+        return false;
+    }
+    return true;
+}
+
+void run_check(const check_args& args) {
+    if (!args.zone_file.empty() && !args.with_file.empty()) return usage_error("--zone and --with exclude each other");
+    posture::check_options options;
+    if (args.mode == "rfc7489") options.mode = auth::dmarc_mode::rfc7489;
+    // MTA-STS policy files are fetched over HTTPS in live mode only: --zone is a closed world, and
+    // with --with the file may describe a policy host that does not exist yet.
+    if (args.zone_file.empty() && args.with_file.empty() && !args.no_fetch) {
+        options.fetch_https = [](const std::string& url, std::string& error) {
+            return posture::https_get(url, posture::https_options{}, error);
+        };
+    }
+
+    std::vector<std::string> domains;
+    std::set<std::string> seen;
+    // False when `d` is not a domain name (the caller decides whether that is a usage error).
+    auto add_domain = [&](const std::string& d) {
+        const std::string n = text::normalize_domain(d);
+        if (!auth::looks_like_domain(n) || n.find('.') == std::string::npos) return false;
+        if (domains.size() >= limits::max_check_domains) {
+            std::fprintf(stderr, "dmarcsight check: more than %zu domains; %s and the rest are not checked\n",
+                         limits::max_check_domains, text::for_terminal(n, limits::max_logged_text).c_str());
+            return true;
+        }
+        if (seen.insert(n).second) domains.push_back(n);
+        return true;
+    };
+    for (const auto& d : args.domains) {
+        if (!add_domain(d)) return usage_error("\"" + text::for_terminal(d, limits::max_logged_text) + "\" is not a domain name");
+    }
+
+    // Selectors per domain: --selector for every domain, plus the (d=, selector) pairs seen in
+    // stored reports whose d= is the domain or one of its subdomains.
+    std::vector<std::pair<std::string, std::string>> db_keys;
+    if (!args.db.empty()) {
+        auto st = store::open_sqlite(args.db, store::open_mode::read_only);
+        if (!st) return usage_error("cannot open " + args.db + ": " + st.err().message);
+        if (args.domains.empty()) {
+            auto pd = (*st)->policy_domains();
+            if (!pd) return usage_error("cannot read policy domains from " + args.db + ": " + pd.err().message);
+            for (const auto& d : *pd) {
+                if (!add_domain(d)) {
+                    std::fprintf(stderr, "dmarcsight check: skipping stored policy domain \"%s\" (not a domain name)\n",
+                                 text::for_terminal(d, limits::max_logged_text).c_str());
+                }
+            }
+        }
+        auto sels = (*st)->dkim_selectors();
+        if (!sels) return usage_error("cannot read DKIM selectors from " + args.db + ": " + sels.err().message);
+        for (const auto& [domain, selector] : *sels) db_keys.emplace_back(text::normalize_domain(domain), selector);
+    }
+    if (domains.empty()) return usage_error("no domain given (name one or more, or use --db with stored reports)");
+
+    dns::zone_resolver zone;
+    const std::string& file = !args.zone_file.empty() ? args.zone_file : args.with_file;
+    if (!file.empty()) {
+        if (auto loaded = zone.load_file(file); !loaded) return usage_error(loaded.err().message);
+    }
+    std::unique_ptr<dns::cares_resolver> live;
+    std::unique_ptr<dns::overlay_resolver> overlay;
+    dns::resolver* resolver = &zone;
+    if (args.zone_file.empty()) {
+        dns::cares_options copts;
+        copts.servers = args.servers;
+        auto created = dns::cares_resolver::create(copts);
+        if (!created) return usage_error("cannot start the DNS resolver: " + created.err().message);
+        live = std::move(created).value();
+        std::string why;
+        if (!resolver_reachable(*live, why)) return usage_error("no DNS resolver reachable: " + why);
+        if (!args.with_file.empty()) {
+            overlay = std::make_unique<dns::overlay_resolver>(zone, *live);
+            resolver = overlay.get();
+        } else {
+            resolver = live.get();
+        }
+    }
+
+    std::vector<posture::domain_report> reports;
+    bool errors = false;
+    for (const auto& d : domains) {
+        posture::check_options per = options;
+        per.selectors = args.selectors;
+        for (const auto& key : db_keys) {
+            if (per.signing_keys.size() >= limits::max_selectors_per_domain) break;
+            if (auth::is_subdomain_or_self(key.first, d)) per.signing_keys.push_back(key);
+        }
+        reports.push_back(posture::check_domain(*resolver, d, per));
+        errors = errors || reports.back().has_errors();
+    }
+    if (args.format == "json") {
+        std::cout << posture::render_json(reports);
+    } else {
+        std::cout << posture::render_text(reports, {.show_info = !args.quiet});
+    }
+    std::cout.flush();
+    exit_code() = errors ? exit_findings : exit_ok;
+}
+
+}  // namespace
+
+void register_check(CLI::App& app) {
+    auto args = std::make_shared<check_args>();
+    auto* cmd = app.add_subcommand("check", "Check the DNS posture of domains: DMARC, SPF, DKIM, MX, MTA-STS, TLS-RPT, BIMI");
+    auto* zone = cmd->add_option("--zone", args->zone_file, "Answer only from this zone file (closed world, offline)")
+                     ->check(CLI::ExistingFile);
+    auto* with = cmd->add_option("--with", args->with_file, "Lay this zone file over live DNS (what-if check)")
+                     ->check(CLI::ExistingFile);
+    zone->excludes(with);
+    cmd->add_option("--selector", args->selectors, "DKIM selector to check (repeatable: --selector a --selector b)")
+        ->allow_extra_args(false);
+    cmd->add_option("--db", args->db, "Also check the policy domains and DKIM selectors seen in this report database");
+    cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}));
+    cmd->add_option("--mode", args->mode, "How DMARC records are read: rfc9989 (default) or rfc7489")
+        ->check(CLI::IsMember({"rfc9989", "rfc7489"}));
+    cmd->add_option("--server", args->servers, "DNS server to ask instead of /etc/resolv.conf (repeatable; ip or ip:port)")
+        ->allow_extra_args(false);
+    cmd->add_flag("--no-fetch", args->no_fetch, "Do not fetch MTA-STS policy files over HTTPS");
+    cmd->add_flag("--quiet", args->quiet, "Text output: hide info findings");
+    cmd->add_option("domains", args->domains, "Domains to check");
+    cmd->callback([args] { run_check(*args); });
+}
+
 }  // namespace dmarcsight::cli

@@ -31,13 +31,29 @@ std::optional<ip_address> ip_address::parse(std::string_view text) {
 }
 
 std::string ip_address::to_string() const {
-    char buf[INET6_ADDRSTRLEN];
+    std::string out;
+    append_to(out);
+    return out;
+}
+
+void ip_address::append_to(std::string& out) const {
     if (fam == family::v4) {
-        inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
-    } else {
-        inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+        // Hand-rolled: inet_ntop goes through sprintf, and this runs for every stored record.
+        char buf[16];
+        char* p = buf;
+        for (int i = 0; i < 4; ++i) {
+            unsigned v = bytes[static_cast<std::size_t>(i)];
+            if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+            if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+            *p++ = static_cast<char>('0' + v % 10);
+            if (i < 3) *p++ = '.';
+        }
+        out.append(buf, static_cast<std::size_t>(p - buf));
+        return;
     }
-    return buf;
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+    out.append(buf);
 }
 
 bool ip_address::in_prefix(const ip_address& prefix, unsigned len) const {

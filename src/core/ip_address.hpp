@@ -20,6 +20,7 @@ struct ip_address {
 
     static std::optional<ip_address> parse(std::string_view text);
     std::string to_string() const;
+    void append_to(std::string& out) const;  // to_string without a new string
     bool is_v4() const { return fam == family::v4; }
     // Does this address fall inside prefix/len of the same family?
     bool in_prefix(const ip_address& prefix, unsigned len) const;

@@ -92,6 +92,8 @@ inline constexpr unsigned dkim_rsa_recommended_bits = 2048;
 // An MTA-STS policy file (RFC 8461 §3.3): a few lines; 64 KiB is far beyond any real one.
 inline constexpr std::size_t max_mta_sts_policy = 64 * KiB;
 inline constexpr std::size_t max_mta_sts_mx_patterns = 64;
+// The HTTP response headers in front of it: a few hundred bytes in practice.
+inline constexpr std::size_t max_mta_sts_response_headers = 16 * KiB;
 // RFC 8461 §3.2: max_age is at most 31557600 seconds (about 1 year).
 inline constexpr std::uint64_t max_mta_sts_max_age = 31'557'600;
 // Domains named on one `dmarcsight check` command line / taken from the store.
@@ -109,6 +111,10 @@ inline constexpr std::size_t max_zip_member_name = 1 * KiB;
 inline constexpr std::size_t container_sniff_bytes = 8;
 // Chunk of compressed input read from the upstream source per inflate() call.
 inline constexpr std::size_t inflate_input_chunk = 64 * KiB;
+// All bytes decompressed while unwrapping ONE input (every layer, every zip member together) stay
+// under this many times the per-leaf cap: overlapping or nested zip members (16 x 16 x ... leaves
+// of 768 MiB each from one small file) would otherwise be a CPU-time bomb.
+inline constexpr std::uint64_t unwrap_total_factor = 2;
 // An mbox "From " postmark line is recognised only within this many bytes of a line start.
 inline constexpr std::size_t max_mbox_postmark_line = 1 * KiB;
 // Chunk read from an mbox file at a time.
@@ -138,6 +144,10 @@ inline constexpr std::size_t spf_max_macro_output = 8 * KiB;
 inline constexpr std::size_t spf_max_macro_parts = 128;
 // SPF record text parsed (joined TXT strings): a TXT RRset fits one 64 KiB DNS message.
 inline constexpr std::size_t spf_max_record_length = 64 * KiB;
+// Parsed records kept by one spf_record_cache (a busy receiver sees a few thousand policies), and
+// the record text they may hold in all (hostile 64 KiB records must not pin 256 MiB).
+inline constexpr std::size_t spf_record_cache_entries = 4096;
+inline constexpr std::size_t spf_record_cache_bytes = 4 * MiB;
 // Static analysis (analyze_spf): records walked in one include/redirect tree and DNS-querying
 // terms followed before the walk stops: far above the evaluation limit of 10 so the report can
 // say "needs 23 lookups", yet bounded against include loops and fan-out bombs.

@@ -1,6 +1,7 @@
 #include "report/aggregate_parser.hpp"
 
 #include <charconv>
+#include <cstring>
 #include <limits>
 #include <memory>
 
@@ -57,16 +58,28 @@ void trim_in_place(std::string& s) {
     s.assign(s, b, e - b);
 }
 
-// FNV-1a over length-prefixed fields: equal reports (whatever the container or whitespace) hash
-// equal; used only to tell a re-sent copy from a different report under the same key.
+// A 64-bit hash over length-prefixed fields, eight bytes at a time: equal reports (whatever the
+// container or whitespace) hash equal. Used only to tell a re-sent copy from a different report
+// under the same key, so it need not resist forgery (a forger can send any content anyway).
 struct content_hasher {
     std::uint64_t h = 0xcbf29ce484222325ULL;
+    void mix(std::uint64_t v) {
+        h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+        h *= 0xff51afd7ed558ccdULL;
+        h ^= h >> 33;
+    }
     void bytes(const void* p, std::size_t n) {
         const auto* b = static_cast<const unsigned char*>(p);
-        for (std::size_t i = 0; i < n; ++i) {
-            h ^= b[i];
-            h *= 0x100000001b3ULL;
+        while (n >= 8) {
+            std::uint64_t v;
+            std::memcpy(&v, b, 8);
+            mix(v);
+            b += 8;
+            n -= 8;
         }
+        std::uint64_t tail = 0;
+        std::memcpy(&tail, b, n);
+        mix(tail ^ (static_cast<std::uint64_t>(n) << 56));
     }
     void str(std::string_view s) {
         const std::uint64_t n = s.size();
@@ -366,7 +379,7 @@ private:
     }
 
     result<void> deliver(const record& rec) {
-        hash_.str(rec.source_ip.to_string());
+        hash_.bytes(rec.source_ip.bytes.data(), rec.source_ip.is_v4() ? 4 : 16);
         hash_.num(rec.count);
         hash_.str(rec.disposition);
         hash_.str(rec.dkim);

@@ -75,6 +75,12 @@ std::string json_strings(const std::vector<std::string>& v) {
     return out;
 }
 
+// Element i of a stored JSON array, "" when absent or not a string.
+std::string element(const nlohmann::json& a, std::size_t i) {
+    if (!a.is_array() || i >= a.size() || !a[i].is_string()) return {};
+    return a[i].get<std::string>();
+}
+
 std::vector<std::string> strings_from_json(const char* text) {
     std::vector<std::string> out;
     if (!text) return out;
@@ -246,56 +252,47 @@ public:
                                "envelope_from, envelope_to, dkim_results, spf_results) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
             if (!p) return p;
         }
-        ip_text_ = r.source_ip.to_string();
+        ip_text_.clear();
+        r.source_ip.append_to(ip_text_);
+        // Compact JSON arrays, not objects: the auth results are most of a record's bytes, and the
+        // bytes written (WAL, then checkpoint) are most of ingest's cost. Still queryable with
+        // json_each / ->> '$[0]'. Layouts are documented in schema/sqlite/0001_init.sql.
         reasons_.clear();
         if (!r.reasons.empty()) {
             reasons_ = "[";
             for (std::size_t i = 0; i < r.reasons.size(); ++i) {
                 if (i) reasons_ += ',';
-                reasons_ += "{\"type\":";
+                reasons_ += '[';
                 json_escape(reasons_, r.reasons[i].type);
-                reasons_ += ",\"comment\":";
+                reasons_ += ',';
                 json_escape(reasons_, r.reasons[i].comment);
-                reasons_ += '}';
+                reasons_ += ']';
             }
             reasons_ += ']';
         }
-        dkim_.clear();
-        if (!r.dkim_results.empty()) {
-            dkim_ = "[";
-            for (std::size_t i = 0; i < r.dkim_results.size(); ++i) {
-                const auto& d = r.dkim_results[i];
-                if (i) dkim_ += ',';
-                dkim_ += "{\"domain\":";
-                json_escape(dkim_, d.domain);
-                dkim_ += ",\"selector\":";
-                json_escape(dkim_, d.selector);
-                dkim_ += ",\"result\":";
-                json_escape(dkim_, d.result);
-                dkim_ += ",\"human_result\":";
-                json_escape(dkim_, d.human_result);
-                dkim_ += '}';
+        const auto encode = [](std::string& out, const auto& results, auto second) {
+            out.clear();
+            if (results.empty()) return;
+            out = "[";
+            for (std::size_t i = 0; i < results.size(); ++i) {
+                const auto& d = results[i];
+                if (i) out += ',';
+                out += '[';
+                json_escape(out, d.domain);
+                out += ',';
+                json_escape(out, d.*second);
+                out += ',';
+                json_escape(out, d.result);
+                if (!d.human_result.empty()) {
+                    out += ',';
+                    json_escape(out, d.human_result);
+                }
+                out += ']';
             }
-            dkim_ += ']';
-        }
-        spf_.clear();
-        if (!r.spf_results.empty()) {
-            spf_ = "[";
-            for (std::size_t i = 0; i < r.spf_results.size(); ++i) {
-                const auto& d = r.spf_results[i];
-                if (i) spf_ += ',';
-                spf_ += "{\"domain\":";
-                json_escape(spf_, d.domain);
-                spf_ += ",\"scope\":";
-                json_escape(spf_, d.scope);
-                spf_ += ",\"result\":";
-                json_escape(spf_, d.result);
-                spf_ += ",\"human_result\":";
-                json_escape(spf_, d.human_result);
-                spf_ += '}';
-            }
-            spf_ += ']';
-        }
+            out += ']';
+        };
+        encode(dkim_, r.dkim_results, &report::dkim_auth_result::selector);
+        encode(spf_, r.spf_results, &report::spf_auth_result::scope);
         sqlite3_stmt* st = s.get();
         sqlite3_bind_int64(st, 1, report);
         s.bind_static(2, ip_text_);
@@ -533,7 +530,7 @@ public:
                 if (const char* t = recs.cstr(5)) {
                     const auto j = nlohmann::json::parse(t, nullptr, false);
                     if (j.is_array())
-                        for (const auto& e : j) r.reasons.push_back({e.value("type", ""), e.value("comment", "")});
+                        for (const auto& e : j) r.reasons.push_back({element(e, 0), element(e, 1)});
                 }
                 r.header_from = recs.text(6);
                 r.envelope_from = recs.text(7);
@@ -542,15 +539,13 @@ public:
                     const auto j = nlohmann::json::parse(t, nullptr, false);
                     if (j.is_array())
                         for (const auto& e : j)
-                            r.dkim_results.push_back({e.value("domain", ""), e.value("selector", ""), e.value("result", ""),
-                                                      e.value("human_result", "")});
+                            r.dkim_results.push_back({element(e, 0), element(e, 1), element(e, 2), element(e, 3)});
                 }
                 if (const char* t = recs.cstr(10)) {
                     const auto j = nlohmann::json::parse(t, nullptr, false);
                     if (j.is_array())
                         for (const auto& e : j)
-                            r.spf_results.push_back({e.value("domain", ""), e.value("scope", ""), e.value("result", ""),
-                                                     e.value("human_result", "")});
+                            r.spf_results.push_back({element(e, 0), element(e, 1), element(e, 2), element(e, 3)});
                 }
                 auto o = v.on_record(r);
                 if (!o) return o;
@@ -599,9 +594,9 @@ public:
 
     result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() override {
         statement s;
-        auto p = s.prepare(db_, "SELECT DISTINCT lower(json_extract(d.value, '$.domain')), json_extract(d.value, '$.selector') "
+        auto p = s.prepare(db_, "SELECT DISTINCT lower(json_extract(d.value, '$[0]')), json_extract(d.value, '$[1]') "
                                 "FROM records, json_each(records.dkim_results) d WHERE records.dkim_results IS NOT NULL "
-                                "AND json_extract(d.value, '$.selector') <> '' ORDER BY 1, 2");
+                                "AND json_extract(d.value, '$[1]') <> '' ORDER BY 1, 2");
         if (!p) return unexpected{p.err()};
         std::vector<std::pair<std::string, std::string>> out;
         while (sqlite3_step(s.get()) == SQLITE_ROW) out.emplace_back(s.text(0), s.text(1));

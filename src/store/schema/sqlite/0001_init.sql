@@ -1,6 +1,6 @@
 -- dmarcsight schema v1 (SQLite). One row per report, one row per record; the auth results of a
--- record live in the record row as compact JSON text (cheap to write: storage, not parsing, is
--- the bottleneck of ingest). Few indexes: the report key and the record→report link.
+-- record live in the record row as compact JSON arrays (cheap to write: storage, not parsing, is
+-- the bottleneck of ingest; arrays rather than objects halve the bytes). Few indexes: the report key and the record→report link.
 CREATE TABLE reports (
     id                   INTEGER PRIMARY KEY,
     key_org              TEXT NOT NULL,      -- org_name, trimmed and case-folded
@@ -37,12 +37,12 @@ CREATE TABLE records (
     disposition     TEXT,
     dkim            TEXT,     -- policy_evaluated/dkim
     spf             TEXT,     -- policy_evaluated/spf
-    reasons         TEXT,     -- JSON [{"type","comment"}] or NULL
+    reasons         TEXT,     -- JSON [[type, comment], ...] or NULL
     header_from     TEXT,
     envelope_from   TEXT,
     envelope_to     TEXT,
-    dkim_results    TEXT,     -- JSON [{"domain","selector","result","human_result"}] or NULL
-    spf_results     TEXT      -- JSON [{"domain","scope","result","human_result"}] or NULL
+    dkim_results    TEXT,     -- JSON [[domain, selector, result(, human_result)], ...] or NULL
+    spf_results     TEXT      -- JSON [[domain, scope, result(, human_result)], ...] or NULL
 );
 CREATE INDEX records_report ON records (report);
 

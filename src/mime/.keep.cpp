@@ -1,1 +1,0 @@
-// mime module

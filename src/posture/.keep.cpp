@@ -1,1 +1,0 @@
-// posture module

@@ -86,6 +86,7 @@ struct ingester::impl {
         std::string_view memory;  // set for in-memory inputs (mbox messages, stdin)
         std::string sha;
         std::uint64_t size = 0;
+        bool no_bytes = false;  // nothing to hash (the input could not be read)
     };
 
     // Receives parsed values and writes them; de-duplicates on the report key.
@@ -350,10 +351,22 @@ struct ingester::impl {
         return {};
     }
 
-    // Records each unit of one input, keeping bytes where needed; then maybe commits.
+    // Records each unit of one input, keeping bytes where needed; then maybe commits. The input's
+    // SHA-256 is computed here, only when something needs it: a new report is recorded by its
+    // reports row, so the common case hashes nothing.
     result<void> finalize(raw_input& in, std::vector<pending_unit>& units) {
         ++t.inputs;
         t.bytes += in.size;
+        bool need_sha = false;
+        for (const auto& u : units) need_sha = need_sha || u.keep || u.r.result != store::outcome::stored;
+        if (need_sha && in.sha.empty() && (!in.path.empty() || !in.memory.empty() || in.size == 0) && !in.no_bytes) {
+            if (in.path.empty()) {
+                in.sha = sha256::of(in.memory);
+            } else {
+                auto h = sha256_of_file(in.path);
+                if (h) in.sha = *h;
+            }
+        }
         for (auto& u : units) {
             if (u.keep && !in.sha.empty()) {
                 auto kept = in.path.empty() ? q.keep_bytes(in.memory, in.sha) : q.keep_file(in.path, in.size, in.sha);
@@ -370,6 +383,10 @@ struct ingester::impl {
             }
             auto b = ensure_batch();
             if (!b) return b;
+            if (u.r.result == store::outcome::stored) {
+                count(u);
+                continue;
+            }
             store::input_row row;
             row.label = u.r.label;
             row.sha256 = in.sha;
@@ -382,21 +399,25 @@ struct ingester::impl {
             row.seen_at = utc::now();
             auto r = db.record_input(row);
             if (!r) return r;
-            switch (u.r.result) {
-                case store::outcome::stored:
-                    ++t.stored;
-                    t.records += u.r.records;
-                    t.messages = std::min<std::uint64_t>(t.messages + u.r.messages,
-                                                         static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
-                    break;
-                case store::outcome::duplicate: ++t.duplicate; break;
-                case store::outcome::skipped: ++t.skipped; break;
-                case store::outcome::rejected: ++t.rejected; break;
-            }
-            ++batch_units;
-            if (opt.on_unit) opt.on_unit(u.r, t);
+            count(u);
         }
         return maybe_commit();
+    }
+
+    void count(const pending_unit& u) {
+        switch (u.r.result) {
+            case store::outcome::stored:
+                ++t.stored;
+                t.records += u.r.records;
+                t.messages = std::min<std::uint64_t>(t.messages + u.r.messages,
+                                                     static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+                break;
+            case store::outcome::duplicate: ++t.duplicate; break;
+            case store::outcome::skipped: ++t.skipped; break;
+            case store::outcome::rejected: ++t.rejected; break;
+        }
+        ++batch_units;
+        if (opt.on_unit) opt.on_unit(u.r, t);
     }
 
     result<void> memory_input(std::string_view bytes, const std::string& label) {
@@ -404,7 +425,6 @@ struct ingester::impl {
         in.label = label;
         in.memory = bytes;
         in.size = bytes.size();
-        in.sha = sha256::of(bytes);
         std::vector<pending_unit> units;
         const std::string_view head = bytes.substr(0, sniff_bytes);
         result<void> r;
@@ -431,6 +451,7 @@ struct ingester::impl {
             if (!more) {
                 raw_input in;
                 in.label = label;
+                in.no_bytes = true;
                 std::vector<pending_unit> units{rejected(label, "mbox message at byte " + std::to_string(offset) + ": " +
                                                                     more.err().message)};
                 units.back().keep = false;
@@ -450,6 +471,7 @@ struct ingester::impl {
             // Unreadable inside a folder walk: that input is rejected, the batch goes on.
             raw_input in;
             in.label = path;
+            in.no_bytes = true;
             std::vector<pending_unit> units{rejected(path, src.err().message)};
             units.back().keep = false;
             return finalize(in, units);
@@ -466,6 +488,9 @@ struct ingester::impl {
             if (!rd) {
                 raw_input in;
                 in.label = path;
+                in.path = path;
+                std::error_code ec;
+                in.size = std::filesystem::file_size(path, ec);
                 std::vector<pending_unit> units{rejected(path, "e-mail " + rd.err().message)};
                 units.back().keep = false;
                 return finalize(in, units);
@@ -476,7 +501,7 @@ struct ingester::impl {
             return r;
         }
         // A report file (XML, gzip, zip, zlib): streamed, never held whole; hashed on the way.
-        auto hashed = hashing_file_source::open(path);
+        auto hashed = hashing_file_source::open(path, /*hash=*/false);
         if (!hashed) return unexpected{hashed.err()};
         hashing_file_source* hs = hashed->get();
         struct borrowed final : byte_source {
@@ -493,7 +518,6 @@ struct ingester::impl {
         in.label = path;
         in.path = path;
         in.size = hs->bytes_read();
-        in.sha = hs->digest();
         if (!d) {
             for (auto& u : units) u.r.warnings.push_back(d.err().message);
         }

@@ -34,10 +34,18 @@ std::string sha256::of(std::string_view data) {
     return h.hex();
 }
 
-result<std::unique_ptr<hashing_file_source>> hashing_file_source::open(const std::string& path) {
+result<std::unique_ptr<hashing_file_source>> hashing_file_source::open(const std::string& path, bool hash) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return fail("cannot open '" + path + "': " + std::strerror(errno));
-    return std::unique_ptr<hashing_file_source>(new hashing_file_source(fd, path));
+    return std::unique_ptr<hashing_file_source>(new hashing_file_source(fd, path, hash));
+}
+
+result<std::string> sha256_of_file(const std::string& path) {
+    auto src = hashing_file_source::open(path);
+    if (!src) return unexpected{src.err()};
+    auto d = (*src)->drain();
+    if (!d) return unexpected{d.err()};
+    return (*src)->digest();
 }
 
 hashing_file_source::~hashing_file_source() { ::close(fd_); }
@@ -49,7 +57,7 @@ result<std::size_t> hashing_file_source::read(char* buf, std::size_t n) {
             if (errno == EINTR) continue;
             return fail("cannot read '" + path_ + "': " + std::strerror(errno));
         }
-        hash_.update(buf, static_cast<std::size_t>(got));
+        if (hashing_) hash_.update(buf, static_cast<std::size_t>(got));
         total_ += static_cast<std::uint64_t>(got);
         return static_cast<std::size_t>(got);
     }

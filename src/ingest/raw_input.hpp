@@ -29,10 +29,12 @@ private:
     EVP_MD_CTX* ctx_;
 };
 
-// Reads a file sequentially, hashing every byte read. drain() reads (and hashes) the rest.
+// Reads a file sequentially, hashing every byte read unless told not to (a stored report needs no
+// hash: hashing is done again, from the file, only for inputs whose bytes are kept or recorded).
+// drain() reads (and hashes) the rest.
 class hashing_file_source final : public byte_source {
 public:
-    static result<std::unique_ptr<hashing_file_source>> open(const std::string& path);
+    static result<std::unique_ptr<hashing_file_source>> open(const std::string& path, bool hash = true);
     ~hashing_file_source() override;
     result<std::size_t> read(char* buf, std::size_t n) override;
     result<void> drain();
@@ -40,12 +42,16 @@ public:
     std::uint64_t bytes_read() const { return total_; }
 
 private:
-    hashing_file_source(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+    hashing_file_source(int fd, std::string path, bool hash) : fd_(fd), path_(std::move(path)), hashing_(hash) {}
     int fd_;
     std::string path_;
+    bool hashing_;
     sha256 hash_;
     std::uint64_t total_ = 0;
 };
+
+// SHA-256 of a file's bytes (hex).
+result<std::string> sha256_of_file(const std::string& path);
 
 // Reads a whole file into `out` (reused), refusing files over max_bytes.
 result<void> read_file(const std::string& path, std::string& out, std::uint64_t max_bytes);

@@ -60,6 +60,17 @@ enum warn_bits : unsigned {
 
 xml_reader::xml_reader(byte_source& in, std::string& buffer) : in_(in), buf_(buffer) {}
 
+std::string_view xml_reader::open_back() const {
+    const std::size_t end = open_ends_.back();
+    const std::size_t begin = open_ends_.size() > 1 ? open_ends_[open_ends_.size() - 2] : 0;
+    return std::string_view(open_names_).substr(begin, end - begin);
+}
+
+void xml_reader::open_pop() {
+    open_ends_.pop_back();
+    open_names_.resize(open_ends_.empty() ? 0 : open_ends_.back());
+}
+
 void xml_reader::warn_once(unsigned bit, std::string message) {
     if (warned_ & bit) return;
     warned_ |= bit;
@@ -176,9 +187,19 @@ result<void> xml_reader::parse_start_tag() {
             if (!more) return unexpected{more.err()};
             if (!*more) return fail("document ends inside a tag", at);
         }
-        // Fast scan to the next interesting byte.
         const char* p = buf_.data() + pos_ + rel;
         const char* e = buf_.data() + end_;
+        if (!quote) {
+            // Fast path: most tags have no attributes, so no quote can hide a '>'.
+            const char* gt = static_cast<const char*>(std::memchr(p, '>', static_cast<std::size_t>(e - p)));
+            const char* stop = gt ? gt : e;
+            const void* q1 = std::memchr(p, '"', static_cast<std::size_t>(stop - p));
+            const void* q2 = std::memchr(p, '\'', static_cast<std::size_t>(stop - p));
+            if (gt && !q1 && !q2) {
+                rel = static_cast<std::size_t>(gt - (buf_.data() + pos_));
+                break;
+            }
+        }
         while (p < e && *p != '>' && *p != '"' && *p != '\'') ++p;
         rel = static_cast<std::size_t>(p - (buf_.data() + pos_));
         if (p == e) continue;
@@ -207,7 +228,8 @@ result<void> xml_reader::parse_start_tag() {
         if (depth_ >= limits::max_xml_depth)
             return fail("elements nested deeper than " + std::to_string(limits::max_xml_depth), at);
         ++depth_;
-        open_.push_back(qname_);
+        open_names_ += qname_;
+        open_ends_.push_back(open_names_.size());
     }
     return {};
 }
@@ -228,13 +250,14 @@ result<void> xml_reader::parse_end_tag() {
         if (!*more) return fail("document ends inside an end tag", at);
     }
     const std::string_view name = text::trim(std::string_view(buf_.data() + pos_ + 2, rel - 2));
-    if (open_.empty()) return fail("end tag </" + text::for_terminal(name, limits::max_logged_text) + "> without a start tag", at);
-    if (name != open_.back())
+    if (open_ends_.empty())
+        return fail("end tag </" + text::for_terminal(name, limits::max_logged_text) + "> without a start tag", at);
+    if (name != open_back())
         return fail("end tag </" + text::for_terminal(name, limits::max_logged_text) + "> does not match <" +
-                        text::for_terminal(open_.back(), limits::max_logged_text) + ">",
+                        text::for_terminal(open_back(), limits::max_logged_text) + ">",
                     at);
-    qname_ = std::move(open_.back());
-    open_.pop_back();
+    qname_.assign(open_back());
+    open_pop();
     --depth_;
     const auto colon = qname_.rfind(':');
     local_name_ = colon == std::string::npos ? std::string_view(qname_) : std::string_view(qname_).substr(colon + 1);
@@ -272,7 +295,7 @@ result<void> xml_reader::read_leaf_text(std::string& out) {
     out.clear();
     if (self_closing_) return {};
     const std::int64_t at = offset();
-    const std::string& name = open_.back();
+    const std::string_view name = open_back();
     std::size_t rel = 0;  // search position relative to pos_
     std::size_t close_start = 0, close_end = 0;
     for (;;) {
@@ -282,7 +305,7 @@ result<void> xml_reader::read_leaf_text(std::string& out) {
             rel = end_ - pos_;
             auto more = fill(rel + 1);
             if (!more) return unexpected{more.err()};
-            if (!*more) return fail("document ends inside <" + text::for_terminal(name, limits::max_logged_text) + ">", at);
+            if (!*more) return fail("document ends inside <" + text::for_terminal(open_back(), limits::max_logged_text) + ">", at);
             continue;
         }
         const std::size_t k = static_cast<std::size_t>(static_cast<const char*>(lt) - base);
@@ -329,7 +352,7 @@ result<void> xml_reader::read_leaf_text(std::string& out) {
         return unexpected{e};
     }
     pos_ += close_end;
-    open_.pop_back();
+    open_pop();
     --depth_;
     return {};
 }
@@ -353,8 +376,8 @@ result<bool> xml_reader::drain() {
         if (*t == token::eof) break;
         if (*t == token::start) clean = false;
     }
-    if (!open_.empty()) {
-        warnings_.push_back("document ends without closing <" + text::for_terminal(open_.back(), limits::max_logged_text) +
+    if (!open_ends_.empty()) {
+        warnings_.push_back("document ends without closing <" + text::for_terminal(open_back(), limits::max_logged_text) +
                             "> around the report");
     }
     return clean;

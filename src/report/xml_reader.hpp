@@ -73,7 +73,12 @@ private:
     std::string_view local_name_;
     std::string attrs_;  // raw attribute text of the current start tag
     bool self_closing_ = false;
-    std::vector<std::string> open_;  // qualified names of open elements
+    // Qualified names of the open elements, back to back in one string (no allocation per
+    // element); open_ends_ holds where each one ends.
+    std::string open_names_;
+    std::vector<std::size_t> open_ends_;
+    std::string_view open_back() const;
+    void open_pop();
     std::vector<std::string> warnings_;
     unsigned warned_ = 0;
 };

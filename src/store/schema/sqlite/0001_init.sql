@@ -30,8 +30,11 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_domain_begin ON reports (policy_domain, begin_time);
 
+-- A record's id is (report id << 32) | its position in the report: records cluster by report,
+-- a report's records are one rowid range, and no secondary index is needed (one B-tree insert
+-- per record instead of two).
 CREATE TABLE records (
-    report          INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,
+    id              INTEGER PRIMARY KEY,
     source_ip       TEXT NOT NULL,
     count           INTEGER NOT NULL,
     disposition     TEXT,
@@ -44,10 +47,10 @@ CREATE TABLE records (
     dkim_results    TEXT,     -- JSON [[domain, selector, result(, human_result)], ...] or NULL
     spf_results     TEXT      -- JSON [[domain, scope, result(, human_result)], ...] or NULL
 );
-CREATE INDEX records_report ON records (report);
 
--- Every input seen, and how it ended. One row per distinct input (by SHA-256 of its bytes and
--- its label), so re-running an ingest updates rather than duplicates.
+-- Inputs that did not become a new report (duplicate, skipped, rejected), and how they ended; a
+-- stored report's origin is reports.input_label. One row per distinct input (by SHA-256 of its
+-- bytes and its label), so re-running an ingest updates rather than duplicates.
 CREATE TABLE inputs (
     id              INTEGER PRIMARY KEY,
     label           TEXT NOT NULL,

@@ -3,11 +3,16 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
+#include <unordered_map>
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "core/text.hpp"
 #include "core/time.hpp"
+#include "store/record_codec.hpp"
 
 namespace dmarcsight::store {
 
@@ -31,8 +36,10 @@ constexpr migration sqlite_migrations[] = {
 #include "store/sqlite_migrations.inc"
 };
 
-// Record ids are (report << 32) | position: at most 2^32 records per report.
-constexpr std::uint64_t records_per_report_id = std::uint64_t{1} << 32;
+// A block is written once it holds this many bytes (and at the end of its report).
+constexpr std::size_t block_bytes = 256 * 1024;
+// Block ids are (report << 32) | block number.
+constexpr std::uint64_t blocks_per_report = std::uint64_t{1} << 32;
 
 // Busy timeout: a second ingest waits this long for the first to commit its batch.
 constexpr int busy_timeout_ms = 120'000;
@@ -83,12 +90,6 @@ std::string json_strings(const std::vector<std::string>& v) {
     }
     out += ']';
     return out;
-}
-
-// Element i of a stored JSON array, "" when absent or not a string.
-std::string element(const nlohmann::json& a, std::size_t i) {
-    if (!a.is_array() || i >= a.size() || !a[i].is_string()) return {};
-    return a[i].get<std::string>();
 }
 
 std::vector<std::string> strings_from_json(const char* text) {
@@ -189,6 +190,10 @@ public:
     result<void> commit_batch() override { return exec("COMMIT"); }
     result<void> begin_unit() override { return exec("SAVEPOINT report_unit"); }
     result<void> end_unit(bool keep) override {
+        // Records of an undone unit that were still waiting in the block buffer go too.
+        block_.clear();
+        block_records_ = 0;
+        block_report_ = -1;
         if (!keep) {
             auto r = exec("ROLLBACK TO report_unit");
             if (!r) return r;
@@ -259,79 +264,86 @@ public:
     }
 
     result<void> insert_record(std::int64_t report, const report::record& r) override {
-        statement& s = insert_record_;
+        if (report != block_report_) {
+            block_report_ = report;
+            block_seq_ = 0;
+            block_.clear();
+            block_records_ = 0;
+        }
+        encode_record(r, block_);
+        ++block_records_;
+        if (block_.size() >= block_bytes) return flush_block();
+        return {};
+    }
+
+    // Writes the pending block of the current report.
+    result<void> flush_block() {
+        if (block_records_ == 0) return {};
+        if (block_seq_ >= blocks_per_report) return fail("too many record blocks in one report");
+        statement& s = insert_block_;
         if (!s.get()) {
-            auto p = s.prepare(db_,
-                               "INSERT INTO records (id, source_ip, count, disposition, dkim, spf, reasons, header_from, "
-                               "envelope_from, envelope_to, dkim_results, spf_results) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)");
+            auto p = s.prepare(db_, "INSERT INTO record_blocks (id, format, records, data) VALUES (?1, ?2, ?3, ?4)");
             if (!p) return p;
         }
-        ip_text_.clear();
-        r.source_ip.append_to(ip_text_);
-        // Compact JSON arrays, not objects: the auth results are most of a record's bytes, and the
-        // bytes written (WAL, then checkpoint) are most of ingest's cost. Still queryable with
-        // json_each / ->> '$[0]'. Layouts are documented in schema/sqlite/0001_init.sql.
-        reasons_.clear();
-        if (!r.reasons.empty()) {
-            reasons_ = "[";
-            for (std::size_t i = 0; i < r.reasons.size(); ++i) {
-                if (i) reasons_ += ',';
-                reasons_ += '[';
-                json_escape(reasons_, r.reasons[i].type);
-                reasons_ += ',';
-                json_escape(reasons_, r.reasons[i].comment);
-                reasons_ += ']';
-            }
-            reasons_ += ']';
-        }
-        const auto encode = [](std::string& out, const auto& results, auto second) {
-            out.clear();
-            if (results.empty()) return;
-            out = "[";
-            for (std::size_t i = 0; i < results.size(); ++i) {
-                const auto& d = results[i];
-                if (i) out += ',';
-                out += '[';
-                json_escape(out, d.domain);
-                out += ',';
-                json_escape(out, d.*second);
-                out += ',';
-                json_escape(out, d.result);
-                if (!d.human_result.empty()) {
-                    out += ',';
-                    json_escape(out, d.human_result);
-                }
-                out += ']';
-            }
-            out += ']';
-        };
-        encode(dkim_, r.dkim_results, &report::dkim_auth_result::selector);
-        encode(spf_, r.spf_results, &report::spf_auth_result::scope);
-        if (report != seq_report_) {
-            seq_report_ = report;
-            seq_ = 0;
-        }
-        if (seq_ >= records_per_report_id) return fail("too many records in one report");
         sqlite3_stmt* st = s.get();
-        sqlite3_bind_int64(st, 1, static_cast<std::int64_t>((static_cast<std::uint64_t>(report) << 32) | seq_++));
-        s.bind_static(2, ip_text_);
-        sqlite3_bind_int64(st, 3, r.count);
-        bind_text_or_null(st, 4, r.disposition);
-        bind_text_or_null(st, 5, r.dkim);
-        bind_text_or_null(st, 6, r.spf);
-        bind_text_or_null(st, 7, reasons_);
-        bind_text_or_null(st, 8, r.header_from);
-        bind_text_or_null(st, 9, r.envelope_from);
-        bind_text_or_null(st, 10, r.envelope_to);
-        bind_text_or_null(st, 11, dkim_);
-        bind_text_or_null(st, 12, spf_);
+        sqlite3_bind_int64(st, 1, static_cast<std::int64_t>((static_cast<std::uint64_t>(block_report_) << 32) | block_seq_));
+        sqlite3_bind_int64(st, 2, record_block_version);
+        sqlite3_bind_int64(st, 3, static_cast<std::int64_t>(block_records_));
+        sqlite3_bind_blob64(st, 4, block_.data(), block_.size(), SQLITE_STATIC);
         const int rc = sqlite3_step(st);
         sqlite3_reset(st);
+        if (rc != SQLITE_DONE) return sql_error();
+        ++block_seq_;
+        block_.clear();
+        block_records_ = 0;
+        return {};
+    }
+
+    // Calls fn(record) for every record of a report, in order.
+    template <class F>
+    result<void> for_each_record(std::int64_t report, F&& fn) {
+        statement& s = select_blocks_;
+        if (!s.get()) {
+            auto p = s.prepare(db_, "SELECT format, data FROM record_blocks WHERE id BETWEEN ?1 << 32 AND (?1 << 32) + 4294967295 "
+                                    "ORDER BY id");
+            if (!p) return p;
+        }
+        s.reset();
+        s.bind(1, report);
+        report::record rec;
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+            if (s.i64(0) != record_block_version) {
+                s.reset();
+                return fail("record block of report #" + std::to_string(report) + " has an unknown format");
+            }
+            const auto* data = static_cast<const char*>(sqlite3_column_blob(s.get(), 1));
+            const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s.get(), 1));
+            record_decoder dec(std::string_view(data ? data : "", size));
+            while (!dec.done()) {
+                auto d = dec.next(rec);
+                if (!d) {
+                    s.reset();
+                    return fail("report #" + std::to_string(report) + ": " + d.err().message);
+                }
+                auto f = fn(rec);
+                if (!f) {
+                    s.reset();
+                    return f;
+                }
+            }
+        }
+        s.reset();
         if (rc != SQLITE_DONE) return sql_error();
         return {};
     }
 
     result<void> finish_report(std::int64_t report, const report_totals& t) override {
+        if (report == block_report_) {
+            auto f = flush_block();
+            if (!f) return f;
+            block_report_ = -1;
+        }
         auto& s = stmt("UPDATE reports SET record_count=?2, message_count=?3, dropped_records=?4, content_hash=?5, "
                        "warnings=?6, raw_sha256=?7 WHERE id=?1");
         if (!s.get()) return fail(prepare_error_);
@@ -446,42 +458,77 @@ public:
     }
 
     result<std::vector<sender_row>> senders(const query_filter& f) override {
-        const std::string sql =
-            "SELECT r.policy_domain, rec.source_ip, total(rec.count) AS messages, "
-            "total(CASE WHEN rec.dkim = 'pass' OR rec.spf = 'pass' THEN rec.count ELSE 0 END), "
-            "total(CASE WHEN rec.spf = 'pass' THEN rec.count ELSE 0 END), "
-            "total(CASE WHEN rec.dkim = 'pass' THEN rec.count ELSE 0 END), "
-            "total(CASE WHEN rec.disposition = 'none' THEN rec.count ELSE 0 END), "
-            "total(CASE WHEN rec.disposition = 'quarantine' THEN rec.count ELSE 0 END), "
-            "total(CASE WHEN rec.disposition = 'reject' THEN rec.count ELSE 0 END), "
-            "total(CASE WHEN rec.disposition = 'pass' THEN rec.count ELSE 0 END), "
-            "json_group_array(DISTINCT r.org_name), min(r.begin_time), max(r.end_time) "
-            "FROM reports r JOIN records rec ON rec.id BETWEEN r.id << 32 AND (r.id << 32) + 4294967295" +
-            filter_sql(f) + " GROUP BY r.policy_domain, rec.source_ip ORDER BY messages DESC, r.policy_domain, rec.source_ip";
+        // Aggregated here rather than in SQL: records live in blocks (see record_codec.hpp).
+        const std::string sql = "SELECT r.id, r.policy_domain, r.org_name, r.begin_time, r.end_time FROM reports r" +
+                                filter_sql(f) + " ORDER BY r.id";
         statement s;
         auto p = s.prepare(db_, sql.c_str());
         if (!p) return unexpected{p.err()};
         bind_filter(s, f);
-        std::vector<sender_row> out;
+        struct agg {
+            sender_row row;
+            std::uint64_t messages = 0, pass = 0, spf = 0, dkim = 0, none = 0, quarantine = 0, reject = 0, dpass = 0;
+        };
+        std::unordered_map<std::string, agg> by_source;
+        std::string key;
+        const auto add = [](std::uint64_t& total, std::int64_t v) {
+            const auto room = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) - total;
+            total += static_cast<std::uint64_t>(v) < room ? static_cast<std::uint64_t>(v) : room;
+        };
         int rc;
         while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-            sender_row r;
-            r.policy_domain = s.text(0);
-            r.source_ip = s.text(1);
-            r.messages = saturate(s.dbl(2));
-            r.dmarc_pass = saturate(s.dbl(3));
-            r.spf_aligned = saturate(s.dbl(4));
-            r.dkim_aligned = saturate(s.dbl(5));
-            r.disposition_none = saturate(s.dbl(6));
-            r.disposition_quarantine = saturate(s.dbl(7));
-            r.disposition_reject = saturate(s.dbl(8));
-            r.disposition_pass = saturate(s.dbl(9));
-            r.reporters = strings_from_json(s.cstr(10));
-            r.first_seen = s.i64(11);
-            r.last_seen = s.i64(12);
-            out.push_back(std::move(r));
+            const std::int64_t id = s.i64(0);
+            const std::string domain = s.text(1), org = s.text(2);
+            const std::int64_t begin = s.i64(3), end = s.i64(4);
+            auto r = for_each_record(id, [&](const report::record& rec) -> result<void> {
+                key.assign(domain);
+                key += '\0';
+                rec.source_ip.append_to(key);
+                auto [it, fresh] = by_source.try_emplace(key);
+                agg& a = it->second;
+                if (fresh) {
+                    a.row.policy_domain = domain;
+                    a.row.source_ip = rec.source_ip.to_string();
+                    a.row.first_seen = begin;
+                    a.row.last_seen = end;
+                }
+                a.row.first_seen = std::min(a.row.first_seen, begin);
+                a.row.last_seen = std::max(a.row.last_seen, end);
+                if (std::find(a.row.reporters.begin(), a.row.reporters.end(), org) == a.row.reporters.end())
+                    a.row.reporters.push_back(org);
+                add(a.messages, rec.count);
+                if (rec.dkim == "pass" || rec.spf == "pass") add(a.pass, rec.count);
+                if (rec.spf == "pass") add(a.spf, rec.count);
+                if (rec.dkim == "pass") add(a.dkim, rec.count);
+                if (rec.disposition == "none") add(a.none, rec.count);
+                else if (rec.disposition == "quarantine") add(a.quarantine, rec.count);
+                else if (rec.disposition == "reject") add(a.reject, rec.count);
+                else if (rec.disposition == "pass") add(a.dpass, rec.count);
+                return {};
+            });
+            if (!r) return unexpected{r.err()};
         }
         if (rc != SQLITE_DONE) return sql_error();
+        std::vector<sender_row> out;
+        out.reserve(by_source.size());
+        for (auto& [k, a] : by_source) {
+            sender_row row = std::move(a.row);
+            row.messages = static_cast<std::int64_t>(a.messages);
+            row.dmarc_pass = static_cast<std::int64_t>(a.pass);
+            row.spf_aligned = static_cast<std::int64_t>(a.spf);
+            row.dkim_aligned = static_cast<std::int64_t>(a.dkim);
+            row.disposition_none = static_cast<std::int64_t>(a.none);
+            row.disposition_quarantine = static_cast<std::int64_t>(a.quarantine);
+            row.disposition_reject = static_cast<std::int64_t>(a.reject);
+            row.disposition_pass = static_cast<std::int64_t>(a.dpass);
+            std::sort(row.reporters.begin(), row.reporters.end());
+            out.push_back(std::move(row));
+        }
+        std::sort(out.begin(), out.end(), [](const sender_row& x, const sender_row& y) {
+            if (x.messages != y.messages) return x.messages > y.messages;
+            if (x.policy_domain != y.policy_domain) return x.policy_domain < y.policy_domain;
+            return x.source_ip < y.source_ip;
+        });
         return out;
     }
 
@@ -496,11 +543,6 @@ public:
         auto p = s.prepare(db_, sql.c_str());
         if (!p) return unexpected{p.err()};
         bind_filter(s, f);
-        statement recs;
-        p = recs.prepare(db_,
-                         "SELECT source_ip, count, disposition, dkim, spf, reasons, header_from, envelope_from, envelope_to, "
-                         "dkim_results, spf_results FROM records WHERE id BETWEEN ?1 << 32 AND (?1 << 32) + 4294967295 ORDER BY id");
-        if (!p) return unexpected{p.err()};
         int rc;
         while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
             stored_report sr;
@@ -535,41 +577,8 @@ public:
             sr.totals.raw_sha256 = s.text(26);
             auto b = v.begin_report(sr);
             if (!b) return b;
-            recs.reset();
-            recs.bind(1, sr.id);
-            report::record r;
-            int rrc;
-            while ((rrc = sqlite3_step(recs.get())) == SQLITE_ROW) {
-                r.clear();
-                if (auto ip = ip_address::parse(recs.text(0))) r.source_ip = *ip;
-                r.count = recs.i64(1);
-                r.disposition = recs.text(2);
-                r.dkim = recs.text(3);
-                r.spf = recs.text(4);
-                if (const char* t = recs.cstr(5)) {
-                    const auto j = nlohmann::json::parse(t, nullptr, false);
-                    if (j.is_array())
-                        for (const auto& e : j) r.reasons.push_back({element(e, 0), element(e, 1)});
-                }
-                r.header_from = recs.text(6);
-                r.envelope_from = recs.text(7);
-                r.envelope_to = recs.text(8);
-                if (const char* t = recs.cstr(9)) {
-                    const auto j = nlohmann::json::parse(t, nullptr, false);
-                    if (j.is_array())
-                        for (const auto& e : j)
-                            r.dkim_results.push_back({element(e, 0), element(e, 1), element(e, 2), element(e, 3)});
-                }
-                if (const char* t = recs.cstr(10)) {
-                    const auto j = nlohmann::json::parse(t, nullptr, false);
-                    if (j.is_array())
-                        for (const auto& e : j)
-                            r.spf_results.push_back({element(e, 0), element(e, 1), element(e, 2), element(e, 3)});
-                }
-                auto o = v.on_record(r);
-                if (!o) return o;
-            }
-            if (rrc != SQLITE_DONE) return sql_error();
+            auto recs = for_each_record(sr.id, [&](const report::record& r) { return v.on_record(r); });
+            if (!recs) return recs;
             auto e = v.end_report();
             if (!e) return e;
         }
@@ -613,13 +622,20 @@ public:
 
     result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() override {
         statement s;
-        auto p = s.prepare(db_, "SELECT DISTINCT lower(json_extract(d.value, '$[0]')), json_extract(d.value, '$[1]') "
-                                "FROM records, json_each(records.dkim_results) d WHERE records.dkim_results IS NOT NULL "
-                                "AND json_extract(d.value, '$[1]') <> '' ORDER BY 1, 2");
+        auto p = s.prepare(db_, "SELECT id FROM reports ORDER BY id");
         if (!p) return unexpected{p.err()};
-        std::vector<std::pair<std::string, std::string>> out;
-        while (sqlite3_step(s.get()) == SQLITE_ROW) out.emplace_back(s.text(0), s.text(1));
-        return out;
+        std::set<std::pair<std::string, std::string>> seen;
+        int rc;
+        while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+            auto r = for_each_record(s.i64(0), [&](const report::record& rec) -> result<void> {
+                for (const auto& d : rec.dkim_results)
+                    if (!d.selector.empty() && !d.domain.empty()) seen.emplace(text::normalize_domain(d.domain), d.selector);
+                return {};
+            });
+            if (!r) return unexpected{r.err()};
+        }
+        if (rc != SQLITE_DONE) return sql_error();
+        return std::vector<std::pair<std::string, std::string>>(seen.begin(), seen.end());
     }
 
 private:
@@ -696,11 +712,14 @@ private:
     sqlite3* db_ = nullptr;
     open_mode mode_ = open_mode::read_only;
     std::vector<std::pair<const char*, std::unique_ptr<statement>>> stmts_;
-    statement insert_record_;
+    statement insert_block_;
+    statement select_blocks_;
     std::string prepare_error_;
-    std::string ip_text_, reasons_, dkim_, spf_;
-    std::int64_t seq_report_ = -1;  // the report whose records are being inserted, and the next position
-    std::uint64_t seq_ = 0;
+    // The block being filled: its report, its number within the report, its bytes and records.
+    std::int64_t block_report_ = -1;
+    std::uint64_t block_seq_ = 0;
+    std::string block_;
+    std::uint64_t block_records_ = 0;
 };
 
 }  // namespace

@@ -1,6 +1,4 @@
--- dmarcsight schema v1 (SQLite). One row per report, one row per record; the auth results of a
--- record live in the record row as compact JSON arrays (cheap to write: storage, not parsing, is
--- the bottleneck of ingest; arrays rather than objects halve the bytes). Few indexes: the report key and the record→report link.
+-- dmarcsight schema v1 (SQLite). One row per report; its records in binary blocks (below). Few indexes: the report key and the record→report link.
 CREATE TABLE reports (
     id                   INTEGER PRIMARY KEY,
     key_org              TEXT NOT NULL,      -- org_name, trimmed and case-folded
@@ -30,22 +28,15 @@ CREATE TABLE reports (
 );
 CREATE INDEX reports_domain_begin ON reports (policy_domain, begin_time);
 
--- A record's id is (report id << 32) | its position in the report: records cluster by report,
--- a report's records are one rowid range, and no secondary index is needed (one B-tree insert
--- per record instead of two).
-CREATE TABLE records (
-    id              INTEGER PRIMARY KEY,
-    source_ip       TEXT NOT NULL,
-    count           INTEGER NOT NULL,
-    disposition     TEXT,
-    dkim            TEXT,     -- policy_evaluated/dkim
-    spf             TEXT,     -- policy_evaluated/spf
-    reasons         TEXT,     -- JSON [[type, comment], ...] or NULL
-    header_from     TEXT,
-    envelope_from   TEXT,
-    envelope_to     TEXT,
-    dkim_results    TEXT,     -- JSON [[domain, selector, result(, human_result)], ...] or NULL
-    spf_results     TEXT      -- JSON [[domain, scope, result(, human_result)], ...] or NULL
+-- Records, in blocks: a report's records in the compact binary encoding of
+-- src/store/record_codec.hpp, one row per ~256 KiB instead of one row per record (per-row work
+-- was most of ingest's cost). id = (report id << 32) | block number, so a report's blocks are one
+-- rowid range and need no index. Queries decode blocks in the store (store/sqlite/).
+CREATE TABLE record_blocks (
+    id      INTEGER PRIMARY KEY,
+    format  INTEGER NOT NULL,   -- record_codec version
+    records INTEGER NOT NULL,   -- records in this block
+    data    BLOB NOT NULL
 );
 
 -- Inputs that did not become a new report (duplicate, skipped, rejected), and how they ended; a

@@ -1,0 +1,199 @@
+// The store on its own: the record codec, block storage across block boundaries, undone units,
+// de-duplication lookups, filters and the senders aggregation.
+#include <gtest/gtest.h>
+
+#include "store/record_codec.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace dmarcsight;
+
+namespace {
+
+report::record make_record(int i) {
+    report::record r;
+    r.source_ip = *ip_address::parse(i % 2 ? "2001:db8::" + std::to_string(i % 1000) : "192.0.2." + std::to_string(i % 250));
+    r.count = i + 1;
+    r.disposition = i % 3 ? "none" : "quarantine";
+    r.dkim = i % 5 ? "pass" : "fail";
+    r.spf = "fail";
+    r.header_from = "example.com";
+    r.envelope_from = i % 7 ? "bounce.example.com" : "";
+    r.reasons.push_back({"forwarded", "via list \"x\""});
+    r.dkim_results.push_back({"example.com", "s" + std::to_string(i % 4), "pass", ""});
+    r.spf_results.push_back({"bounce.example.com", "mfrom", "softfail", "human \x01 text"});
+    return r;
+}
+
+report::report_header make_header(const std::string& id, const std::string& domain, std::int64_t begin) {
+    report::report_header h;
+    h.metadata.org_name = "Org";
+    h.metadata.report_id = id;
+    h.metadata.begin = begin;
+    h.metadata.end = begin + 86399;
+    h.policy.domain = domain;
+    h.policy.p = "none";
+    h.xml_schema = "1.0";
+    return h;
+}
+
+struct collect final : store::report_visitor {
+    std::vector<store::stored_report> reports;
+    std::vector<report::record> records;
+    result<void> begin_report(const store::stored_report& r) override {
+        reports.push_back(r);
+        return {};
+    }
+    result<void> on_record(const report::record& r) override {
+        records.push_back(r);
+        return {};
+    }
+    result<void> end_report() override { return {}; }
+};
+
+bool same(const report::record& a, const report::record& b) {
+    return a.source_ip == b.source_ip && a.count == b.count && a.disposition == b.disposition && a.dkim == b.dkim &&
+           a.spf == b.spf && a.header_from == b.header_from && a.envelope_from == b.envelope_from &&
+           a.reasons.size() == b.reasons.size() && a.reasons[0].comment == b.reasons[0].comment &&
+           a.dkim_results[0].selector == b.dkim_results[0].selector &&
+           a.spf_results[0].human_result == b.spf_results[0].human_result;
+}
+
+}  // namespace
+
+TEST(record_codec, round_trip) {
+    std::string block;
+    for (int i = 0; i < 50; ++i) store::encode_record(make_record(i), block);
+    store::record_decoder dec(block);
+    report::record r;
+    for (int i = 0; i < 50; ++i) {
+        ASSERT_TRUE(dec.next(r).ok());
+        EXPECT_TRUE(same(r, make_record(i))) << i;
+    }
+    EXPECT_TRUE(dec.done());
+}
+
+TEST(record_codec, damaged_block_is_an_error_not_a_crash) {
+    std::string block;
+    store::encode_record(make_record(3), block);
+    for (std::size_t cut = 0; cut < block.size(); ++cut) {
+        store::record_decoder dec(std::string_view(block).substr(0, cut));
+        report::record r;
+        if (cut == 0) {
+            EXPECT_TRUE(dec.done());
+        } else {
+            EXPECT_FALSE(dec.next(r).ok()) << cut;
+        }
+    }
+    std::string huge = "\x01\x04\x01\x02\x03\x04\xff\xff\xff\xff\x0f";  // a string claiming 4 GiB
+    store::record_decoder dec(huge);
+    report::record r;
+    EXPECT_FALSE(dec.next(r).ok());
+}
+
+TEST(sqlite_store, many_blocks_round_trip_and_undone_units_leave_nothing) {
+    test_support::temp_dir dir;
+    auto db = store::open_sqlite(dir / "s.db", store::open_mode::read_write);
+    ASSERT_TRUE(db.ok()) << db.err().message;
+    store::store& s = **db;
+    ASSERT_TRUE(s.begin_batch().ok());
+    // A report large enough for several 256 KiB blocks.
+    ASSERT_TRUE(s.begin_unit().ok());
+    auto id = s.insert_report(make_header("big", "example.com", 1700006400), "test");
+    ASSERT_TRUE(id.ok());
+    constexpr int n = 12000;
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(s.insert_record(*id, make_record(i)).ok());
+    store::report_totals t;
+    t.records = n;
+    ASSERT_TRUE(s.finish_report(*id, t).ok());
+    ASSERT_TRUE(s.end_unit(true).ok());
+    // A unit that is undone half-way: neither its report nor its buffered records may remain.
+    ASSERT_TRUE(s.begin_unit().ok());
+    auto id2 = s.insert_report(make_header("undone", "example.org", 1700006400), "test");
+    ASSERT_TRUE(id2.ok());
+    for (int i = 0; i < 5000; ++i) ASSERT_TRUE(s.insert_record(*id2, make_record(i)).ok());
+    ASSERT_TRUE(s.end_unit(false).ok());
+    ASSERT_TRUE(s.commit_batch().ok());
+
+    collect c;
+    ASSERT_TRUE(s.visit_reports({}, c).ok());
+    ASSERT_EQ(c.reports.size(), 1u);
+    ASSERT_EQ(c.records.size(), static_cast<std::size_t>(n));
+    for (int i = 0; i < n; i += 997) EXPECT_TRUE(same(c.records[static_cast<std::size_t>(i)], make_record(i))) << i;
+    auto st = s.stats();
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->aggregate_reports, 1);
+    EXPECT_EQ(st->records, n);
+    auto found = s.find_report(report::report_key::of(make_header(" BIG ", "Example.COM.", 1700006400)));
+    ASSERT_TRUE(found.ok());
+    ASSERT_TRUE(found->has_value());
+    EXPECT_EQ((*found)->id, *id);
+    auto missing = s.find_report(report::report_key::of(make_header("undone", "example.org", 1700006400)));
+    ASSERT_TRUE(missing.ok());
+    EXPECT_FALSE(missing->has_value());
+}
+
+TEST(sqlite_store, senders_aggregate_and_filter) {
+    test_support::temp_dir dir;
+    auto db = store::open_sqlite(dir / "s.db", store::open_mode::read_write);
+    ASSERT_TRUE(db.ok());
+    store::store& s = **db;
+    ASSERT_TRUE(s.begin_batch().ok());
+    const auto add = [&](const std::string& id, const std::string& domain, std::int64_t begin, const std::string& ip,
+                         std::int64_t count, const std::string& dkim, const std::string& disposition) {
+        ASSERT_TRUE(s.begin_unit().ok());
+        auto h = make_header(id, domain, begin);
+        auto rid = s.insert_report(h, "t");
+        ASSERT_TRUE(rid.ok());
+        report::record r = make_record(0);
+        r.source_ip = *ip_address::parse(ip);
+        r.count = count;
+        r.dkim = dkim;
+        r.disposition = disposition;
+        ASSERT_TRUE(s.insert_record(*rid, r).ok());
+        ASSERT_TRUE(s.finish_report(*rid, {}).ok());
+        ASSERT_TRUE(s.end_unit(true).ok());
+    };
+    add("a", "example.com", 1700006400, "192.0.2.1", 10, "pass", "none");
+    add("b", "example.com", 1700092800, "192.0.2.1", 30, "fail", "reject");
+    add("c", "mail.example.com", 1700092800, "192.0.2.9", 5, "fail", "quarantine");
+    add("d", "example.com", 1700179200, "192.0.2.2", 9223372036854775807, "fail", "none");
+    add("e", "example.com", 1700179200, "192.0.2.2", 9223372036854775807, "fail", "none");
+    ASSERT_TRUE(s.commit_batch().ok());
+
+    auto all = s.senders({});
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 3u);
+    EXPECT_EQ((*all)[0].source_ip, "192.0.2.2");
+    EXPECT_EQ((*all)[0].messages, INT64_MAX);  // saturates, never wraps
+    const auto& one = (*all)[1];
+    EXPECT_EQ(one.source_ip, "192.0.2.1");
+    EXPECT_EQ(one.messages, 40);
+    EXPECT_EQ(one.dkim_aligned, 10);
+    EXPECT_EQ(one.disposition_reject, 30);
+    EXPECT_EQ(one.first_seen, 1700006400);
+    EXPECT_EQ(one.last_seen, 1700092800 + 86399);
+
+    store::query_filter f;
+    f.domain = "example.com";
+    EXPECT_EQ(s.senders(f)->size(), 2u);
+    f.include_subdomains = true;
+    EXPECT_EQ(s.senders(f)->size(), 3u);
+    store::query_filter days;
+    days.since = 1700092800;
+    days.until = 1700179200;
+    auto d = s.senders(days);
+    ASSERT_EQ(d->size(), 2u);
+    EXPECT_EQ((*d)[0].messages, 30);
+    auto selectors = s.dkim_selectors();
+    ASSERT_TRUE(selectors.ok());
+    ASSERT_EQ(selectors->size(), 1u);
+    EXPECT_EQ((*selectors)[0], std::make_pair(std::string("example.com"), std::string("s0")));
+}
+
+TEST(sqlite_store, read_only_refuses_missing_file) {
+    test_support::temp_dir dir;
+    auto db = store::open_sqlite(dir / "missing.db", store::open_mode::read_only);
+    EXPECT_FALSE(db.ok());
+    EXPECT_FALSE(std::filesystem::exists(dir / "missing.db"));
+}

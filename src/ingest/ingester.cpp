@@ -466,7 +466,9 @@ struct ingester::impl {
     }
 
     result<void> file(const std::string& path) {
-        auto src = hashing_file_source::open(path);
+        // One open, one sequential pass: the first bytes are peeked to tell an mbox or e-mail from
+        // a report file, and a report file then streams on from the same descriptor.
+        auto src = hashing_file_source::open(path, /*hash=*/false);
         if (!src) {
             // Unreadable inside a folder walk: that input is rejected, the batch goes on.
             raw_input in;
@@ -476,11 +478,11 @@ struct ingester::impl {
             units.back().keep = false;
             return finalize(in, units);
         }
-        // Sniff the first bytes; the file is opened again below for a single hashed pass.
+        hashing_file_source* file_src = src->get();
         auto peek = std::make_unique<mime::peek_source>(std::move(*src));
         auto head = peek->peek(sniff_bytes);
         if (!head) return unexpected{head.err()};
-        const std::string h(*head);
+        const std::string_view h = *head;
         if (mime::is_mbox(h)) return mbox(path);
         if (mime::sniff_container(h) == mime::container_kind::plain && !report::looks_like_xml(h) && !looks_like_json(h) &&
             mime::looks_like_message(h)) {
@@ -500,24 +502,22 @@ struct ingester::impl {
             message_buf = std::move(bytes);
             return r;
         }
-        // A report file (XML, gzip, zip, zlib): streamed, never held whole; hashed on the way.
-        auto hashed = hashing_file_source::open(path, /*hash=*/false);
-        if (!hashed) return unexpected{hashed.err()};
-        hashing_file_source* hs = hashed->get();
-        struct borrowed final : byte_source {
-            hashing_file_source* s;
-            explicit borrowed(hashing_file_source* x) : s(x) {}
+        // A report file (XML, gzip, zip, zlib): streamed, never held whole. The peek wrapper is
+        // shared with unwrap, so the file source stays ours to drain and measure afterwards.
+        struct shared_peek final : byte_source {
+            mime::peek_source* s;
+            explicit shared_peek(mime::peek_source* x) : s(x) {}
             result<std::size_t> read(char* b, std::size_t n) override { return s->read(b, n); }
+            std::vector<std::string> warnings() const override { return s->warnings(); }
         };
-        std::unique_ptr<hashing_file_source> owner = std::move(*hashed);
         std::vector<pending_unit> units;
-        auto r = unwrap_input(std::make_unique<borrowed>(hs), path, "", {}, units);
+        auto r = unwrap_input(std::make_unique<shared_peek>(peek.get()), path, "", {}, units);
         if (!r) return r;
-        auto d = hs->drain();
+        auto d = file_src->drain();
         raw_input in;
         in.label = path;
         in.path = path;
-        in.size = hs->bytes_read();
+        in.size = file_src->bytes_read();
         if (!d) {
             for (auto& u : units) u.r.warnings.push_back(d.err().message);
         }

@@ -97,7 +97,7 @@ public:
     virtual ~store() = default;
 
     // --- writing. Calls between begin_batch and commit_batch are one transaction; within it each
-    // report is a unit (a savepoint) that is kept or undone whole.
+    // report is a unit (begin_unit .. end_unit) that is kept or undone whole.
     virtual result<void> begin_batch() = 0;
     virtual result<void> commit_batch() = 0;
     virtual result<void> begin_unit() = 0;

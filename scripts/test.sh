@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Everything CI checks: install dependencies, build with ASan+UBSan and warnings as errors, run
 # the unit, golden, corpus, integration and fuzz-replay tests (ctest), then the hostile-input set
-# against an optimised build (its bombs are about time and memory, which sanitizers distort).
+# and the SIGKILL / concurrent-writer tests against an optimised build (they are about time and
+# memory, which sanitizers distort).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
@@ -20,3 +21,6 @@ echo "== hostile inputs (Release build)"
 cmake -S "$root" -B "$root/build-release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDMARCSIGHT_TESTS=OFF >/dev/null
 cmake --build "$root/build-release" -j "$jobs" --target dmarcsight
 bash "$root/tests/integration/hostile.sh" "$root/build-release/src/cli/dmarcsight" "$root/../shared"
+
+echo "== crash safety and concurrent writers (Release build)"
+bash "$root/tests/integration/crash.sh" "$root/build-release/src/cli/dmarcsight" "$root/../shared"

@@ -165,16 +165,19 @@ public:
         sqlite3_busy_timeout(db_, busy_timeout_ms);
         sqlite3_extended_result_codes(db_, 1);
         if (mode == open_mode::read_write) {
-            // 64 KiB pages: records are stored in ~256 KiB blocks, so large pages cut the write
-            // calls (and their cost in this VM) several-fold. Only takes effect on a new database.
-            auto r = exec("PRAGMA page_size=65536");
-            if (!r) return r;
-            r = exec("PRAGMA journal_mode=WAL");
-            if (!r) return r;
-            // NORMAL in WAL mode: a crash or SIGKILL never corrupts; power loss may lose the last batch.
-            r = exec("PRAGMA synchronous=NORMAL");
-            if (!r) return r;
-            r = migrate();
+            // Two ingests may open a brand-new file at the same moment; switching it to WAL can
+            // then answer BUSY without consulting the busy handler, so setup retries (bounded).
+            auto r = with_busy_retry([&] {
+                // 64 KiB pages: records are stored in ~256 KiB blocks, so large pages cut the write
+                // calls (and their cost in this VM) several-fold. Only affects a new database.
+                auto x = exec("PRAGMA page_size=65536");
+                if (x) x = exec("PRAGMA journal_mode=WAL");
+                // NORMAL in WAL mode: a crash or SIGKILL never corrupts; power loss may lose the
+                // last batch.
+                if (x) x = exec("PRAGMA synchronous=NORMAL");
+                if (x) x = migrate();
+                return x;
+            });
             if (!r) return r;
         } else {
             auto v = user_version();
@@ -669,6 +672,17 @@ private:
             return fail("SQLite: " + m);
         }
         return {};
+    }
+
+    // Runs `step` again while the database answers BUSY, for up to the busy timeout.
+    template <class F>
+    result<void> with_busy_retry(F&& step) {
+        constexpr int pause_ms = 20;
+        for (int waited = 0;; waited += pause_ms) {
+            auto r = step();
+            if (r || (sqlite3_errcode(db_) & 0xff) != SQLITE_BUSY || waited >= busy_timeout_ms) return r;
+            sqlite3_sleep(pause_ms);
+        }
     }
 
     unexpected sql_error() {

@@ -59,7 +59,7 @@ report "generated 2000 reports" "$work/corpus" "$records"
 if [ -d "$shared/corpus/reports" ]; then
   rm -rf "$work/b.db"*
   "$bin" ingest --quiet --db "$work/b.db" "$shared/corpus/reports" >/dev/null 2>&1 || true
-  real=$(sqlite3 "$work/b.db" "select count(*) from records")
+  real=$(sqlite3 "$work/b.db" "select coalesce(sum(record_count),0) from reports")
   report "real samples" "$shared/corpus/reports" "$real"
 fi
 if [ "$big" = --big ]; then

@@ -20,7 +20,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 echo "== hostile inputs (Release build)"
 cmake -S "$root" -B "$root/build-release" -G Ninja -DCMAKE_BUILD_TYPE=Release -DDMARCSIGHT_TESTS=OFF >/dev/null
 cmake --build "$root/build-release" -j "$jobs" --target dmarcsight
-bash "$root/tests/integration/hostile.sh" "$root/build-release/src/cli/dmarcsight" "$root/../shared"
+bash "$root/tests/integration/hostile.sh" "$root/build-release/src/cli/dmarcsight" "$root/../shared" --big
 
 echo "== crash safety and concurrent writers (Release build)"
 bash "$root/tests/integration/crash.sh" "$root/build-release/src/cli/dmarcsight" "$root/../shared"

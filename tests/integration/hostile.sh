@@ -36,6 +36,10 @@ while IFS=$'\t' read -r file expect why; do
       fi ;;
   esac
   [ "$rc" -ge 124 ] && { ok=0; note="$note crashed or timed out (rc=$rc)"; }
+  # Memory bars: 512 MB for any hostile case; 128 MB for the big (bounded-memory) reports.
+  limit_kb=524288
+  [ "${file#big_}" != "$file" ] && limit_kb=131072
+  case "$rss_kb" in ''|*[!0-9]*) ;; *) [ "$rss_kb" -le "$limit_kb" ] || { ok=0; note="$note peak RSS ${rss_kb} KB > ${limit_kb} KB"; } ;; esac
   if [ "$ok" = 0 ] && [ "${file#tlsrpt_}" != "$file" ]; then
     # SMTP TLS reports are recognised and skipped until they are read (a later issue).
     skipn=$((skipn+1)); printf 'skip  %-50s %-6s TLS reports are not read yet (%s)\n' "$file" "$expect" "$note"; continue

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -11,6 +12,8 @@ namespace dmarcsight::text {
 bool is_valid_utf8(std::string_view s);
 // Replace every maximal invalid subsequence with U+FFFD. Returns true if anything was replaced.
 bool repair_utf8(std::string& s);
+// Appends code point `cp` (<= U+10FFFF) to `out` as UTF-8.
+void append_utf8(std::string& out, std::uint32_t cp);
 // Latin-1 / windows-1252 bytes to UTF-8.
 std::string latin1_to_utf8(std::string_view s, bool windows1252);
 

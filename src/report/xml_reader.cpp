@@ -30,24 +30,6 @@ bool is_xml_char(std::uint32_t cp) {
            (cp >= 0x10000 && cp <= 0x10FFFF);
 }
 
-void append_utf8(std::string& out, std::uint32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 enum warn_bits : unsigned {
     warn_stray_text = 1,
     warn_lt = 2,
@@ -189,17 +171,6 @@ result<void> xml_reader::parse_start_tag() {
         }
         const char* p = buf_.data() + pos_ + rel;
         const char* e = buf_.data() + end_;
-        if (!quote) {
-            // Fast path: most tags have no attributes, so no quote can hide a '>'.
-            const char* gt = static_cast<const char*>(std::memchr(p, '>', static_cast<std::size_t>(e - p)));
-            const char* stop = gt ? gt : e;
-            const void* q1 = std::memchr(p, '"', static_cast<std::size_t>(stop - p));
-            const void* q2 = std::memchr(p, '\'', static_cast<std::size_t>(stop - p));
-            if (gt && !q1 && !q2) {
-                rel = static_cast<std::size_t>(gt - (buf_.data() + pos_));
-                break;
-            }
-        }
         while (p < e && *p != '>' && *p != '"' && *p != '\'') ++p;
         rel = static_cast<std::size_t>(p - (buf_.data() + pos_));
         if (p == e) continue;
@@ -450,7 +421,7 @@ result<void> xml_reader::decode_text(std::string_view raw, std::string& out) {
                 ++i;
                 continue;
             }
-            append_utf8(out, cp);
+            text::append_utf8(out, cp);
             i = semi + 1;
             continue;
         }

@@ -206,17 +206,10 @@ public:
         const std::int64_t id = unit_report_;
         unit_report_ = -1;
         if (keep || id < 0) return {};
-        auto& blocks = stmt("DELETE FROM record_blocks WHERE id BETWEEN ?1 << 32 AND (?1 << 32) + 4294967295");
-        auto& report = stmt("DELETE FROM reports WHERE id = ?1");
-        if (!blocks.get() || !report.get()) return fail(prepare_error_);
-        for (statement* st : {&blocks, &report}) {
-            st->reset();
-            st->bind(1, id);
-            const int rc = sqlite3_step(st->get());
-            st->reset();
-            if (rc != SQLITE_DONE) return sql_error();
-        }
-        return {};
+        const auto by_id = [id](statement& s) { s.bind(1, id); };
+        auto r = execute("DELETE FROM record_blocks WHERE id BETWEEN ?1 << 32 AND (?1 << 32) + 4294967295", by_id);
+        if (!r) return r;
+        return execute("DELETE FROM reports WHERE id = ?1", by_id);
     }
 
     result<std::optional<existing_report>> find_report(const report::report_key& k) override {
@@ -382,27 +375,18 @@ public:
     }
 
     result<void> add_report_warning(std::int64_t report, std::string_view warning) override {
-        auto& s = stmt("UPDATE reports SET warnings = json_insert(coalesce(warnings, '[]'), '$[#]', ?2) WHERE id=?1");
-        if (!s.get()) return fail(prepare_error_);
-        s.reset();
-        s.bind(1, report);
-        s.bind(2, warning);
-        const int rc = sqlite3_step(s.get());
-        s.reset();
-        if (rc != SQLITE_DONE) return sql_error();
-        return {};
+        return execute("UPDATE reports SET warnings = json_insert(coalesce(warnings, '[]'), '$[#]', ?2) WHERE id=?1",
+                       [&](statement& s) {
+                           s.bind(1, report);
+                           s.bind(2, warning);
+                       });
     }
 
     result<void> attach_raw(std::int64_t report, std::string_view sha) override {
-        auto& s = stmt("UPDATE reports SET raw_sha256=?2 WHERE id=?1");
-        if (!s.get()) return fail(prepare_error_);
-        s.reset();
-        s.bind(1, report);
-        s.bind(2, sha);
-        const int rc = sqlite3_step(s.get());
-        s.reset();
-        if (rc != SQLITE_DONE) return sql_error();
-        return {};
+        return execute("UPDATE reports SET raw_sha256=?2 WHERE id=?1", [&](statement& s) {
+            s.bind(1, report);
+            s.bind(2, sha);
+        });
     }
 
     result<void> record_input(const input_row& row) override {
@@ -671,6 +655,19 @@ private:
             if (sqlite3_errcode(db_) == SQLITE_BUSY) m = "the database is locked by another process (" + m + ")";
             return fail("SQLite: " + m);
         }
+        return {};
+    }
+
+    // Runs one cached statement that returns no rows: `bind(statement&)` sets its parameters.
+    template <class F>
+    result<void> execute(const char* sql, F&& bind) {
+        auto& s = stmt(sql);
+        if (!s.get()) return fail(prepare_error_);
+        s.reset();
+        bind(s);
+        const int rc = sqlite3_step(s.get());
+        s.reset();
+        if (rc != SQLITE_DONE) return sql_error();
         return {};
     }
 

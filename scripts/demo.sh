@@ -10,6 +10,7 @@ bin="$root/build/src/cli/dmarcsight"
 db="$root/build/demo.db"
 rm -rf "$db" "$db-wal" "$db-shm" "$db.quarantine"
 echo
+echo "(one sample report is truncated on purpose: it is rejected, and its bytes are kept in the quarantine)"
 echo "\$ dmarcsight ingest --db build/demo.db examples/reports/"
 "$bin" ingest --db "$db" "$root/examples/reports" || [ $? = 1 ]   # 1: the sample set holds one broken report on purpose
 echo

@@ -16,11 +16,9 @@
 
 #include "auth/org_domain.hpp"
 #include "cli/commands.hpp"
+#include "cli/dns_choice.hpp"
 #include "core/limits.hpp"
 #include "core/text.hpp"
-#include "dns/cares_resolver.hpp"
-#include "dns/overlay_resolver.hpp"
-#include "dns/zone_resolver.hpp"
 #include "posture/check.hpp"
 #include "posture/https_fetch.hpp"
 #include "posture/render.hpp"
@@ -50,15 +48,6 @@ void usage_error(const std::string& msg) {
 
 // A live resolver that answers nothing is an environment problem (exit 2), unlike one name timing
 // out (a finding). Ask for the root's NS set: every recursive resolver can answer it.
-bool resolver_reachable(dns::resolver& r, std::string& why) {
-    const dns::answer a = r.query(".", dns::rr_type::ns);
-    if (a.status == dns::rcode::timeout || a.status == dns::rcode::refused) {
-        why = a.detail.empty() ? "no DNS resolver answered" : a.detail;
-        return false;
-    }
-    return true;
-}
-
 void run_check(const check_args& args) {
     if (!args.zone_file.empty() && !args.with_file.empty()) return usage_error("--zone and --with exclude each other");
     posture::check_options options;
@@ -111,29 +100,10 @@ void run_check(const check_args& args) {
     }
     if (domains.empty()) return usage_error("no domain given (name one or more, or use --db with stored reports)");
 
-    dns::zone_resolver zone;
-    const std::string& file = !args.zone_file.empty() ? args.zone_file : args.with_file;
-    if (!file.empty()) {
-        if (auto loaded = zone.load_file(file); !loaded) return usage_error(loaded.err().message);
-    }
-    std::unique_ptr<dns::cares_resolver> live;
-    std::unique_ptr<dns::overlay_resolver> overlay;
-    dns::resolver* resolver = &zone;
-    if (args.zone_file.empty()) {
-        dns::cares_options copts;
-        copts.servers = args.servers;
-        auto created = dns::cares_resolver::create(copts);
-        if (!created) return usage_error("cannot start the DNS resolver: " + created.err().message);
-        live = std::move(created).value();
-        std::string why;
-        if (!resolver_reachable(*live, why)) return usage_error("no DNS resolver reachable: " + why);
-        if (!args.with_file.empty()) {
-            overlay = std::make_unique<dns::overlay_resolver>(zone, *live);
-            resolver = overlay.get();
-        } else {
-            resolver = live.get();
-        }
-    }
+    dns_choice dns;
+    if (auto chosen = choose_dns(args.zone_file, args.with_file, args.servers, dns); !chosen)
+        return usage_error(chosen.err().message);
+    dns::resolver* resolver = dns.resolver;
 
     std::vector<posture::domain_report> reports;
     bool errors = false;

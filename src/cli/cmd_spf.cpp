@@ -15,11 +15,9 @@
 
 #include "auth/spf_check.hpp"
 #include "cli/commands.hpp"
+#include "cli/dns_choice.hpp"
 #include "core/limits.hpp"
 #include "core/text.hpp"
-#include "dns/cares_resolver.hpp"
-#include "dns/overlay_resolver.hpp"
-#include "dns/zone_resolver.hpp"
 
 namespace dmarcsight::cli {
 
@@ -167,25 +165,9 @@ void run_spf(const spf_args& args) {
         return usage_error("a null sender is checked as postmaster@HELO: give --helo");
     }
 
-    dns::zone_resolver zone;
-    const std::string& file = !args.zone_file.empty() ? args.zone_file : args.with_file;
-    if (!file.empty()) {
-        if (auto loaded = zone.load_file(file); !loaded) return usage_error(loaded.err().message);
-    }
-    std::unique_ptr<dns::cares_resolver> live;
-    std::unique_ptr<dns::overlay_resolver> overlay;
-    dns::resolver* resolver = &zone;
-    if (args.zone_file.empty()) {
-        auto created = dns::cares_resolver::create();
-        if (!created) return usage_error("cannot start the DNS resolver: " + created.err().message);
-        live = std::move(created).value();
-        if (!args.with_file.empty()) {
-            overlay = std::make_unique<dns::overlay_resolver>(zone, *live);
-            resolver = overlay.get();
-        } else {
-            resolver = live.get();
-        }
-    }
+    dns_choice dns;
+    if (auto chosen = choose_dns(args.zone_file, args.with_file, {}, dns); !chosen) return usage_error(chosen.err().message);
+    dns::resolver* resolver = dns.resolver;
 
     const auth::spf_outcome o = auth::check_spf(*resolver, req);
     if (args.format == "json") {

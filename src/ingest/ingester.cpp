@@ -18,6 +18,7 @@
 #include "mime/mailbox.hpp"
 #include "mime/message.hpp"
 #include "report/aggregate_parser.hpp"
+#include "report/content_hash.hpp"
 
 namespace dmarcsight::ingest {
 
@@ -96,6 +97,7 @@ struct ingester::impl {
         std::optional<store::existing_report> existing;
         std::int64_t id = 0;
         bool store_failed = false;
+        report::content_hash copy_hash;  // only for a copy of a stored report
         store_sink(store::store& d, std::string l) : db(d), label(std::move(l)) {}
         result<void> on_header(const report::report_header& h) override {
             auto found = db.find_report(report::report_key::of(h));
@@ -104,7 +106,10 @@ struct ingester::impl {
                 return unexpected{found.err()};
             }
             existing = *found;
-            if (existing) return {};
+            if (existing) {
+                copy_hash.header(h);
+                return {};
+            }
             auto ins = db.insert_report(h, label);
             if (!ins) {
                 store_failed = true;
@@ -114,7 +119,10 @@ struct ingester::impl {
             return {};
         }
         result<void> on_record(const report::record& rec) override {
-            if (existing) return {};  // a copy: parsed to compare content, not stored
+            if (existing) {  // a copy: parsed to compare content, not stored
+                copy_hash.record(rec);
+                return {};
+            }
             auto r = db.insert_record(id, rec);
             if (!r) store_failed = true;
             return r;
@@ -207,7 +215,9 @@ struct ingester::impl {
             if (!e) return e;
             u.r.result = store::outcome::duplicate;
             u.report = sink.existing->id;
-            if (sink.existing->content_hash != sum.content_hash) {
+            auto stored_hash = db.content_hash(sink.existing->id);
+            if (!stored_hash) return unexpected{stored_hash.err()};
+            if (*stored_hash != sink.copy_hash.value()) {
                 // RFC 9990 §3.5.4 leaves duplicates to the consumer: keep the first, say so on it,
                 // and keep this copy's bytes so nothing is lost.
                 u.r.reason = "same report key as stored report #" + std::to_string(sink.existing->id) +
@@ -226,7 +236,6 @@ struct ingester::impl {
         tot.records = sum.records;
         tot.messages = sum.messages;
         tot.dropped_records = sum.dropped_records;
-        tot.content_hash = sum.content_hash;
         tot.warnings = sum.warnings;
         auto f = db.finish_report(sink.id, tot);
         if (!f) return f;

@@ -67,37 +67,6 @@ void trim_in_place(std::string& s) {
     s.assign(s, b, e - b);
 }
 
-// A 64-bit hash over length-prefixed fields, eight bytes at a time: equal reports (whatever the
-// container or whitespace) hash equal. Used only to tell a re-sent copy from a different report
-// under the same key, so it need not resist forgery (a forger can send any content anyway).
-struct content_hasher {
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    void mix(std::uint64_t v) {
-        h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-        h *= 0xff51afd7ed558ccdULL;
-        h ^= h >> 33;
-    }
-    void bytes(const void* p, std::size_t n) {
-        const auto* b = static_cast<const unsigned char*>(p);
-        while (n >= 8) {
-            std::uint64_t v;
-            std::memcpy(&v, b, 8);
-            mix(v);
-            b += 8;
-            n -= 8;
-        }
-        std::uint64_t tail = 0;
-        std::memcpy(&tail, b, n);
-        mix(tail ^ (static_cast<std::uint64_t>(n) << 56));
-    }
-    void str(std::string_view s) {
-        const std::uint64_t n = s.size();
-        bytes(&n, sizeof n);
-        bytes(s.data(), s.size());
-    }
-    void num(std::int64_t v) { bytes(&v, sizeof v); }
-};
-
 // "1700000000", " 1700000000 ", "1700000000.0" (Mimecast): epoch seconds; nullopt if not a
 // non-negative integer that fits int64.
 std::optional<std::int64_t> parse_epoch(std::string_view s, bool& had_fraction) {
@@ -167,7 +136,6 @@ public:
         if (sum_.dropped_records > max_record_warnings)
             sum_.warnings.push_back(std::to_string(sum_.dropped_records - max_record_warnings) +
                                     " more records were dropped");
-        sum_.content_hash = hash_.h;
         return std::move(sum_);
     }
 
@@ -365,17 +333,6 @@ private:
             header_.flavour = schema_flavour::rfc7489;
         }
         if (header_.xml_schema.empty()) header_.xml_schema = "draft";
-        hash_.str(m.org_name);
-        hash_.str(m.report_id);
-        hash_.str(m.email);
-        hash_.num(m.begin);
-        hash_.num(m.end);
-        hash_.str(p.domain);
-        hash_.str(p.p);
-        hash_.str(p.sp);
-        hash_.str(p.adkim);
-        hash_.str(p.aspf);
-        hash_.num(p.pct.value_or(-1));
         auto res = sink_.on_header(header_);
         if (!res) return res;
         header_sent_ = true;
@@ -388,23 +345,6 @@ private:
     }
 
     result<void> deliver(const record& rec) {
-        hash_.bytes(rec.source_ip.bytes.data(), rec.source_ip.is_v4() ? 4 : 16);
-        hash_.num(rec.count);
-        hash_.str(rec.disposition);
-        hash_.str(rec.dkim);
-        hash_.str(rec.spf);
-        hash_.str(rec.header_from);
-        hash_.str(rec.envelope_from);
-        hash_.str(rec.envelope_to);
-        for (const auto& d : rec.dkim_results) {
-            hash_.str(d.domain);
-            hash_.str(d.selector);
-            hash_.str(d.result);
-        }
-        for (const auto& s : rec.spf_results) {
-            hash_.str(s.domain);
-            hash_.str(s.result);
-        }
         ++sum_.records;
         const auto room = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) - sum_.messages;
         sum_.messages += static_cast<std::uint64_t>(rec.count) < room ? static_cast<std::uint64_t>(rec.count) : room;
@@ -579,7 +519,6 @@ private:
     record rec_;
     std::vector<record> pending_;
     std::string tmp_, bad_;
-    content_hasher hash_;
     std::uint64_t record_index_ = 0;
     bool header_sent_ = false, have_metadata_ = false, have_policy_ = false;
     bool have_begin_ = false, have_end_ = false, have_ip_ = false, have_count_ = false, upper_seen_ = false;

@@ -37,7 +37,6 @@ struct parse_summary {
     std::uint64_t records = 0;          // records delivered to the sink
     std::uint64_t dropped_records = 0;  // broken records skipped with a warning
     std::uint64_t messages = 0;         // sum of counts, saturating at INT64_MAX
-    std::uint64_t content_hash = 0;     // over the parsed values: equal reports hash equal
     std::vector<std::string> warnings;
 };
 

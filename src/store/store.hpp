@@ -19,14 +19,12 @@ namespace dmarcsight::store {
 
 struct existing_report {
     std::int64_t id = 0;
-    std::uint64_t content_hash = 0;
 };
 
 struct report_totals {
     std::uint64_t records = 0;
     std::uint64_t messages = 0;  // saturating
     std::uint64_t dropped_records = 0;
-    std::uint64_t content_hash = 0;
     std::vector<std::string> warnings;
     std::string raw_sha256;  // set when the input's bytes are kept in quarantine
 };
@@ -104,6 +102,8 @@ public:
     virtual result<void> end_unit(bool keep) = 0;
 
     virtual result<std::optional<existing_report>> find_report(const report::report_key& key) = 0;
+    // report::content_hash of a stored report (its header fields and decoded records).
+    virtual result<std::uint64_t> content_hash(std::int64_t report) = 0;
     virtual result<std::int64_t> insert_report(const report::report_header& header, std::string_view input_label) = 0;
     virtual result<void> insert_record(std::int64_t report, const report::record& rec) = 0;
     virtual result<void> finish_report(std::int64_t report, const report_totals& totals) = 0;

@@ -59,6 +59,17 @@ out=$("$bin" ingest --db "$db" --format json "$work/again.xml.gz")
 check "same report, other container: duplicate" python3 -c "
 import json,sys; d=json.loads(sys.argv[1]); assert d['duplicate']==1 and d['stored']==0, d" "$out"
 
+check "identical copy: reason says already stored" contains "$(sqlite3 "$db" "select reason from inputs where label like '%again.xml.gz'")" "already stored as report #"
+# The same key with different content: the first copy stays, gets a warning, the second's bytes are kept.
+sed 's/<count>\([0-9]*\)</<count>1\1</' "$samples/yahoo.com!example.com!1763337600!1763423999.xml" > "$work/changed.xml"
+out=$("$bin" ingest --db "$db" --format json "$work/changed.xml")
+check "changed copy: duplicate" python3 -c "
+import json,sys; d=json.loads(sys.argv[1]); assert d['duplicate']==1 and d['stored']==0, d" "$out"
+check "changed copy: reason" contains "$(sqlite3 "$db" "select reason from inputs where label like '%changed.xml'")" "but different content"
+check "changed copy: warning on the first" contains "$(sqlite3 "$db" "select warnings from reports where input_label like '%yahoo.com!example.com!1763337600%'")" "a different copy under the same key"
+kept=$(sqlite3 "$db" "select quarantine_path from inputs where label like '%changed.xml'")
+check "changed copy: bytes kept" cmp -s "$db.quarantine/$kept" "$work/changed.xml"
+
 # Standard input.
 out=$(cat "$samples/mimecast-example.com.xml" | "$bin" ingest --db "$work/stdin.db" --format json -)
 check "stdin ingest" python3 -c "

@@ -12,6 +12,7 @@
 
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "report/content_hash.hpp"
 #include "store/record_codec.hpp"
 
 namespace dmarcsight::store {
@@ -213,7 +214,7 @@ public:
     }
 
     result<std::optional<existing_report>> find_report(const report::report_key& k) override {
-        auto& s = stmt("SELECT id, content_hash FROM reports WHERE key_org=?1 AND key_report_id=?2 AND policy_domain=?3 "
+        auto& s = stmt("SELECT id FROM reports WHERE key_org=?1 AND key_report_id=?2 AND policy_domain=?3 "
                        "AND begin_time=?4 AND end_time=?5");
         if (!s.get()) return fail(prepare_error_);
         s.reset();
@@ -224,13 +225,42 @@ public:
         s.bind(5, k.end);
         const int rc = sqlite3_step(s.get());
         if (rc == SQLITE_ROW) {
-            existing_report e{s.i64(0), static_cast<std::uint64_t>(s.i64(1))};
+            existing_report e{s.i64(0)};
             s.reset();
             return std::optional<existing_report>(e);
         }
         s.reset();
         if (rc != SQLITE_DONE) return sql_error();
         return std::optional<existing_report>();
+    }
+
+    result<std::uint64_t> content_hash(std::int64_t report) override {
+        statement s;
+        auto p = s.prepare(db_, "SELECT org_name, report_id, org_email, begin_time, end_time, policy_domain, p, sp, adkim, "
+                                "aspf, pct FROM reports WHERE id = ?1");
+        if (!p) return unexpected{p.err()};
+        s.bind(1, report);
+        if (sqlite3_step(s.get()) != SQLITE_ROW) return fail("no report #" + std::to_string(report));
+        report::report_header h;
+        h.metadata.org_name = s.text(0);
+        h.metadata.report_id = s.text(1);
+        h.metadata.email = s.text(2);
+        h.metadata.begin = s.i64(3);
+        h.metadata.end = s.i64(4);
+        h.policy.domain = s.text(5);
+        h.policy.p = s.text(6);
+        h.policy.sp = s.text(7);
+        h.policy.adkim = s.text(8);
+        h.policy.aspf = s.text(9);
+        if (!s.is_null(10)) h.policy.pct = static_cast<int>(s.i64(10));
+        report::content_hash hash;
+        hash.header(h);
+        auto r = for_each_record(report, [&](const report::record& rec) -> result<void> {
+            hash.record(rec);
+            return {};
+        });
+        if (!r) return unexpected{r.err()};
+        return hash.value();
     }
 
     result<std::int64_t> insert_report(const report::report_header& h, std::string_view label) override {
@@ -356,18 +386,17 @@ public:
             if (!f) return f;
             block_report_ = -1;
         }
-        auto& s = stmt("UPDATE reports SET record_count=?2, message_count=?3, dropped_records=?4, content_hash=?5, "
-                       "warnings=?6, raw_sha256=?7 WHERE id=?1");
+        auto& s = stmt("UPDATE reports SET record_count=?2, message_count=?3, dropped_records=?4, "
+                       "warnings=?5, raw_sha256=?6 WHERE id=?1");
         if (!s.get()) return fail(prepare_error_);
         s.reset();
         s.bind(1, report);
         s.bind(2, static_cast<std::int64_t>(t.records));
         s.bind(3, static_cast<std::int64_t>(std::min<std::uint64_t>(t.messages, std::numeric_limits<std::int64_t>::max())));
         s.bind(4, static_cast<std::int64_t>(t.dropped_records));
-        s.bind(5, static_cast<std::int64_t>(t.content_hash));
-        if (t.warnings.empty()) s.bind_null(6);
-        else s.bind(6, json_strings(t.warnings));
-        s.bind_or_null(7, t.raw_sha256);
+        if (t.warnings.empty()) s.bind_null(5);
+        else s.bind(5, json_strings(t.warnings));
+        s.bind_or_null(6, t.raw_sha256);
         const int rc = sqlite3_step(s.get());
         s.reset();
         if (rc != SQLITE_DONE) return sql_error();

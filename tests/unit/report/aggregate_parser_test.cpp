@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "report/aggregate_parser.hpp"
+#include "report/content_hash.hpp"
 
 using namespace dmarcsight;
 using namespace dmarcsight::report;
@@ -324,6 +325,12 @@ TEST(aggregate_parser, not_a_report) {
 }
 
 TEST(aggregate_parser, equal_content_hashes_equal_regardless_of_whitespace) {
+    const auto hash_of = [](const parsed& p) {
+        report::content_hash h;
+        h.header(p.sink.header);
+        for (const auto& r : p.sink.records) h.record(r);
+        return h.value();
+    };
     auto a = parse(doc());
     std::string spaced = doc();
     for (std::size_t i = spaced.find("><", spaced.find("<record>")); i != std::string::npos; i = spaced.find("><", i + 4))
@@ -331,10 +338,10 @@ TEST(aggregate_parser, equal_content_hashes_equal_regardless_of_whitespace) {
     auto b = parse(spaced);
     ASSERT_TRUE(a.ok) << a.error;
     ASSERT_TRUE(b.ok) << b.error;
-    EXPECT_EQ(a.summary.content_hash, b.summary.content_hash);
+    EXPECT_EQ(hash_of(a), hash_of(b));
     std::string other = doc();
     other.replace(other.find("<count>3"), 8, "<count>4");
-    EXPECT_NE(parse(other).summary.content_hash, a.summary.content_hash);
+    EXPECT_NE(hash_of(parse(other)), hash_of(a));
 }
 
 TEST(aggregate_parser, small_reads_give_same_result) {

@@ -19,7 +19,6 @@ CREATE TABLE reports (
     record_count         INTEGER NOT NULL DEFAULT 0,
     message_count        INTEGER NOT NULL DEFAULT 0,  -- saturating sum of record counts
     dropped_records      INTEGER NOT NULL DEFAULT 0,
-    content_hash         INTEGER NOT NULL DEFAULT 0,  -- over parsed values; tells re-sends from conflicts
     warnings             TEXT,               -- JSON array of strings
     input_label          TEXT,               -- where it came from (file, mbox#n, zip member)
     raw_sha256           TEXT,               -- of the input bytes, when they are kept in quarantine/

@@ -122,7 +122,6 @@ public:
         sqlite3_clear_bindings(stmt_);
     }
     void bind(int i, std::string_view s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT); }
-    void bind_static(int i, std::string_view s) { sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC); }
     void bind_or_null(int i, std::string_view s) {
         if (s.empty()) sqlite3_bind_null(stmt_, i);
         else bind(i, s);
@@ -152,7 +151,6 @@ public:
     }
 
     result<void> open(const std::string& path, open_mode mode) {
-        mode_ = mode;
         int flags = SQLITE_OPEN_NOMUTEX;
         if (mode == open_mode::read_only) {
             struct stat st;
@@ -671,10 +669,6 @@ public:
     }
 
 private:
-    static void bind_text_or_null(sqlite3_stmt* st, int i, const std::string& s) {
-        if (s.empty()) sqlite3_bind_null(st, i);
-        else sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
-    }
 
     result<void> exec(const char* sql) {
         char* msg = nullptr;
@@ -766,7 +760,6 @@ private:
     }
 
     sqlite3* db_ = nullptr;
-    open_mode mode_ = open_mode::read_only;
     std::vector<std::pair<const char*, std::unique_ptr<statement>>> stmts_;
     statement insert_block_;
     statement select_blocks_;

@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +15,9 @@ namespace dmarcsight::cli {
 
 namespace {
 
+// Exit status after SIGINT / SIGTERM: 128 + the signal number, as shells report it.
+constexpr int exit_signal_base = 128;
+
 struct ingest_args {
     std::string db = default_db_path();
     std::vector<std::string> inputs;
@@ -23,9 +27,32 @@ struct ingest_args {
     bool keep_raw = false;
 };
 
+extern "C" void on_stop_signal(int sig) { ingest::request_stop(sig); }
+
+// The first Ctrl-C stops cleanly (the current input is finished or undone, the rest committed);
+// SA_RESETHAND makes a second one end the process at once. No SA_RESTART: a read from a terminal
+// or pipe returns, so standard input stops too.
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string summary_line(const ingest::totals& t) {
+    std::string s = std::to_string(t.stored) + " stored, " + std::to_string(t.duplicate) + " duplicate, " +
+                    std::to_string(t.skipped) + " skipped, " + std::to_string(t.rejected) + " rejected";
+    if (t.unchanged) s += " (" + std::to_string(t.unchanged) + " unchanged since an earlier run)";
+    s += " (" + std::to_string(t.inputs) + " inputs); " + std::to_string(t.records) + " records, " +
+         std::to_string(t.messages) + " messages stored";
+    return s;
+}
+
 int run_ingest(const ingest_args& a) {
     // Every named path must exist before anything is written: a typo is a usage error, not a
-    // half-done batch.
+    // half-done batch. (A path that exists but cannot be read is a rejected input instead.)
     for (const auto& in : a.inputs) {
         if (in != "-" && ::access(in.c_str(), F_OK) != 0) {
             error_line("cannot read '" + in + "': no such file or folder");
@@ -42,33 +69,79 @@ int run_ingest(const ingest_args& a) {
     bool progress_shown = false;
 
     ingest::options opt;
+    opt.db_path = a.db;
     opt.quarantine_dir = a.quarantine.empty() ? quarantine_dir_for(a.db) : a.quarantine;
     opt.keep_raw = a.keep_raw;
-    opt.on_unit = [&](const ingest::unit_result& u, const ingest::totals& t) {
-        if (u.result == store::outcome::rejected) rejected.push_back(u);
+    opt.on_committed_rejection = [&](const ingest::unit_result& u) { rejected.push_back(u); };
+    opt.on_unit = [&](const ingest::unit_result&, const ingest::totals& t) {
         if (!progress) return;
         const auto now = std::chrono::steady_clock::now();
         if (now - last < std::chrono::milliseconds(200)) return;
         last = now;
         progress_shown = true;
-        std::fprintf(stderr, "\r%llu inputs: %llu stored, %llu duplicate, %llu skipped, %llu rejected; %llu records   ",
+        // Work read so far, committed or about to be: the final line says what was stored.
+        std::fprintf(stderr, "\r%llu inputs read: %llu reports, %llu duplicate, %llu skipped, %llu rejected; %llu records   ",
                      static_cast<unsigned long long>(t.inputs), static_cast<unsigned long long>(t.stored),
                      static_cast<unsigned long long>(t.duplicate), static_cast<unsigned long long>(t.skipped),
                      static_cast<unsigned long long>(t.rejected), static_cast<unsigned long long>(t.records));
         std::fflush(stderr);
     };
+    install_stop_handlers();
     ingest::ingester ing(*db, opt);
     result<void> env_error;
     for (const auto& in : a.inputs) {
+        if (ing.interrupted()) break;
         auto r = in == "-" ? ing.ingest_stdin() : ing.ingest_path(in);
         if (!r) {
             env_error = r;
             break;
         }
     }
-    // Commit what was done even when an environment error stopped the run: nothing is lost.
+    // Commit what was complete even when an environment error or a signal stopped the run.
     auto f = ing.finish();
     if (progress_shown) std::fprintf(stderr, "\r\033[K");
+    for (const auto& note : ing.ignored_paths()) error_line(note);
+    const ingest::totals& t = ing.counts();
+    const int sig = ingest::stop_signal();
+    std::size_t new_rejections = 0;
+    for (const auto& u : rejected) new_rejections += u.unchanged ? 0 : 1;
+
+    if (json) {
+        nlohmann::json out = {{"inputs", t.inputs},       {"stored", t.stored},     {"duplicate", t.duplicate},
+                              {"skipped", t.skipped},     {"rejected", t.rejected}, {"unchanged", t.unchanged},
+                              {"records", t.records},     {"messages", t.messages}, {"bytes", t.bytes},
+                              {"interrupted", sig != 0}};
+        nlohmann::json rej = nlohmann::json::array();
+        for (const auto& u : rejected)
+            rej.push_back({{"input", u.label},
+                           {"kind", std::string(ingest::to_string(u.kind))},
+                           {"reason", u.reason},
+                           {"unchanged", u.unchanged},
+                           {"quarantined", u.quarantined.empty() ? nlohmann::json(nullptr)
+                                                                 : nlohmann::json(opt.quarantine_dir + "/" + u.quarantined)}});
+        out["rejected_inputs"] = std::move(rej);
+        if (!env_error) out["error"] = env_error.err().message;
+        else if (!f) out["error"] = f.err().message;
+        std::printf("%s\n", json_text(out).c_str());
+    } else {
+        for (const auto& u : rejected) {
+            if (u.unchanged && a.quiet) continue;
+            std::fprintf(stderr, "rejected%s: %s: %s\n", u.unchanged ? " (unchanged)" : "",
+                         text::for_terminal(u.label, 300).c_str(), text::for_terminal(u.reason, 500).c_str());
+        }
+        if (sig != 0) {
+            std::printf("interrupted: %s\n", summary_line(t).c_str());
+        } else if (!a.quiet || new_rejections > 0 || !env_error || !f) {
+            std::printf("%s\n", summary_line(t).c_str());
+        }
+        bool any_kept = false;
+        for (const auto& u : rejected) any_kept = any_kept || !u.quarantined.empty();
+        if (new_rejections > 0 && !a.quiet)
+            std::printf("%s; see `dmarcsight rejected --db %s`\n",
+                        any_kept ? ("rejected inputs are kept in " + text::for_terminal(opt.quarantine_dir)).c_str()
+                                 : "rejected inputs could not be kept (unreadable)",
+                        text::for_terminal(a.db).c_str());
+    }
     if (!env_error) {
         error_line(env_error.err().message);
         return exit_usage;
@@ -77,35 +150,8 @@ int run_ingest(const ingest_args& a) {
         error_line(f.err().message);
         return exit_usage;
     }
-    const ingest::totals& t = ing.counts();
-    if (json) {
-        nlohmann::json out = {{"inputs", t.inputs},     {"stored", t.stored},   {"duplicate", t.duplicate},
-                              {"skipped", t.skipped},   {"rejected", t.rejected}, {"records", t.records},
-                              {"messages", t.messages}, {"bytes", t.bytes}};
-        nlohmann::json rej = nlohmann::json::array();
-        for (const auto& u : rejected)
-            rej.push_back({{"input", u.label},
-                           {"kind", u.kind},
-                           {"reason", u.reason},
-                           {"quarantined", u.quarantined.empty() ? nlohmann::json(nullptr)
-                                                                 : nlohmann::json(opt.quarantine_dir + "/" + u.quarantined)}});
-        out["rejected_inputs"] = std::move(rej);
-        std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-    } else {
-        for (const auto& u : rejected)
-            std::fprintf(stderr, "rejected: %s: %s\n", text::for_terminal(u.label, 300).c_str(),
-                         text::for_terminal(u.reason, 500).c_str());
-        if (!a.quiet || !rejected.empty())
-            std::printf("%llu stored, %llu duplicate, %llu skipped, %llu rejected (%llu inputs); %llu records, %llu messages stored\n",
-                        static_cast<unsigned long long>(t.stored), static_cast<unsigned long long>(t.duplicate),
-                        static_cast<unsigned long long>(t.skipped), static_cast<unsigned long long>(t.rejected),
-                        static_cast<unsigned long long>(t.inputs), static_cast<unsigned long long>(t.records),
-                        static_cast<unsigned long long>(t.messages));
-        if (!rejected.empty() && !a.quiet)
-            std::printf("rejected inputs are kept in %s; see `dmarcsight rejected --db %s`\n",
-                        text::for_terminal(opt.quarantine_dir).c_str(), text::for_terminal(a.db).c_str());
-    }
-    return t.rejected ? exit_findings : exit_ok;
+    if (sig != 0) return exit_signal_base + sig;
+    return new_rejections ? exit_findings : exit_ok;
 }
 
 }  // namespace
@@ -118,9 +164,13 @@ void register_ingest(CLI::App& app) {
         ->required();
     cmd->add_option("--format", a->format, "Summary format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
     cmd->add_option("--quarantine", a->quarantine, "Where rejected inputs' bytes are kept (default: <db>.quarantine)");
-    cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary unless something was rejected");
+    cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary unless something new was rejected");
     cmd->add_flag("--keep-raw", a->keep_raw, "Keep every report's raw bytes in the quarantine folder, not only rejected ones");
-    cmd->footer("Exit status: 0 all inputs handled, 1 some inputs were rejected (the rest are stored), 2 usage or environment error.");
+    cmd->footer(
+        "Exit status: 0 all inputs handled (inputs rejected before with the same bytes do not count again);\n"
+        "1 some inputs were rejected (the rest are stored); 2 usage or environment error (a path that does not exist,\n"
+        "the database or quarantine cannot be written: what was complete is committed); 130 / 143 stopped by\n"
+        "SIGINT / SIGTERM (the current input is finished or undone, the rest committed).");
     cmd->callback([a] { exit_code() = run_ingest(*a); });
 }
 

@@ -1,5 +1,7 @@
 #include "cli/common.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -16,6 +18,10 @@ std::string default_db_path() {
 }
 
 std::string quarantine_dir_for(const std::string& db_path) { return db_path + ".quarantine"; }
+
+std::string json_text(const nlohmann::json& j, int indent) {
+    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 void error_line(const std::string& message) {
     std::fprintf(stderr, "dmarcsight: %s\n", text::for_terminal(message, 2000).c_str());

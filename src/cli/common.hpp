@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 
 std::string percent(std::int64_t part, std::int64_t whole);
 double share(std::int64_t part, std::int64_t whole);
+
+// JSON output text, written by the JSON library (invalid UTF-8 replaced).
+std::string json_text(const nlohmann::json& j, int indent = 2);
 
 void error_line(const std::string& message);  // "dmarcsight: message" on stderr, escaped
 

@@ -34,6 +34,10 @@ inline constexpr std::size_t max_auth_results_per_record = 100;  // RFC 9990 §3
 inline constexpr std::size_t max_reasons_per_record = 32;
 inline constexpr std::size_t max_report_errors = 64;
 
+// Standard input is spooled to a temporary file so it is read like a file; beyond the largest
+// report we would parse (decompressed cap) it is not a report stream but a mistake.
+inline constexpr std::uint64_t max_stdin_input = max_decompressed_report;
+
 // Quarantine: raw bytes of rejected inputs are kept up to this size, else hash + size only.
 inline constexpr std::uint64_t max_quarantined_input = 64 * MiB;
 

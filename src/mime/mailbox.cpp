@@ -1,6 +1,8 @@
 // mbox and Maildir readers. The only code in src/mime/ that touches the file system (reads only).
 #include "mime/mailbox.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -47,6 +49,24 @@ result<mbox_reader> mbox_reader::open(const std::string& path) {
     r.file_.reset(std::fopen(path.c_str(), "rb"));
     if (!r.file_) return fail("cannot open mbox " + path + ": " + std::strerror(errno));
     r.path_ = path;
+    r.buf_ = std::make_unique_for_overwrite<char[]>(limits::mbox_read_chunk);
+    return r;
+}
+
+result<mbox_reader> mbox_reader::open_fd(int fd, const std::string& name) {
+    const int copy = ::dup(fd);
+    if (copy < 0) return fail("cannot read mbox " + name + ": " + std::strerror(errno));
+    if (::lseek(copy, 0, SEEK_SET) != 0) {
+        ::close(copy);
+        return fail("cannot read mbox " + name + ": " + std::strerror(errno));
+    }
+    mbox_reader r;
+    r.file_.reset(::fdopen(copy, "rb"));
+    if (!r.file_) {
+        ::close(copy);
+        return fail("cannot read mbox " + name + ": " + std::strerror(errno));
+    }
+    r.path_ = name;
     r.buf_ = std::make_unique_for_overwrite<char[]>(limits::mbox_read_chunk);
     return r;
 }

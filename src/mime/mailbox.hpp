@@ -24,6 +24,9 @@ namespace dmarcsight::mime {
 class mbox_reader {
 public:
     static result<mbox_reader> open(const std::string& path);
+    // Reads an already open file from its first byte (the descriptor is duplicated; the caller
+    // keeps its own). `name` is used in error messages only.
+    static result<mbox_reader> open_fd(int fd, const std::string& name);
     // The next message into `out` (a reused buffer); false at the end of the file. `index` is the
     // 1-based message number and `offset` the byte offset of its postmark line in the file.
     result<bool> next(std::string& out, std::size_t& index, std::uint64_t& offset);

@@ -27,21 +27,34 @@ struct report_totals {
     std::uint64_t dropped_records = 0;
     std::vector<std::string> warnings;
     std::string raw_sha256;  // set when the input's bytes are kept in quarantine
+    // report::content_hash of the parsed header and records, kept so that a copy arriving later
+    // under the same key is compared without decoding the stored report.
+    std::optional<std::uint64_t> content_hash;
 };
 
 enum class outcome { stored, duplicate, skipped, rejected };
 std::string_view to_string(outcome o);
 
 struct input_row {
-    std::string label;
-    std::string sha256;
+    std::string label;   // the unit: "path", "box.mbox#12", "a.zip>zip:member.xml"
+    std::string sha256;  // of the input's bytes (the file or message); empty when unreadable
     std::uint64_t size = 0;
     outcome result = outcome::rejected;
-    std::string kind;    // aggregate | failure | tlsrpt | unknown
+    std::string kind;    // aggregate | failure | tlsrpt | arf | none (ingest::to_string(report_kind))
     std::string reason;  // rejection reason, or what was odd
-    std::string quarantine_path;
+    std::string quarantine_path;  // file name in the quarantine folder; empty when not kept
     std::optional<std::int64_t> report;
-    std::int64_t seen_at = 0;
+    std::int64_t seen_at = 0;     // last seen
+    // Read back only:
+    std::int64_t first_seen = 0;
+    std::int64_t times_seen = 1;
+    bool current = true;  // the latest outcome of its label
+};
+
+// Which inputs a listing covers: one outcome, the current state or the whole history.
+struct input_filter {
+    outcome result = outcome::rejected;
+    bool history = false;
 };
 
 struct store_stats {
@@ -102,7 +115,8 @@ public:
     virtual result<void> end_unit(bool keep) = 0;
 
     virtual result<std::optional<existing_report>> find_report(const report::report_key& key) = 0;
-    // report::content_hash of a stored report (its header fields and decoded records).
+    // report::content_hash of a stored report: the value kept at ingest (reports of schema v1 are
+    // hashed from their decoded records once, and the value kept).
     virtual result<std::uint64_t> content_hash(std::int64_t report) = 0;
     virtual result<std::int64_t> insert_report(const report::report_header& header, std::string_view input_label) = 0;
     virtual result<void> insert_record(std::int64_t report, const report::record& rec) = 0;
@@ -110,13 +124,25 @@ public:
     virtual result<void> add_report_warning(std::int64_t report, std::string_view warning) = 0;
     // Notes that the report's input bytes are kept in the quarantine under this SHA-256.
     virtual result<void> attach_raw(std::int64_t report, std::string_view sha256) = 0;
+    // Removes a report this batch stored (its input could not be finished, e.g. its bytes could
+    // not be kept): the report row and its records.
+    virtual result<void> undo_report(std::int64_t report) = 0;
+    // True when these bytes (SHA-256) already ended this way before, under any label: such an
+    // input is "unchanged" on a re-run. Asked once per input, before its units are recorded. An
+    // input with no bytes (unreadable: sha256 empty) is matched by its label instead.
+    virtual result<bool> input_seen(std::string_view sha256, std::string_view label, outcome o) = 0;
+    // Records how a unit that did not become a new report ended; the row becomes the current
+    // outcome of its label.
     virtual result<void> record_input(const input_row& row) = 0;
+    // A report from `label` was stored: earlier outcomes of that label are history now.
+    virtual result<void> supersede_inputs(std::string_view label) = 0;
 
     // --- reading.
     virtual result<store_stats> stats() = 0;
     virtual result<std::vector<sender_row>> senders(const query_filter& filter) = 0;
     virtual result<void> visit_reports(const query_filter& filter, report_visitor& visitor) = 0;
-    virtual result<std::vector<input_row>> inputs_with(outcome o) = 0;
+    // Current rows (the latest outcome of each label), or with filter.history every row.
+    virtual result<std::vector<input_row>> inputs(const input_filter& filter) = 0;
     virtual result<std::vector<std::string>> policy_domains() = 0;
     // (domain, selector) pairs seen in DKIM auth results of stored reports.
     virtual result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() = 0;

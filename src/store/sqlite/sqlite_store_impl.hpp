@@ -1,0 +1,154 @@
+// The SQLite driver's class, shared by its three parts: open.cpp (opening, ownership check,
+// migrations), write.cpp (batches, reports, record blocks, inputs) and read.cpp (the queries).
+// Internal to src/store/sqlite/: everything else sees only store::store and open_sqlite().
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "store/record_codec.hpp"
+#include "store/sqlite/statement.hpp"
+#include "store/store.hpp"
+
+namespace dmarcsight::store::sqlite {
+
+// A block is written once it holds this many bytes (and at the end of its report).
+inline constexpr std::size_t block_bytes = 256 * 1024;
+// Block ids are (report << 32) | block number.
+inline constexpr std::uint64_t blocks_per_report = std::uint64_t{1} << 32;
+// Busy timeout: a second ingest waits this long for the first to commit its batch.
+inline constexpr int busy_timeout_ms = 120'000;
+// PRAGMA application_id of our files (the bytes "dmsg"); see schema/sqlite/0002_*.sql.
+inline constexpr std::int64_t application_id = 0x646d7367;
+
+// JSON array of strings, written by the JSON library (invalid UTF-8 becomes U+FFFD).
+std::string json_strings(const std::vector<std::string>& v);
+std::vector<std::string> strings_from_json(const char* text);
+
+class sqlite_store final : public store {
+public:
+    ~sqlite_store() override;
+    result<void> open(const std::string& path, open_mode mode);
+
+    // --- writing (write.cpp)
+    result<void> begin_batch() override;
+    result<void> commit_batch() override;
+    result<void> begin_unit() override;
+    result<void> end_unit(bool keep) override;
+    result<std::optional<existing_report>> find_report(const report::report_key& key) override;
+    result<std::uint64_t> content_hash(std::int64_t report) override;
+    result<std::int64_t> insert_report(const report::report_header& header, std::string_view input_label) override;
+    result<void> insert_record(std::int64_t report, const report::record& rec) override;
+    result<void> finish_report(std::int64_t report, const report_totals& totals) override;
+    result<void> add_report_warning(std::int64_t report, std::string_view warning) override;
+    result<void> attach_raw(std::int64_t report, std::string_view sha256) override;
+    result<void> undo_report(std::int64_t report) override;
+    result<bool> input_seen(std::string_view sha256, std::string_view label, outcome o) override;
+    result<void> record_input(const input_row& row) override;
+    result<void> supersede_inputs(std::string_view label) override;
+
+    // --- reading (read.cpp)
+    result<store_stats> stats() override;
+    result<std::vector<sender_row>> senders(const query_filter& filter) override;
+    result<void> visit_reports(const query_filter& filter, report_visitor& visitor) override;
+    result<std::vector<input_row>> inputs(const input_filter& filter) override;
+    result<std::vector<std::string>> policy_domains() override;
+    result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() override;
+
+private:
+    // open.cpp
+    result<void> refuse_foreign(const std::string& path);
+    result<std::int64_t> pragma_value(const char* sql);
+    result<void> migrate();
+
+    // write.cpp
+    result<void> flush_block();
+
+    result<void> exec(const char* sql);
+    // Runs one cached statement that returns no rows: `bind(statement&)` sets its parameters.
+    template <class F>
+    result<void> execute(const char* sql, F&& bind) {
+        auto& s = stmt(sql);
+        if (!s.get()) return fail(prepare_error_);
+        s.reset();
+        bind(s);
+        const int rc = s.step();
+        const std::string why = rc == SQLITE_DONE ? std::string() : s.error_text(rc);
+        s.reset();
+        if (rc != SQLITE_DONE) return fail(why);
+        return {};
+    }
+    // Runs `step` again while the database answers BUSY, for up to the busy timeout.
+    template <class F>
+    result<void> with_busy_retry(F&& step) {
+        constexpr int pause_ms = 20;
+        for (int waited = 0;; waited += pause_ms) {
+            auto r = step();
+            if (r || (sqlite3_errcode(db_) & 0xff) != SQLITE_BUSY || waited >= busy_timeout_ms) return r;
+            sqlite3_sleep(pause_ms);
+        }
+    }
+    unexpected sql_error() const;
+    // Prepared once, kept for the store's life.
+    statement& stmt(const char* sql);
+
+    // Calls fn(record) for every record of a report, in order.
+    template <class F>
+    result<void> for_each_record(std::int64_t report, F&& fn) {
+        statement& s = select_blocks_;
+        if (!s.get()) {
+            auto p = s.prepare(db_, "SELECT format, data FROM record_blocks WHERE id BETWEEN ?1 << 32 AND (?1 << 32) + 4294967295 "
+                                    "ORDER BY id");
+            if (!p) return p;
+        }
+        s.reset();
+        s.bind(1, report);
+        report::record rec;
+        int rc;
+        while ((rc = s.step()) == SQLITE_ROW) {
+            if (s.i64(0) != record_block_version) {
+                s.reset();
+                return fail("record block of report #" + std::to_string(report) + " has an unknown format");
+            }
+            const auto* data = static_cast<const char*>(sqlite3_column_blob(s.get(), 1));
+            const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s.get(), 1));
+            record_decoder dec(std::string_view(data ? data : "", size));
+            while (!dec.done()) {
+                auto d = dec.next(rec);
+                if (!d) {
+                    s.reset();
+                    return fail("report #" + std::to_string(report) + ": " + d.err().message);
+                }
+                auto f = fn(rec);
+                if (!f) {
+                    s.reset();
+                    return f;
+                }
+            }
+        }
+        const std::string why = rc == SQLITE_DONE ? std::string() : s.error_text(rc);
+        s.reset();
+        if (rc != SQLITE_DONE) return fail(why);
+        return {};
+    }
+
+    sqlite3* db_ = nullptr;
+    std::vector<std::pair<const char*, std::unique_ptr<statement>>> stmts_;
+    statement insert_block_;
+    statement select_blocks_;
+    std::string prepare_error_;
+    std::int64_t unit_report_ = -1;  // the report row the current unit inserted, if any
+    // The block being filled: its report, its number within the report, its bytes and records.
+    std::int64_t block_report_ = -1;
+    std::uint64_t block_seq_ = 0;
+    std::string block_;
+    std::uint64_t block_records_ = 0;
+};
+
+}  // namespace dmarcsight::store::sqlite

@@ -25,7 +25,7 @@ std::string default_db_path() {
 std::string quarantine_dir_for(const std::string& db_path) { return db_path + ".quarantine"; }
 
 void error_line(const std::string& message) {
-    std::fprintf(stderr, "dmarcsight: %s\n", text::for_terminal(message, 2000).c_str());
+    std::fprintf(stderr, "dmarcsight: %s\n", text::for_terminal(message, 8192).c_str());
 }
 
 std::unique_ptr<store::store> open_store(const std::string& path, store::open_mode mode) {

@@ -65,6 +65,7 @@ void print_table(const std::vector<std::string>& header, const std::vector<std::
 std::string percent(std::int64_t part, std::int64_t whole);
 double share(std::int64_t part, std::int64_t whole);
 
-void error_line(const std::string& message);  // "dmarcsight: message" on stderr, escaped
+// "dmarcsight: message" on stderr, escaped, cut at 8 KiB (room for 20 stored domain names).
+void error_line(const std::string& message);
 
 }  // namespace dmarcsight::cli

@@ -17,7 +17,7 @@ using nlohmann::json;
 
 json or_null(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) { return json_text(j); }
 
 class json_exporter final : public store::report_visitor {
 public:
@@ -177,14 +177,19 @@ void register_export(CLI::App& app) {
     auto* cmd = app.add_subcommand("export", "Write stored aggregate reports as JSON (parsedmarc's shape) or CSV");
     cmd->add_option("--db", a->db, "SQLite database (must exist)")->capture_default_str();
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"json", "csv"}))->capture_default_str();
-    cmd->add_option("--domain", a->domain, "Policy domain; '*.example.com' adds its subdomains");
-    cmd->add_option("--since", a->since, "Reports beginning at or after this UTC date/time");
-    cmd->add_option("--until", a->until, "Reports beginning before this UTC date/time");
+    cmd->add_option("--domain", a->domain,
+                    "Policy domain; '*.example.com' adds its subdomains. A domain with no stored reports at all "
+                    "prints the stored domains on stderr and exits 1 (output stays valid, just empty)");
+    cmd->add_option("--since", a->since,
+                    "Reports beginning at or after this time: YYYY-MM-DD (UTC), RFC 3339 (2025-11-20T10:00:00Z, "
+                    "...+02:00), or an age: 90m, 12h, 30d, 2w");
+    cmd->add_option("--until", a->until, "Reports beginning before this time (same forms as --since)");
     cmd->callback([a] {
         store::query_filter f;
         if (!make_filter(a->domain, a->since, a->until, f)) return;
         auto db = open_store(a->db, store::open_mode::read_only);
         if (!db) return;
+        check_domain_stored(*db, a->domain, f);
         result<void> r;
         if (a->format == "csv") {
             csv_exporter e;

@@ -122,7 +122,7 @@ int run_ingest(const ingest_args& a) {
         out["rejected_inputs"] = std::move(rej);
         if (!env_error) out["error"] = env_error.err().message;
         else if (!f) out["error"] = f.err().message;
-        std::printf("%s\n", json_text(out).c_str());
+        std::printf("%s\n", json_text(out, 2).c_str());
     } else {
         for (const auto& u : rejected) {
             if (u.unchanged && a.quiet) continue;

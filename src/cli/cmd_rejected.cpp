@@ -56,7 +56,7 @@ void register_rejected(CLI::App& app) {
                                       {"current", r.current}};
                 out.push_back(std::move(row));
             }
-            std::printf("%s\n", json_text(out).c_str());
+            std::printf("%s\n", json_text(out, 2).c_str());
             return;
         }
         if (rows->empty()) {
@@ -71,8 +71,12 @@ void register_rejected(CLI::App& app) {
             if (a->all) row.insert(row.begin() + 1, r.current ? "current" : "fixed/superseded");
             table.push_back(std::move(row));
         }
-        if (a->all) print_table({"SEEN", "STATE", "INPUT", "REASON", "BYTES KEPT AT"}, table);
-        else print_table({"SEEN", "INPUT", "REASON", "BYTES KEPT AT"}, table);
+        // What identifies a row stays whole (which mbox message or zip member it is, where its
+        // bytes are); the reason shrinks to fit the terminal.
+        std::vector<column> cols{{.header = "SEEN", .keep = true}, {.header = "INPUT", .keep = true},
+                                 {.header = "REASON"}, {.header = "BYTES KEPT AT", .keep = true}};
+        if (a->all) cols.insert(cols.begin() + 1, column{.header = "STATE", .keep = true});
+        print_columns(cols, table);
     });
 }
 

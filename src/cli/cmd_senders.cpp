@@ -19,9 +19,13 @@ void register_senders(CLI::App& app) {
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand("senders", "Every source IP sending as your domains, by volume, with DMARC/SPF/DKIM results");
     cmd->add_option("--db", a->db, "SQLite database (must exist)")->capture_default_str();
-    cmd->add_option("--domain", a->domain, "Policy domain; '*.example.com' adds its subdomains");
-    cmd->add_option("--since", a->since, "Reports beginning at or after this UTC date/time (YYYY-MM-DD[THH:MM:SSZ])");
-    cmd->add_option("--until", a->until, "Reports beginning before this UTC date/time");
+    cmd->add_option("--domain", a->domain,
+                    "Policy domain; '*.example.com' adds its subdomains. A domain with no stored reports at all "
+                    "prints the stored domains on stderr and exits 1 (output stays valid, just empty)");
+    cmd->add_option("--since", a->since,
+                    "Reports beginning at or after this time: YYYY-MM-DD (UTC), RFC 3339 (2025-11-20T10:00:00Z, "
+                    "...+02:00), or an age: 90m, 12h, 30d, 2w");
+    cmd->add_option("--until", a->until, "Reports beginning before this time (same forms as --since)");
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json", "csv"}))->capture_default_str();
     cmd->add_option("--limit", a->limit, "Show at most this many rows (table only; 0 = all)");
     cmd->callback([a] {
@@ -29,6 +33,7 @@ void register_senders(CLI::App& app) {
         if (!make_filter(a->domain, a->since, a->until, f)) return;
         auto db = open_store(a->db, store::open_mode::read_only);
         if (!db) return;
+        check_domain_stored(*db, a->domain, f);
         auto rows = db->senders(f);
         if (!rows) {
             error_line(rows.err().message);
@@ -52,7 +57,7 @@ void register_senders(CLI::App& app) {
                                {"first_seen", utc::format_date(r.first_seen)},
                                {"last_seen", utc::format_date(r.last_seen)}});
             }
-            std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+            std::printf("%s\n", json_text(out, 2).c_str());
             return;
         }
         if (a->format == "csv") {
@@ -61,9 +66,11 @@ void register_senders(CLI::App& app) {
             for (const auto& r : *rows) {
                 std::string reporters;
                 for (std::size_t i = 0; i < r.reporters.size(); ++i) reporters += (i ? "|" : "") + r.reporters[i];
-                std::printf("%s,%s,%lld,%.4f,%.4f,%.4f,%lld,%lld,%lld,%lld,%s,%s,%s\n", text::csv_cell(r.policy_domain).c_str(),
+                std::printf("%s,%s,%lld,%s,%s,%s,%lld,%lld,%lld,%lld,%s,%s,%s\n", text::csv_cell(r.policy_domain).c_str(),
                             text::csv_cell(r.source_ip).c_str(), static_cast<long long>(r.messages),
-                            share(r.dmarc_pass, r.messages), share(r.spf_aligned, r.messages), share(r.dkim_aligned, r.messages),
+                            text::format_share(r.dmarc_pass, r.messages, 4).c_str(),
+                            text::format_share(r.spf_aligned, r.messages, 4).c_str(),
+                            text::format_share(r.dkim_aligned, r.messages, 4).c_str(),
                             static_cast<long long>(r.disposition_none), static_cast<long long>(r.disposition_quarantine),
                             static_cast<long long>(r.disposition_reject), static_cast<long long>(r.disposition_pass),
                             text::csv_cell(reporters).c_str(), utc::format_date(r.first_seen).c_str(),
@@ -86,9 +93,18 @@ void register_senders(CLI::App& app) {
                                  std::to_string(r.disposition_reject),
                              reporters, utc::format_date(r.first_seen), utc::format_date(r.last_seen)});
         }
-        print_table({"DOMAIN", "SOURCE IP", "MESSAGES", "DMARC PASS", "SPF ALIGNED", "DKIM ALIGNED", "NONE/QUAR/REJ",
-                     "REPORTED BY", "FIRST", "LAST"},
-                    table, {false, false, true, true, true, true, true, false, false, false});
+        // Domain, IP, counts and dates stay whole; the reporter list gives way to fit the terminal.
+        print_columns({{.header = "DOMAIN", .keep = true},
+                     {.header = "SOURCE IP", .keep = true},
+                     {.header = "MESSAGES", .right = true, .keep = true},
+                     {.header = "DMARC PASS", .right = true, .keep = true},
+                     {.header = "SPF ALIGNED", .right = true, .keep = true},
+                     {.header = "DKIM ALIGNED", .right = true, .keep = true},
+                     {.header = "NONE/QUAR/REJ", .right = true, .keep = true},
+                     {.header = "REPORTED BY"},
+                     {.header = "FIRST", .keep = true},
+                     {.header = "LAST", .keep = true}},
+                    table);
         if (a->limit && rows->size() > a->limit)
             std::printf("... %zu more senders (use --limit 0 for all)\n", rows->size() - a->limit);
     });

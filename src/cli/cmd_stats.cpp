@@ -33,7 +33,7 @@ void register_stats(CLI::App& app) {
                                 {"policy_domains", s->policy_domains}};
             j["first_begin"] = s->first_begin ? nlohmann::json(utc::format_iso8601(*s->first_begin)) : nlohmann::json(nullptr);
             j["last_end"] = s->last_end ? nlohmann::json(utc::format_iso8601(*s->last_end)) : nlohmann::json(nullptr);
-            std::printf("%s\n", j.dump(2).c_str());
+            std::printf("%s\n", json_text(j, 2).c_str());
             return;
         }
         std::printf("aggregate reports  %lld\n", static_cast<long long>(s->aggregate_reports));

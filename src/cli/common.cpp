@@ -1,9 +1,14 @@
 #include "cli/common.hpp"
 
-#include <nlohmann/json.hpp>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "core/text.hpp"
@@ -19,12 +24,8 @@ std::string default_db_path() {
 
 std::string quarantine_dir_for(const std::string& db_path) { return db_path + ".quarantine"; }
 
-std::string json_text(const nlohmann::json& j, int indent) {
-    return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 void error_line(const std::string& message) {
-    std::fprintf(stderr, "dmarcsight: %s\n", text::for_terminal(message, 2000).c_str());
+    std::fprintf(stderr, "dmarcsight: %s\n", text::for_terminal(message, 8192).c_str());
 }
 
 std::unique_ptr<store::store> open_store(const std::string& path, store::open_mode mode) {
@@ -37,6 +38,23 @@ std::unique_ptr<store::store> open_store(const std::string& path, store::open_mo
     return std::move(*s);
 }
 
+namespace {
+bool parse_time_flag(const char* flag, const std::string& value, std::int64_t now, std::optional<std::int64_t>& out) {
+    out = utc::parse_user_time(value, now);
+    if (out) return true;
+    std::string why = std::string(flag) + " '" + value + "' is not a time; use " + utc::user_time_forms;
+    if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {
+        why += " (plain numbers are not accepted";
+        if (value.size() == 8 && utc::parse_user_time(value.substr(0, 4) + "-" + value.substr(4, 2) + "-" + value.substr(6), now))
+            why += "; for that date write " + value.substr(0, 4) + "-" + value.substr(4, 2) + "-" + value.substr(6);
+        why += ")";
+    }
+    error_line(why);
+    exit_code() = exit_usage;
+    return false;
+}
+}  // namespace
+
 bool make_filter(const std::string& domain, const std::string& since, const std::string& until, store::query_filter& out) {
     if (!domain.empty()) {
         std::string d = domain;
@@ -46,58 +64,120 @@ bool make_filter(const std::string& domain, const std::string& since, const std:
         }
         out.domain = text::normalize_domain(d);
     }
-    if (!since.empty()) {
-        out.since = utc::parse_user_time(since);
-        if (!out.since) {
-            error_line("--since '" + since + "' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
-            exit_code() = exit_usage;
-            return false;
-        }
-    }
-    if (!until.empty()) {
-        out.until = utc::parse_user_time(until);
-        if (!out.until) {
-            error_line("--until '" + until + "' is not a date (YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
-            exit_code() = exit_usage;
-            return false;
-        }
+    const std::int64_t now = utc::now();
+    if (!since.empty() && !parse_time_flag("--since", since, now, out.since)) return false;
+    if (!until.empty() && !parse_time_flag("--until", until, now, out.until)) return false;
+    if (out.since && out.until && *out.since >= *out.until) {
+        error_line("--since " + since + " (" + utc::format_iso8601(*out.since) + ") is not before --until " + until + " (" +
+                   utc::format_iso8601(*out.until) + "); --since is inclusive, --until exclusive");
+        exit_code() = exit_usage;
+        return false;
     }
     return true;
 }
 
-namespace {
-// Display width of UTF-8 text: code points, not bytes (good enough for a table).
-std::size_t width(const std::string& s) {
-    std::size_t w = 0;
-    for (const char c : s)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++w;
-    return w;
+bool check_domain_stored(store::store& db, const std::string& domain_arg, const store::query_filter& f) {
+    if (f.domain.empty()) return true;
+    auto stored = db.policy_domains();
+    if (!stored) return true;  // the query itself reports store errors
+    for (const auto& d : *stored) {
+        const std::string n = text::normalize_domain(d);
+        if (n == f.domain || (f.include_subdomains && n.size() > f.domain.size() && n.ends_with("." + f.domain)))
+            return true;
+    }
+    std::string msg = "no reports for domain '" + domain_arg + "'; ";
+    if (stored->empty()) {
+        msg += "the database holds no reports";
+    } else {
+        constexpr std::size_t shown = 20;
+        msg += "stored domains: ";
+        for (std::size_t i = 0; i < stored->size() && i < shown; ++i) msg += (i ? ", " : "") + (*stored)[i];
+        if (stored->size() > shown) msg += " and " + std::to_string(stored->size() - shown) + " more";
+        if (auto near = text::closest_match(f.domain, *stored)) msg += "; did you mean '" + *near + "'?";
+    }
+    error_line(msg);
+    exit_code() = exit_findings;
+    return false;
 }
-}  // namespace
+
+std::string json_text(const nlohmann::json& j, int indent) {
+    return text::escape_json_controls(j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+std::optional<std::size_t> output_width() {
+    const bool tty = ::isatty(STDOUT_FILENO) == 1;
+    if (tty) {
+        winsize ws{};
+        if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
+    }
+    if (const char* c = std::getenv("COLUMNS"); c && *c) {
+        std::size_t v = 0;
+        const auto [p, ec] = std::from_chars(c, c + std::strlen(c), v);
+        if (ec == std::errc{} && *p == '\0' && v > 0) return v;
+    }
+    if (tty) return 80;
+    return std::nullopt;
+}
+
+std::string format_table(const std::vector<column>& columns, const std::vector<std::vector<std::string>>& rows,
+                         std::optional<std::size_t> limit) {
+    const std::size_t n = columns.size();
+    std::vector<std::vector<std::string>> cells;
+    cells.reserve(rows.size() + 1);
+    {
+        std::vector<std::string> h;
+        for (const auto& c : columns) h.push_back(text::for_terminal(c.header));
+        cells.push_back(std::move(h));
+    }
+    for (const auto& r : rows) {
+        std::vector<std::string> safe;
+        for (std::size_t i = 0; i < r.size() && i < n; ++i) safe.push_back(text::for_terminal(r[i]));
+        cells.push_back(std::move(safe));
+    }
+    std::vector<std::size_t> widths(n, 0), floor(n, 0);
+    for (const auto& r : cells)
+        for (std::size_t i = 0; i < r.size(); ++i) widths[i] = std::max(widths[i], text::display_width(r[i]));
+    for (std::size_t i = 0; i < n; ++i)
+        floor[i] = columns[i].keep ? widths[i] : std::min(widths[i], std::max<std::size_t>(cells[0][i].empty() ? 0 : text::display_width(cells[0][i]), 8));
+    if (limit && n) {
+        std::size_t total = 2 * (n - 1);
+        for (const auto w : widths) total += w;
+        // Shrink the widest shrinkable column one column at a time: long free text (reasons,
+        // reporter lists) gives way first, short cells are left alone.
+        while (total > *limit) {
+            std::size_t pick = n;
+            for (std::size_t i = 0; i < n; ++i)
+                if (widths[i] > floor[i] && (pick == n || widths[i] > widths[pick])) pick = i;
+            if (pick == n) break;  // everything left must stay whole: let the line wrap
+            --widths[pick];
+            --total;
+        }
+    }
+    std::string out;
+    for (const auto& r : cells) {
+        std::string line;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            const std::string cell = text::truncate_display(r[i], widths[i]);
+            const std::string pad(widths[i] - text::display_width(cell), ' ');
+            if (i) line += "  ";
+            line += columns[i].right ? pad + cell : cell + (i + 1 < r.size() ? pad : "");
+        }
+        out += line;
+        out += '\n';
+    }
+    return out;
+}
+
+void print_columns(const std::vector<column>& columns, const std::vector<std::vector<std::string>>& rows) {
+    const std::string t = format_table(columns, rows, output_width());
+    std::fwrite(t.data(), 1, t.size(), stdout);
+}
 
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  const std::vector<bool>& right_align) {
-    constexpr std::size_t max_cell = 60;
-    std::vector<std::vector<std::string>> cells;
-    cells.push_back(header);
-    for (const auto& r : rows) {
-        std::vector<std::string> safe;
-        for (const auto& c : r) safe.push_back(text::for_terminal(c, max_cell));
-        cells.push_back(std::move(safe));
-    }
-    std::vector<std::size_t> widths(header.size(), 0);
-    for (const auto& r : cells)
-        for (std::size_t i = 0; i < r.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], width(r[i]));
-    for (const auto& r : cells) {
-        std::string line;
-        for (std::size_t i = 0; i < r.size() && i < widths.size(); ++i) {
-            const std::string pad(widths[i] - width(r[i]), ' ');
-            const bool right = i < right_align.size() && right_align[i];
-            if (i) line += "  ";
-            line += right ? pad + r[i] : r[i] + (i + 1 < r.size() ? pad : "");
-        }
-        std::printf("%s\n", line.c_str());
-    }
+    std::vector<column> cols;
+    for (std::size_t i = 0; i < header.size(); ++i) cols.push_back({header[i], i < right_align.size() && right_align[i], false});
+    print_columns(cols, rows);
 }
 
 double share(std::int64_t part, std::int64_t whole) {
@@ -105,10 +185,6 @@ double share(std::int64_t part, std::int64_t whole) {
     return static_cast<double>(part) / static_cast<double>(whole);
 }
 
-std::string percent(std::int64_t part, std::int64_t whole) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.1f%%", share(part, whole) * 100.0);
-    return buf;
-}
+std::string percent(std::int64_t part, std::int64_t whole) { return text::format_percent(part, whole); }
 
 }  // namespace dmarcsight::cli

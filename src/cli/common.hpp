@@ -3,10 +3,11 @@
 #pragma once
 
 #include <memory>
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "store/store.hpp"
 
@@ -24,19 +25,47 @@ std::string quarantine_dir_for(const std::string& db_path);
 // Opens the store. On failure prints "dmarcsight: <why>" and sets exit code 2 (usage/environment).
 std::unique_ptr<store::store> open_store(const std::string& path, store::open_mode mode);
 
-// --domain / --since / --until into a filter; false (message printed, exit code 2) on bad values.
+// --domain / --since / --until into a filter; false (message printed, exit code 2) on bad values:
+// a time utc::parse_user_time refuses, or --since not before --until.
 bool make_filter(const std::string& domain, const std::string& since, const std::string& until, store::query_filter& out);
 
-// Prints rows as an aligned table; every cell goes through text::for_terminal.
+// With a --domain set (f.domain non-empty): if no stored policy domain matches it (itself, or with
+// '*.' one of its subdomains), prints "no reports for domain 'X'; stored domains: a, b, …" on
+// stderr (at most 20 names, then "and N more"), sets exit code 1 and returns false. The caller
+// still writes its normal empty output, so JSON/CSV consumers get a valid document.
+bool check_domain_stored(store::store& db, const std::string& domain_arg, const store::query_filter& f);
+
+// Every JSON document the CLI writes goes through this: nlohmann's dump (indent < 0: one line),
+// invalid UTF-8 replaced with U+FFFD, and C1 controls, bidi controls, U+2028/U+2029 and DEL
+// written as \uXXXX escapes (other non-ASCII stays UTF-8). See text::escape_json_controls.
+std::string json_text(const nlohmann::json& j, int indent = -1);
+
+// A table column. `keep`: never truncated (what identifies a row, numbers, dates); other columns
+// shrink, widest first, to fit the output width, and a cut cell ends with "…".
+struct column {
+    std::string header;
+    bool right = false;  // right-aligned (numbers)
+    bool keep = false;
+};
+// The width tables are fitted to: stdout's terminal width (TIOCGWINSZ) when stdout is a
+// terminal; else $COLUMNS when set to a number; else 80 on a terminal, and no limit when stdout
+// is a pipe or file (so `| grep` and `> file` see whole values).
+std::optional<std::size_t> output_width();
+// Prints rows as an aligned table fitted to output_width(); every cell goes through
+// text::for_terminal; widths count characters (CJK wide as 2), never bytes.
+void print_columns(const std::vector<column>& columns, const std::vector<std::vector<std::string>>& rows);
+// The same, fitted to `width` (nullopt: no limit), returned instead of printed (for tests).
+std::string format_table(const std::vector<column>& columns, const std::vector<std::vector<std::string>>& rows,
+                         std::optional<std::size_t> width);
+// Older form (columns by header only): every column may shrink.
 void print_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
                  const std::vector<bool>& right_align = {});
 
+// "99.9%": never "100.0%" unless every one passed, never "0.0%" unless none did (text::format_percent).
 std::string percent(std::int64_t part, std::int64_t whole);
 double share(std::int64_t part, std::int64_t whole);
 
-// JSON output text, written by the JSON library (invalid UTF-8 replaced).
-std::string json_text(const nlohmann::json& j, int indent = 2);
-
-void error_line(const std::string& message);  // "dmarcsight: message" on stderr, escaped
+// "dmarcsight: message" on stderr, escaped, cut at 8 KiB (room for 20 stored domain names).
+void error_line(const std::string& message);
 
 }  // namespace dmarcsight::cli

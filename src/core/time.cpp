@@ -82,29 +82,60 @@ bool take_char(std::string_view& t, char c) {
 }
 }  // namespace
 
-std::optional<std::int64_t> parse_user_time(std::string_view t) {
-    if (!t.empty() && t.find_first_not_of("0123456789") == std::string_view::npos && t.size() <= 12) {
-        std::int64_t v = 0;
-        std::from_chars(t.data(), t.data() + t.size(), v);
-        return v;
+std::optional<std::int64_t> parse_user_time(std::string_view t, std::int64_t now) {
+    if (t.empty()) return std::nullopt;
+    // An age: digits and one unit letter. At most 9 digits keeps n * 604800 far from overflow.
+    if (t.size() >= 2 && t.size() <= 10 && t.substr(0, t.size() - 1).find_first_not_of("0123456789") == std::string_view::npos) {
+        std::int64_t unit = 0;
+        switch (t.back()) {
+            case 'm': unit = 60; break;
+            case 'h': unit = 3600; break;
+            case 'd': unit = 86400; break;
+            case 'w': unit = 7 * 86400; break;
+            default: return std::nullopt;
+        }
+        std::int64_t n = 0;
+        std::from_chars(t.data(), t.data() + t.size() - 1, n);
+        return now - n * unit;
     }
     unsigned y, m, d, hh = 0, mm = 0, ss = 0;
     if (!take_uint(t, 4, y) || !take_char(t, '-') || !take_uint(t, 2, m) || !take_char(t, '-') ||
         !take_uint(t, 2, d))
         return std::nullopt;
     if (m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+    std::int64_t offset = 0;
+    bool round_up = false;
     if (!t.empty()) {
-        if (!take_char(t, 'T') && !take_char(t, ' ')) return std::nullopt;
+        if (!take_char(t, 'T') && !take_char(t, 't') && !take_char(t, ' ')) return std::nullopt;
         if (!take_uint(t, 2, hh) || !take_char(t, ':') || !take_uint(t, 2, mm)) return std::nullopt;
-        if (take_char(t, ':') && !take_uint(t, 2, ss)) return std::nullopt;
-        take_char(t, 'Z');
+        if (take_char(t, ':')) {
+            if (!take_uint(t, 2, ss)) return std::nullopt;
+            if (take_char(t, '.')) {  // time-secfrac = "." 1*DIGIT
+                std::size_t digits = 0;
+                while (!t.empty() && t.front() >= '0' && t.front() <= '9') {
+                    round_up = round_up || t.front() != '0';
+                    t.remove_prefix(1);
+                    ++digits;
+                }
+                if (digits == 0 || digits > 18) return std::nullopt;
+            }
+        }
+        const bool utc_mark = take_char(t, 'Z') || take_char(t, 'z');
+        if (!utc_mark && !t.empty() && (t.front() == '+' || t.front() == '-')) {
+            const bool minus = t.front() == '-';
+            t.remove_prefix(1);
+            unsigned oh, om;
+            if (!take_uint(t, 2, oh) || !take_char(t, ':') || !take_uint(t, 2, om) || oh > 23 || om > 59)
+                return std::nullopt;
+            offset = (minus ? -1 : 1) * static_cast<std::int64_t>(oh * 3600 + om * 60);
+        }
         if (!t.empty() || hh > 23 || mm > 59 || ss > 60) return std::nullopt;
     }
     const std::int64_t days = to_days(y, m, d);
     // Reject dates like 02-31 that normalise to another day.
     const civil_date back = from_days(days);
     if (back.month != m || back.day != d) return std::nullopt;
-    return days * 86400 + hh * 3600 + mm * 60 + ss;
+    return days * 86400 + hh * 3600 + mm * 60 + ss + (round_up ? 1 : 0) - offset;
 }
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }

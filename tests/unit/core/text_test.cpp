@@ -59,9 +59,9 @@ TEST(time, format_extremes) {
 }
 
 TEST(time, parse_user_time) {
-    EXPECT_EQ(utc::parse_user_time("2023-11-15"), 1700006400);
-    EXPECT_EQ(utc::parse_user_time("2023-11-15T00:00:01Z"), 1700006401);
-    EXPECT_EQ(utc::parse_user_time("2023-11-15 00:01"), 1700006460);
-    EXPECT_FALSE(utc::parse_user_time("2023-02-31"));
-    EXPECT_FALSE(utc::parse_user_time("yesterday"));
+    EXPECT_EQ(utc::parse_user_time("2023-11-15", 0), 1700006400);
+    EXPECT_EQ(utc::parse_user_time("2023-11-15T00:00:01Z", 0), 1700006401);
+    EXPECT_EQ(utc::parse_user_time("2023-11-15 00:01", 0), 1700006460);
+    EXPECT_FALSE(utc::parse_user_time("2023-02-31", 0));
+    EXPECT_FALSE(utc::parse_user_time("yesterday", 0));
 }

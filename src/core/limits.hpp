@@ -38,6 +38,9 @@ inline constexpr std::size_t max_report_errors = 64;
 // report we would parse (decompressed cap) it is not a report stream but a mistake.
 inline constexpr std::uint64_t max_stdin_input = max_decompressed_report;
 
+// Warnings kept on one stored report (later notes, such as conflicting copies, stop there).
+inline constexpr std::size_t max_warnings_per_report = 64;
+
 // Quarantine: raw bytes of rejected inputs are kept up to this size, else hash + size only.
 inline constexpr std::uint64_t max_quarantined_input = 64 * MiB;
 

@@ -26,9 +26,12 @@ constexpr int max_dir_depth = 64;
 
 // Absolute, symlinks resolved; for a path that does not exist (yet), its resolved parent and name.
 std::string canonical_name(const std::string& path) {
+    if (path.empty()) return {};
     char buf[PATH_MAX];
     if (::realpath(path.c_str(), buf) != nullptr) return buf;
-    const fs::path p = fs::absolute(fs::path(path));
+    std::error_code ec;
+    const fs::path p = fs::absolute(fs::path(path), ec);
+    if (ec) return path;
     if (::realpath(p.parent_path().c_str(), buf) != nullptr) return (fs::path(buf) / p.filename()).string();
     return p.lexically_normal().string();
 }
@@ -115,6 +118,7 @@ input_guard::input_guard(const std::string& db_path, const std::string& quaranti
 }
 
 void input_guard::add(const std::string& path, std::string what, bool folder) {
+    if (path.empty() || path == "-wal" || path == "-shm" || path == "-journal") return;
     entry e;
     e.canonical = canonical_name(path);
     e.what = std::move(what);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/limits.hpp"
 #include "core/time.hpp"
 #include "report/content_hash.hpp"
 #include "store/sqlite/sqlite_store_impl.hpp"
@@ -208,7 +209,13 @@ result<void> sqlite_store::add_report_warning(std::int64_t report, std::string_v
     const int rc = s.step();
     if (rc != SQLITE_ROW) return fail(rc == SQLITE_DONE ? "no report #" + std::to_string(report) : s.error_text(rc));
     auto list = strings_from_json(s.cstr(0));
-    list.emplace_back(warning);
+    // Bounded: a thousand conflicting copies must not grow one row (and this rewrite) without end;
+    // each copy's own outcome is in the inputs table anyway.
+    if (list.size() >= limits::max_warnings_per_report) return {};
+    list.emplace_back(list.size() + 1 == limits::max_warnings_per_report
+                          ? std::string("more warnings were not recorded (the limit is ") +
+                                std::to_string(limits::max_warnings_per_report) + ")"
+                          : std::string(warning));
     return execute("UPDATE reports SET warnings = ?2 WHERE id=?1", [&](statement& u) {
         u.bind(1, report);
         u.bind(2, json_strings(list));

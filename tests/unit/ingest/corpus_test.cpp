@@ -100,7 +100,7 @@ TEST(corpus, parsedmarc_oracle) {
             ASSERT_FALSE(got.units.empty());
             for (const auto& u : got.units) {
                 EXPECT_EQ(u.result, store::outcome::skipped) << u.reason;
-                EXPECT_EQ(u.kind, type == "failure" ? "failure" : "tlsrpt");
+                EXPECT_EQ(ingest::to_string(u.kind), type == "failure" ? "failure" : "tlsrpt");
             }
             continue;
         }

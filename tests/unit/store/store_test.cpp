@@ -1,6 +1,12 @@
 // The store on its own: the record codec, block storage across block boundaries, undone units,
 // de-duplication lookups, filters and the senders aggregation.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "report/content_hash.hpp"
 
 #include "store/record_codec.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -196,4 +202,130 @@ TEST(sqlite_store, read_only_refuses_missing_file) {
     auto db = store::open_sqlite(dir / "missing.db", store::open_mode::read_only);
     EXPECT_FALSE(db.ok());
     EXPECT_FALSE(std::filesystem::exists(dir / "missing.db"));
+}
+
+namespace {
+std::string file_bytes(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(f)), {});
+}
+store::input_row input_row(const std::string& label, const std::string& sha, store::outcome o = store::outcome::rejected) {
+    store::input_row r;
+    r.label = label;
+    r.sha256 = sha;
+    r.result = o;
+    r.kind = "aggregate";
+    r.reason = "broken";
+    r.seen_at = 1'700'000'000;
+    return r;
+}
+}  // namespace
+
+// Another program's SQLite file, or a file that is no database at all, is refused before a byte
+// is written; an empty file is ours to set up.
+TEST(sqlite_store, refuses_files_that_are_not_ours) {
+    test_support::temp_dir dir;
+    const std::string other = dir / "other.db";
+    {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open(other.c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE reports(x); CREATE TABLE notes(y); INSERT INTO notes VALUES (1)", nullptr,
+                               nullptr, nullptr),
+                  SQLITE_OK);
+        sqlite3_close(db);
+    }
+    const std::string before = file_bytes(other);
+    auto s = store::open_sqlite(other, store::open_mode::read_write);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.err().message.find("another program"), std::string::npos) << s.err().message;
+    EXPECT_EQ(file_bytes(other), before);
+    EXPECT_FALSE(std::filesystem::exists(other + "-wal"));
+    EXPECT_FALSE(store::open_sqlite(other, store::open_mode::read_only).ok());
+
+    const std::string text = dir / "text.db";
+    { std::ofstream(text) << std::string(5000, 'x'); }
+    const std::string text_before = file_bytes(text);
+    auto t = store::open_sqlite(text, store::open_mode::read_write);
+    ASSERT_FALSE(t.ok());
+    EXPECT_NE(t.err().message.find("not a dmarcsight database"), std::string::npos) << t.err().message;
+    EXPECT_EQ(file_bytes(text), text_before);
+
+    const std::string empty = dir / "empty.db";
+    { std::ofstream(empty).flush(); }
+    EXPECT_TRUE(store::open_sqlite(empty, store::open_mode::read_write).ok());
+    // Ours stays ours on the next open.
+    EXPECT_TRUE(store::open_sqlite(empty, store::open_mode::read_write).ok());
+}
+
+// Outcomes have a current state per label and a history; the same bytes again are "seen".
+TEST(sqlite_store, input_history_and_current_state) {
+    test_support::temp_dir dir;
+    auto s = store::open_sqlite(dir / "h.db", store::open_mode::read_write);
+    ASSERT_TRUE(s.ok());
+    auto& db = **s;
+    ASSERT_TRUE(db.begin_batch().ok());
+    EXPECT_FALSE(*db.input_seen("aaa", "a.xml", store::outcome::rejected));
+    ASSERT_TRUE(db.record_input(input_row("a.xml", "aaa")).ok());
+    ASSERT_TRUE(db.record_input(input_row("b.xml", "bbb")).ok());
+    EXPECT_TRUE(*db.input_seen("aaa", "moved/a.xml", store::outcome::rejected));
+    EXPECT_FALSE(*db.input_seen("aaa", "a.xml", store::outcome::skipped));
+    // The same bytes again: one row, counted twice.
+    ASSERT_TRUE(db.record_input(input_row("a.xml", "aaa")).ok());
+    // b.xml fixed: its label stored a report.
+    ASSERT_TRUE(db.supersede_inputs("b.xml").ok());
+    // An unreadable input (no bytes) is matched by its label.
+    ASSERT_TRUE(db.record_input(input_row("locked.xml", "")).ok());
+    EXPECT_TRUE(*db.input_seen("", "locked.xml", store::outcome::rejected));
+    EXPECT_FALSE(*db.input_seen("", "other.xml", store::outcome::rejected));
+    ASSERT_TRUE(db.commit_batch().ok());
+
+    auto current = db.inputs({store::outcome::rejected, false});
+    ASSERT_TRUE(current.ok());
+    ASSERT_EQ(current->size(), 2u);
+    EXPECT_EQ((*current)[0].label, "a.xml");
+    EXPECT_EQ((*current)[0].times_seen, 2);
+    EXPECT_EQ((*current)[1].label, "locked.xml");
+    auto all = db.inputs({store::outcome::rejected, true});
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), 3u);
+    for (const auto& r : *all) EXPECT_EQ(r.current, r.label != "b.xml") << r.label;
+    auto st = db.stats();
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->rejected_inputs, 2);
+    // New bytes under a label replace its current outcome.
+    ASSERT_TRUE(db.begin_batch().ok());
+    ASSERT_TRUE(db.record_input(input_row("a.xml", "ccc")).ok());
+    ASSERT_TRUE(db.commit_batch().ok());
+    EXPECT_EQ(db.stats()->rejected_inputs, 2);
+    EXPECT_EQ(db.inputs({store::outcome::rejected, true})->size(), 4u);
+}
+
+// The content hash is kept at ingest; a v1 report (no hash) is hashed once from its records.
+TEST(sqlite_store, content_hash_kept_and_backfilled) {
+    test_support::temp_dir dir;
+    auto s = store::open_sqlite(dir / "c.db", store::open_mode::read_write);
+    ASSERT_TRUE(s.ok());
+    auto& db = **s;
+    ASSERT_TRUE(db.begin_batch().ok());
+    ASSERT_TRUE(db.begin_unit().ok());
+    auto id = db.insert_report(make_header("r1", "example.com", 1'700'000'000), "in.xml");
+    ASSERT_TRUE(id.ok());
+    report::content_hash h;
+    h.header(make_header("r1", "example.com", 1'700'000'000));
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(db.insert_record(*id, make_record(i)).ok());
+        h.record(make_record(i));
+    }
+    store::report_totals t;
+    t.records = 3;
+    t.content_hash = 0x8000000000000001ULL;  // the top bit survives the signed column
+    ASSERT_TRUE(db.finish_report(*id, t).ok());
+    ASSERT_TRUE(db.end_unit(true).ok());
+    EXPECT_EQ(*db.content_hash(*id), 0x8000000000000001ULL);
+    // Without a stored value (schema v1): computed from the records, the same as at parse time.
+    t.content_hash.reset();
+    ASSERT_TRUE(db.finish_report(*id, t).ok());
+    EXPECT_EQ(*db.content_hash(*id), h.value());
+    EXPECT_EQ(*db.content_hash(*id), h.value());
+    ASSERT_TRUE(db.commit_batch().ok());
 }

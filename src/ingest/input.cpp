@@ -46,14 +46,6 @@ namespace {
 
 constexpr std::size_t copy_chunk = 64 * 1024;
 
-const char* file_type_name(mode_t m) {
-    if (S_ISDIR(m)) return "a folder";
-    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
-    if (S_ISSOCK(m)) return "a socket";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    return "not a regular file";
-}
 
 // pread() from a fixed offset onwards: a stream of the file that owns its position.
 class fd_stream final : public byte_source {
@@ -88,6 +80,15 @@ result<void> write_all(int fd, const char* p, std::size_t n) {
 }
 
 }  // namespace
+
+const char* file_type_name(unsigned m) {
+    if (S_ISDIR(m)) return "a folder";
+    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
+    if (S_ISSOCK(m)) return "a socket";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    return "not a regular file";
+}
 
 result<input> input::open_file(const std::string& path) {
     // O_NONBLOCK: opening a FIFO with no writer must not hang; the type is checked right after.

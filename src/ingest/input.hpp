@@ -53,6 +53,9 @@ private:
     int fd_ = -1;
 };
 
+// "a FIFO (named pipe)", "a socket", "a character device" ...: what a st_mode is, for messages.
+const char* file_type_name(unsigned st_mode);
+
 class input {
 public:
     // Opens a regular file for reading. Anything else (a FIFO, a socket, a device such as

@@ -36,21 +36,13 @@ std::string canonical_name(const std::string& path) {
     return p.lexically_normal().string();
 }
 
-const char* type_name(mode_t m) {
-    if (S_ISDIR(m)) return "a folder";
-    if (S_ISFIFO(m)) return "a FIFO (named pipe)";
-    if (S_ISSOCK(m)) return "a socket";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    return "not a regular file";
-}
 
 result<void> read_one_file(const std::string& path, const input_guard& guard, input_sink& sink) {
     if (guard.ours(path)) return {};
     // Never open what is not a regular file (a FIFO would block, /dev/zero never ends).
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return sink.on_unreadable(path, std::string("cannot read: ") + std::strerror(errno));
-    if (!S_ISREG(st.st_mode)) return sink.on_unreadable(path, std::string("refused: it is ") + type_name(st.st_mode) + ", not a regular file");
+    if (!S_ISREG(st.st_mode)) return sink.on_unreadable(path, std::string("refused: it is ") + file_type_name(st.st_mode) + ", not a regular file");
     auto in = input::open_file(path);
     if (!in) return sink.on_unreadable(path, in.err().message);
     if (guard.ours(path, in->device(), in->inode())) return {};

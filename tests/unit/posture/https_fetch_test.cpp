@@ -21,6 +21,7 @@
 
 #include "auth/record_mail.hpp"
 #include "core/limits.hpp"
+#include "dns/zone_resolver.hpp"
 #include "posture/https_fetch.hpp"
 #include "support/tls_test_server.hpp"
 
@@ -237,4 +238,23 @@ TEST(posture_https_rules, a_redirect_is_not_followed) {
     EXPECT_NE(err.find("redirects are not followed"), std::string::npos) << err;
     EXPECT_EQ(s.requests(), 1);
     EXPECT_EQ(s.paths(), std::vector<std::string>{"/.well-known/mta-sts.txt"});
+}
+
+TEST(posture_https_resolve, the_policy_host_is_resolved_through_our_resolver) {
+    // mta-sts.sts.test exists only in this zone: the fetch can only reach the server through the
+    // address our resolver gives (CURLOPT_RESOLVE), and the certificate is still checked.
+    tls_test_server s(tls_test_server::mode::redirect);
+    ASSERT_GT(s.port(), 0);
+    dmarcsight::dns::zone_resolver zone;
+    ASSERT_TRUE(zone.load_text("$ORIGIN sts.test.\n$TTL 300\nmta-sts A 127.0.0.1\nnoaddr TXT \"x\"\n").ok());
+    https_options o;
+    o.ca_file = (tls_dir / "ca.pem").string();
+    o.timeout_ms = 5000;
+    std::string err;
+    const auto body = https_get_resolved(zone, "https://mta-sts.sts.test:" + std::to_string(s.port()) + "/moved", o, err);
+    ASSERT_TRUE(body.has_value()) << err;
+    EXPECT_EQ(*body, tls_test_server::policy);
+    EXPECT_FALSE(https_get_resolved(zone, "https://noaddr.sts.test/.well-known/mta-sts.txt", o, err).has_value());
+    EXPECT_EQ(err, "noaddr.sts.test has no A or AAAA record");
+    EXPECT_EQ(s.requests(), 1);
 }

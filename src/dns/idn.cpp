@@ -36,7 +36,8 @@ std::string why(int rc) { return idn2_strerror(rc); }
 
 result<idn_name> to_ascii_name(std::string_view input) {
     std::string name = text::normalize_domain(input);
-    const std::string shown = "\"" + text::for_terminal(name, limits::max_logged_text) + "\"";
+    // Appended, not `"\"" + std::string`: g++ 12 -O2 gives a false -Wrestrict for that.
+    const std::string shown = std::string(1, '"').append(text::for_terminal(name, limits::max_logged_text)).append(1, '"');
     if (name.find('\0') != std::string::npos) return fail(shown + " is not a domain name (NUL byte)");
     if (!has_non_ascii(name) && !has_a_label(name)) return idn_name{name, name};
     if (!text::is_valid_utf8(name)) return fail(shown + " is not valid UTF-8");

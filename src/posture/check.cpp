@@ -138,7 +138,7 @@ domain_report check_domain(dns::resolver& dns, std::string_view domain, const ch
     }
     if (!auth::looks_like_domain(report.domain) || report.domain.find('.') == std::string::npos) {
         c.add(severity::error, area::dns, "dns.invalid_domain",
-              "\"" + text::for_terminal(report.domain, limits::max_logged_text) + "\" is not a domain name", "",
+              std::string(1, '"').append(text::for_terminal(report.domain, limits::max_logged_text)) + "\" is not a domain name", "",
               "give a registered domain such as example.com");
         return report;
     }

@@ -399,7 +399,7 @@ TEST(dns_deadline, a_chain_of_lookups_ends_at_the_overall_deadline) {
     int timeouts = 0;
     answer last;
     for (int i = 0; i < 20; ++i) {
-        last = (*r)->query("n" + std::to_string(i) + ".example", rr_type::txt);
+        last = (*r)->query(std::string("n").append(std::to_string(i)).append(".example"), rr_type::txt);
         timeouts += last.status == rcode::timeout ? 1 : 0;
     }
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);

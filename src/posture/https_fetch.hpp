@@ -10,12 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/limits.hpp"
 #include "dns/resolver.hpp"
 
 namespace dmarcsight::posture {
 
 struct https_options {
-    int timeout_ms = 10000;  // the whole fetch: connect, handshake, request and body
+    int timeout_ms = limits::mta_sts_fetch_deadline_ms;  // the whole fetch: connect, TLS, request, body
     std::string ca_file;     // PEM CA bundle; "" = the system's default trust store
     // Connect here ("127.0.0.1:8443") instead of the URL's host:443, still verifying the URL's
     // host name (tests against a local server).

@@ -283,7 +283,7 @@ policy_discovery discover_policy(dns::resolver& dns, std::string_view author_dom
     out.dmarc_applies = chosen->parsed->applies;
     if (out.policy_domain == out.author_domain) {
         out.applied_policy = rec.domain_policy();
-        out.applied_tag = "p";
+        out.applied_tag = 'p';  // a char, not "p": g++ 12 -O2 warns falsely (-Wrestrict) on that assignment
     } else if (author_exists) {
         out.applied_policy = rec.subdomain_policy();
         out.applied_tag = rec.sp ? "sp" : "p";

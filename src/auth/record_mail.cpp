@@ -117,6 +117,31 @@ result<mta_sts_policy> parse_mta_sts_policy(std::string_view text) {
     return out;
 }
 
+std::optional<std::string> mta_sts_policy_reply(long status, std::string_view content_type, std::string_view body,
+                                                std::string& error) {
+    // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed"; only 200 counts.
+    constexpr long http_ok = 200;
+    if (status != http_ok) {
+        error = "HTTP status " + std::to_string(status) + " (only 200 is accepted, redirects are not followed)";
+        return std::nullopt;
+    }
+    if (body.size() > limits::max_mta_sts_policy) {
+        error = "the policy is larger than 64 KiB";
+        return std::nullopt;
+    }
+    // §3.2: the policy is served as text/plain (parameters such as charset allowed).
+    const std::string lower = text::ascii_lower(text::trim(content_type));
+    constexpr std::string_view text_plain = "text/plain";
+    const bool plain = lower.compare(0, text_plain.size(), text_plain) == 0 &&
+                       (lower.size() == text_plain.size() || lower[text_plain.size()] == ';' ||
+                        lower[text_plain.size()] == ' ' || lower[text_plain.size()] == '\t');
+    if (!plain) {
+        error = "the policy is not served with Content-Type text/plain (RFC 8461 §3.2)";
+        return std::nullopt;
+    }
+    return std::string(body);
+}
+
 std::optional<std::string> mta_sts_policy_body(std::string_view response, std::string& error) {
     constexpr std::string_view blank_line = "\r\n\r\n";
     const std::size_t head_end = response.find(blank_line);
@@ -124,31 +149,34 @@ std::optional<std::string> mta_sts_policy_body(std::string_view response, std::s
         error = "no complete HTTP reply";
         return std::nullopt;
     }
-    if (response.size() - head_end - blank_line.size() > limits::max_mta_sts_policy) {
-        error = "the policy is larger than 64 KiB";
-        return std::nullopt;
-    }
     const std::string head(response.substr(0, head_end));
-    const std::string status = head.substr(0, head.find("\r\n"));
-    // "HTTP/1.x 200 ..." — RFC 8461 §3.3: 3xx redirects MUST NOT be followed; only 200 counts.
-    const auto sp = status.find(' ');
-    if (status.rfind("HTTP/", 0) != 0 || sp == std::string::npos || status.compare(sp + 1, 3, "200") != 0 ||
-        (status.size() > sp + 4 && status[sp + 4] != ' ')) {
-        error = "HTTP status \"" + text::for_terminal(status, limits::max_logged_text) +
-                "\" (only 200 is accepted, redirects are not followed)";
+    const std::string status_line = head.substr(0, head.find("\r\n"));
+    // "HTTP/1.x 200 ...": exactly three digits after the first space.
+    const auto sp = status_line.find(' ');
+    constexpr std::size_t status_digits = 3;
+    long status = -1;
+    if (status_line.rfind("HTTP/", 0) == 0 && sp != std::string::npos && status_line.size() >= sp + 1 + status_digits &&
+        (status_line.size() == sp + 1 + status_digits || status_line[sp + 1 + status_digits] == ' ')) {
+        const std::string digits = status_line.substr(sp + 1, status_digits);
+        if (digits.find_first_not_of("0123456789") == std::string::npos) status = std::stol(digits);
+    }
+    if (status < 0) {
+        error = "HTTP status \"" + text::for_terminal(status_line, limits::max_logged_text) + "\" is not a status line";
         return std::nullopt;
     }
-    // §3.2: the policy is served as text/plain (parameters such as charset allowed).
     const std::string lower = text::ascii_lower(head);
     constexpr std::string_view field = "\r\ncontent-type:";
     const auto ct = lower.find(field);
-    const auto value = ct == std::string::npos ? ct : lower.find_first_not_of(" \t", ct + field.size());
-    constexpr std::string_view text_plain = "text/plain";
-    if (value == std::string::npos || lower.compare(value, text_plain.size(), text_plain) != 0) {
-        error = "the policy is not served with Content-Type text/plain (RFC 8461 §3.2)";
-        return std::nullopt;
+    std::string_view content_type;
+    if (ct != std::string::npos) {
+        const auto value = ct + field.size();
+        const auto eol = head.find("\r\n", value);
+        content_type = std::string_view(head).substr(value, eol == std::string::npos ? std::string::npos : eol - value);
     }
-    return std::string(response.substr(head_end + blank_line.size()));
+    std::string reply_error;
+    auto body = mta_sts_policy_reply(status, content_type, response.substr(head_end + blank_line.size()), reply_error);
+    if (!body) error = reply_error;
+    return body;
 }
 
 // ---- TLS-RPT ----------------------------------------------------------------------------------

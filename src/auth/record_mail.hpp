@@ -36,8 +36,12 @@ struct mta_sts_policy {
 // Fails when version/mode/max_age are missing or invalid, or mx is missing with mode != none.
 result<mta_sts_policy> parse_mta_sts_policy(std::string_view text);
 std::string_view to_string(sts_mode m);
-// The HTTP/1.x reply to the policy fetch → the policy body: status 200 only (RFC 8461 §3.3:
-// redirects are not followed), Content-Type text/plain (§3.2), headers and body within their caps.
+// The reply to the policy fetch → the policy body: status 200 only (RFC 8461 §3.3: redirects are
+// not followed), Content-Type text/plain (§3.2), the body within limits::max_mta_sts_policy.
+std::optional<std::string> mta_sts_policy_reply(long status, std::string_view content_type, std::string_view body,
+                                                std::string& error);
+// The same rules over a raw HTTP/1.x reply (status line, headers, blank line, body); the headers
+// within limits::max_mta_sts_response_headers.
 std::optional<std::string> mta_sts_policy_body(std::string_view response, std::string& error);
 
 // ---- TLS-RPT at _smtp._tls.<domain> (RFC 8460 §3) ----------------------------------------------

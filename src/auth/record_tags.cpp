@@ -79,7 +79,7 @@ tag_list parse_tag_list(std::string_view text, const tag_list_options& options) 
             const std::string_view value = trim_fws(seg.substr(eq + 1));
             if (!valid_tag_name(name)) {
                 out.issues.push_back({issue_level::error, "bad_tag_name",
-                                      "\"" + shown(name) + "\" is not a valid tag name", std::string(name)});
+                                      std::string(1, '"').append(shown(name)) + "\" is not a valid tag name", std::string(name)});
             } else {
                 const std::string key = options.fold_case ? text::ascii_lower(name) : std::string(name);
                 if (!seen.insert(key).second) {

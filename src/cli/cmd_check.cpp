@@ -1,12 +1,19 @@
 // `dmarcsight check [--zone FILE | --with FILE] [--selector S]... [--db DB] [--format text|json]
-//                   [--mode rfc9989|rfc7489] [--server IP[:PORT]]... [--no-fetch] [--quiet] DOMAIN...`
+//                   [--mode rfc9989|rfc7489] [--server IP[:PORT]]... [--no-fetch] [--timeout S] [--quiet] DOMAIN...`
 // The DNS posture of each domain (DMARC, SPF, DKIM, MX, MTA-STS, TLS-RPT, BIMI).
+// A DOMAIN may be internationalised ("bücher.example"): it is looked up as its A-label
+// (IDNA2008, dns/idn.hpp) and shown in both forms; a name IDNA2008 refuses is a usage error.
 //   --zone FILE  closed world: only the zone file answers (zone_resolver);
 //   --with FILE  what-if: the zone file laid over live DNS (overlay_resolver);
 //   neither      live DNS (cares_resolver, /etc/resolv.conf).
-// In live mode the MTA-STS policy file is fetched over HTTPS (--no-fetch to skip).
+// In live mode the MTA-STS policy file is fetched over HTTPS (--no-fetch to skip), its host
+// resolved through the same resolver. Every DNS lookup and the fetch of one domain share one
+// deadline (--timeout, default limits::check_domain_deadline_ms): past it, lookups fail as
+// time-outs (findings) instead of waiting.
 // Exit: 0 no error finding, 1 some error finding, 2 usage/environment error (bad zone file, no
 // resolver reachable, unreadable database). A time-out for one name is a finding, not exit 2.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -19,6 +26,7 @@
 #include "cli/dns_choice.hpp"
 #include "core/limits.hpp"
 #include "core/text.hpp"
+#include "dns/idn.hpp"
 #include "posture/check.hpp"
 #include "posture/https_fetch.hpp"
 #include "posture/render.hpp"
@@ -38,6 +46,7 @@ struct check_args {
     std::vector<std::string> servers;
     bool no_fetch = false;
     bool quiet = false;
+    int timeout_s = limits::check_domain_deadline_ms / 1000;
     std::vector<std::string> domains;
 };
 
@@ -52,19 +61,19 @@ void run_check(const check_args& args) {
     if (!args.zone_file.empty() && !args.with_file.empty()) return usage_error("--zone and --with exclude each other");
     posture::check_options options;
     if (args.mode == "rfc7489") options.mode = auth::dmarc_mode::rfc7489;
-    // MTA-STS policy files are fetched over HTTPS in live mode only: --zone is a closed world, and
-    // with --with the file may describe a policy host that does not exist yet.
-    if (args.zone_file.empty() && args.with_file.empty() && !args.no_fetch) {
-        options.fetch_https = [](const std::string& url, std::string& error) {
-            return posture::https_get(url, posture::https_options{}, error);
-        };
-    }
-
     std::vector<std::string> domains;
     std::set<std::string> seen;
-    // False when `d` is not a domain name (the caller decides whether that is a usage error).
+    // False (with `why`) when `d` is not a domain name (the caller decides whether that is a usage
+    // error). Internationalised names are kept as A-labels: one domain, however it is written.
+    std::string why;
     auto add_domain = [&](const std::string& d) {
-        const std::string n = text::normalize_domain(d);
+        auto idn = dns::to_ascii_name(d);
+        if (!idn) {
+            why = idn.err().message;
+            return false;
+        }
+        const std::string n = idn->ascii;
+        why = "\"" + text::for_terminal(d, limits::max_logged_text) + "\" is not a domain name";
         if (!auth::looks_like_domain(n) || n.find('.') == std::string::npos) return false;
         if (domains.size() >= limits::max_check_domains) {
             std::fprintf(stderr, "dmarcsight check: more than %zu domains; %s and the rest are not checked\n",
@@ -75,7 +84,7 @@ void run_check(const check_args& args) {
         return true;
     };
     for (const auto& d : args.domains) {
-        if (!add_domain(d)) return usage_error("\"" + text::for_terminal(d, limits::max_logged_text) + "\" is not a domain name");
+        if (!add_domain(d)) return usage_error(why);
     }
 
     // Selectors per domain: --selector for every domain, plus the (d=, selector) pairs seen in
@@ -105,6 +114,25 @@ void run_check(const check_args& args) {
         return usage_error(chosen.err().message);
     dns::resolver* resolver = dns.resolver;
 
+    // One deadline per domain for all of its lookups and its policy fetch.
+    using clock = std::chrono::steady_clock;
+    const auto budget = std::chrono::seconds(args.timeout_s);
+    clock::time_point domain_deadline = clock::now() + budget;
+    // MTA-STS policy files are fetched over HTTPS in live mode only: --zone is a closed world, and
+    // with --with the file may describe a policy host that does not exist yet.
+    if (args.zone_file.empty() && args.with_file.empty() && !args.no_fetch) {
+        options.fetch_https = [resolver, &domain_deadline](const std::string& url, std::string& error) -> std::optional<std::string> {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(domain_deadline - clock::now());
+            if (left.count() <= 0) {
+                error = "not fetched: the time allowed for this domain's check (--timeout) is used up";
+                return std::nullopt;
+            }
+            posture::https_options o;
+            o.timeout_ms = static_cast<int>(std::min<std::int64_t>(left.count(), limits::mta_sts_fetch_deadline_ms));
+            return posture::https_get_resolved(*resolver, url, o, error);
+        };
+    }
+
     std::vector<posture::domain_report> reports;
     bool errors = false;
     for (const auto& d : domains) {
@@ -114,6 +142,8 @@ void run_check(const check_args& args) {
             if (per.signing_keys.size() >= limits::max_selectors_per_domain) break;
             if (auth::is_subdomain_or_self(key.first, d)) per.signing_keys.push_back(key);
         }
+        domain_deadline = clock::now() + budget;
+        if (dns.live) dns.live->set_deadline(domain_deadline);
         reports.push_back(posture::check_domain(*resolver, d, per));
         errors = errors || reports.back().has_errors();
     }
@@ -145,6 +175,9 @@ void register_check(CLI::App& app) {
     cmd->add_option("--server", args->servers, "DNS server to ask instead of /etc/resolv.conf (repeatable; ip or ip:port)")
         ->allow_extra_args(false);
     cmd->add_flag("--no-fetch", args->no_fetch, "Do not fetch MTA-STS policy files over HTTPS");
+    cmd->add_option("--timeout", args->timeout_s,
+                    "Seconds allowed for all DNS lookups and the MTA-STS fetch of one domain (default 60)")
+        ->check(CLI::Range(1, 3600));
     cmd->add_flag("--quiet", args->quiet, "Text output: hide info findings");
     cmd->add_option("domains", args->domains, "Domains to check");
     cmd->callback([args] { run_check(*args); });

@@ -7,6 +7,7 @@
 //   neither      live DNS (cares_resolver, /etc/resolv.conf).
 // Exit: 0 whatever the SPF result; 2 for usage errors (bad IP, missing flags, unreadable zone file,
 // no resolver).
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -168,6 +169,9 @@ void run_spf(const spf_args& args) {
     dns_choice dns;
     if (auto chosen = choose_dns(args.zone_file, args.with_file, {}, dns); !chosen) return usage_error(chosen.err().message);
     dns::resolver* resolver = dns.resolver;
+    // One deadline for the whole evaluation's lookups (at most 10 DNS-querying terms, each with
+    // its own per-query deadline; together they still must end).
+    if (dns.live) dns.live->set_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::check_domain_deadline_ms));
 
     const auth::spf_outcome o = auth::check_spf(*resolver, req);
     if (args.format == "json") {

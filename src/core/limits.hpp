@@ -77,6 +77,9 @@ inline constexpr std::size_t max_dns_message = 65535;
 inline constexpr std::uint32_t dns_failure_cache_ttl = 30;
 // EDNS0 UDP payload we advertise (DNS flag day 2020 value; avoids IP fragmentation).
 inline constexpr int dns_edns_payload = 1232;
+// One resolver query() in all — every server, every try and back-off, the TCP fallback after a
+// truncated reply, and every CNAME continuation — ends within this (then rcode::timeout).
+inline constexpr int dns_query_deadline_ms = 10'000;
 // ---- end dns module ----
 
 // ---- auth records + posture checks (DMARC/DKIM/MTA-STS/TLS-RPT/BIMI parsers, `check`) --------
@@ -103,6 +106,11 @@ inline constexpr std::size_t max_mta_sts_mx_patterns = 64;
 inline constexpr std::size_t max_mta_sts_response_headers = 16 * KiB;
 // RFC 8461 §3.2: max_age is at most 31557600 seconds (about 1 year).
 inline constexpr std::uint64_t max_mta_sts_max_age = 31'557'600;
+// `dmarcsight check`: every DNS lookup and the MTA-STS policy fetch of one domain share one
+// deadline (--timeout), so a dead or dripping server cannot hold a check for longer.
+inline constexpr int check_domain_deadline_ms = 60'000;
+// The MTA-STS policy fetch in all: connect, TLS, request and body (inside the domain's deadline).
+inline constexpr int mta_sts_fetch_deadline_ms = 10'000;
 // Domains named on one `dmarcsight check` command line / taken from the store.
 inline constexpr std::size_t max_check_domains = 10'000;
 // DKIM selectors checked for one domain (--selector plus those seen in stored reports).

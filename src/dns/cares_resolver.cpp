@@ -52,7 +52,9 @@ cares_resolver::~cares_resolver() = default;
 
 result<std::unique_ptr<cares_resolver>> cares_resolver::create(cares_options options) {
     if (!library_ready()) return fail("c-ares: library initialisation failed");
-    if (options.timeout_ms <= 0 || options.tries <= 0) return fail("c-ares: timeout_ms and tries must be positive");
+    if (options.timeout_ms <= 0 || options.tries <= 0 || options.query_deadline_ms <= 0) {
+        return fail("c-ares: timeout_ms, tries and query_deadline_ms must be positive");
+    }
     std::unique_ptr<cares_resolver> r(new cares_resolver(std::move(options)));
     const cares_options& o = r->options_;
 
@@ -122,7 +124,7 @@ std::chrono::milliseconds cares_resolver::max_wait() const {
     return total + deadline_slack;
 }
 
-cares_resolver::raw_result cares_resolver::ask(const std::string& name, rr_type type) {
+cares_resolver::raw_result cares_resolver::ask(const std::string& name, rr_type type, clock::time_point end) {
     raw_result r;
     ++network_queries_;
     const std::string qname = name.empty() ? std::string(".") : name;
@@ -136,7 +138,7 @@ cares_resolver::raw_result cares_resolver::ask(const std::string& name, rr_type 
             if (abuf != nullptr && alen > 0) res->reply.assign(abuf, abuf + alen);
         },
         &r);
-    const auto deadline = std::chrono::steady_clock::now() + max_wait();
+    const auto deadline = std::min(clock::now() + max_wait(), end);
     while (!r.done) {
         const auto now = std::chrono::steady_clock::now();
         if (now >= deadline) {
@@ -211,9 +213,27 @@ answer cares_resolver::ask_and_follow(const std::string& name, rr_type type) {
     const std::string where = server_text_.empty() ? std::string("the system resolver") : "server " + server_text_;
     // Each round either ends the query or moves cur along a chain of at least one new CNAME, so the
     // chain cap bounds the rounds.
+    // One end for the whole query (all rounds), and never past the overall deadline.
+    const auto query_end = clock::now() + std::chrono::milliseconds(options_.query_deadline_ms);
+    const bool overall_first = deadline_.has_value() && *deadline_ < query_end;
+    const auto end = overall_first ? *deadline_ : query_end;
     for (int round = 0; round <= limits::max_cname_chain; ++round) {
-        raw_result raw = ask(cur, type);
         message_answer step;
+        if (clock::now() >= end) {
+            // Not cached when the overall deadline ended it: the server may be fine.
+            step = failed(rcode::timeout,
+                          overall_first ? std::string("not asked: the time allowed for these lookups is used up")
+                                        : where + " did not answer within the " + std::to_string(options_.query_deadline_ms) +
+                                              " ms query deadline",
+                          overall_first ? 0 : limits::dns_failure_cache_ttl);
+            ttl = std::min(ttl, step.cache_ttl);
+            total.status = step.ans.status;
+            total.records.clear();
+            total.detail = std::move(step.ans.detail);
+            cache_.put(name, type, total, ttl);
+            return total;
+        }
+        raw_result raw = ask(cur, type, end);
         switch (raw.status) {
             case ARES_SUCCESS:
             case ARES_ENODATA:
@@ -229,13 +249,18 @@ answer cares_resolver::ask_and_follow(const std::string& name, rr_type type) {
             }
             case ARES_ETIMEOUT:
             case ARES_ECONNREFUSED:
-            case ARES_ECANCELLED:
+            case ARES_ECANCELLED: {
+                // Cut by the overall deadline before c-ares gave up by itself: not the server's
+                // verdict, so not remembered.
+                const bool cut_overall = raw.deadline_hit && overall_first && clock::now() >= end;
                 step = failed(rcode::timeout,
                               where + (raw.status == ARES_ECONNREFUSED ? " refused the connection" : " did not answer") + " (" +
                                   std::to_string(options_.tries) + " tries, " + std::to_string(options_.timeout_ms) +
-                                  " ms first time-out)",
-                              limits::dns_failure_cache_ttl);
+                                  " ms first time-out" + (cut_overall ? ", cut short by the time allowed for these lookups" : "") +
+                                  ")",
+                              cut_overall ? 0 : limits::dns_failure_cache_ttl);
                 break;
+            }
             case ARES_ESERVFAIL:
                 step = failed(rcode::servfail, where + " answered SERVFAIL", limits::dns_failure_cache_ttl);
                 break;

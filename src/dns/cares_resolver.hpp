@@ -8,9 +8,14 @@
 //   see it happen. options.use_tcp sends over TCP from the start.
 // * Time-outs: c-ares waits timeout_ms for the first try of each server and doubles the wait for
 //   every further round (1.18's back-off), `tries` rounds in all; on top of that a hard deadline
-//   of max_wait() per query cancels whatever is still pending. Either way → rcode::timeout with a
-//   detail naming the servers and tries. An unreachable server (ICMP port unreachable) counts as a
-//   server that does not answer: rcode::timeout too.
+//   of max_wait() per network query cancels whatever is still pending. Either way → rcode::timeout
+//   with a detail naming the servers and tries. An unreachable server (ICMP port unreachable)
+//   counts as a server that does not answer: rcode::timeout too.
+// * Deadlines above that: one query() in all — tries × servers × back-off, the TCP fallback and
+//   every CNAME continuation — ends within options.query_deadline_ms; and set_deadline() gives a
+//   chain of lookups (one domain's `check`, one `spf` evaluation) one overall end: past it every
+//   query that the cache cannot answer fails at once with rcode::timeout. A failure caused by the
+//   overall deadline is not cached (the next chain has its own deadline).
 // * A server's SERVFAIL / REFUSED / FORMERR reply is returned as that rcode (ARES_FLAG_NOCHECKRESP:
 //   c-ares does not move on to the next server for them).
 // * Replies are parsed by message.hpp (strict bounds checks), not by ares_parse_*: we need the
@@ -29,6 +34,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +53,7 @@ struct cares_options {
     bool edns = true;                  // EDNS0 (RFC 6891), UDP payload 1232 (DNS flag day 2020)
     bool cache = true;
     std::size_t cache_entries = limits::max_dns_cache_entries;
+    int query_deadline_ms = limits::dns_query_deadline_ms;  // one query() in all
 };
 
 class cares_resolver : public resolver {
@@ -58,6 +65,11 @@ public:
     cares_resolver& operator=(const cares_resolver&) = delete;
 
     answer query(std::string_view name, rr_type type) override;
+
+    using clock = std::chrono::steady_clock;
+    // Every query from now on ends by `end` (nullopt: no overall deadline, only the per-query one).
+    void set_deadline(std::optional<clock::time_point> end) { deadline_ = end; }
+    std::optional<clock::time_point> deadline() const { return deadline_; }
 
     // Upper bound on the time one network query may take (all tries, all servers, back-off).
     std::chrono::milliseconds max_wait() const;
@@ -72,7 +84,7 @@ private:
     explicit cares_resolver(cares_options options);
 
     struct raw_result;
-    raw_result ask(const std::string& name, rr_type type);
+    raw_result ask(const std::string& name, rr_type type, clock::time_point end);
     answer ask_and_follow(const std::string& name, rr_type type);
 
     cares_options options_;
@@ -82,6 +94,7 @@ private:
     std::size_t tcp_connections_ = 0;
     std::size_t network_queries_ = 0;
     std::string server_text_;
+    std::optional<clock::time_point> deadline_;
 };
 
 }  // namespace dmarcsight::dns

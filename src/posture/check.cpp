@@ -3,6 +3,7 @@
 #include "auth/org_domain.hpp"
 #include "core/limits.hpp"
 #include "core/text.hpp"
+#include "dns/idn.hpp"
 #include "posture/context.hpp"
 
 namespace dmarcsight::posture {
@@ -125,11 +126,19 @@ void check_dns(context& c) {
 
 domain_report check_domain(dns::resolver& dns, std::string_view domain, const check_options& options) {
     domain_report report;
-    report.domain = text::normalize_domain(domain);
+    // IDNA2008: DNS is asked for the A-label form; the U-label form is kept for display.
+    auto idn = dns::to_ascii_name(domain);
+    report.domain = idn ? idn->ascii : text::normalize_domain(domain);
+    if (idn && idn->is_idn()) report.unicode = idn->unicode;
     detail::context c{dns, report.domain, options, report};
+    if (!idn) {
+        c.add(severity::error, area::dns, "dns.invalid_idn", idn.err().message, "",
+              "give the domain as registered, in Unicode or its xn-- form");
+        return report;
+    }
     if (!auth::looks_like_domain(report.domain) || report.domain.find('.') == std::string::npos) {
         c.add(severity::error, area::dns, "dns.invalid_domain",
-              "\"" + text::for_terminal(report.domain, limits::max_logged_text) + "\" is not a domain name", "",
+              std::string(1, '"').append(text::for_terminal(report.domain, limits::max_logged_text)) + "\" is not a domain name", "",
               "give a registered domain such as example.com");
         return report;
     }

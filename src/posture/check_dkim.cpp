@@ -106,7 +106,7 @@ void check_dkim(context& c) {
         if (!done.insert({domain, sel}).second) continue;
         if (!valid_selector(sel) || !auth::looks_like_domain(domain)) {
             c.add(severity::error, area::dkim, "dkim.invalid_selector",
-                  "\"" + text::for_terminal(raw_selector, limits::max_logged_text) + "\" (d=" +
+                  std::string(1, '"').append(text::for_terminal(raw_selector, limits::max_logged_text)) + "\" (d=" +
                       text::for_terminal(raw_domain, limits::max_logged_text) + ") is not a valid selector/domain (RFC 6376 §3.1)");
             continue;
         }

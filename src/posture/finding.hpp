@@ -25,7 +25,8 @@ struct finding {
 };
 
 struct domain_report {
-    std::string domain;
+    std::string domain;   // as looked up: A-labels for an internationalised name
+    std::string unicode;  // its U-label form when it has IDN labels ("bücher.example"), else ""
     std::vector<finding> findings;
 
     bool has_errors() const;

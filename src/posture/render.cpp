@@ -22,7 +22,8 @@ std::string utf8(std::string s) {
 std::string render_text(const std::vector<domain_report>& reports, const render_options& options) {
     std::string out;
     for (const auto& r : reports) {
-        out += text::for_terminal(r.domain) + "  (" + std::to_string(r.count(severity::error)) + " errors, " +
+        const std::string both = r.unicode.empty() ? r.domain : r.unicode + " (" + r.domain + ")";
+        out += text::for_terminal(both) + "  (" + std::to_string(r.count(severity::error)) + " errors, " +
                std::to_string(r.count(severity::warning)) + " warnings)\n";
         for (const area a : area_order) {
             bool header = false;
@@ -51,6 +52,7 @@ std::string render_json(const std::vector<domain_report>& reports) {
     for (const auto& r : reports) {
         nlohmann::json d;
         d["domain"] = utf8(r.domain);
+        if (!r.unicode.empty()) d["domain_unicode"] = utf8(r.unicode);
         d["errors"] = r.count(severity::error);
         d["warnings"] = r.count(severity::warning);
         d["infos"] = r.count(severity::info);

@@ -19,7 +19,7 @@ TEST(tag_list, basics) {
     EXPECT_TRUE(bad.tags.empty());
     EXPECT_EQ(bad.issues.size(), 3u);
     std::string many;
-    for (int i = 0; i < 200; ++i) many += "t" + std::to_string(i) + "=1;";
+    for (int i = 0; i < 200; ++i) many.append("t").append(std::to_string(i)).append("=1;");
     const auto capped = parse_tag_list(many);
     EXPECT_EQ(capped.tags.size(), 64u);
     EXPECT_TRUE(capped.truncated);

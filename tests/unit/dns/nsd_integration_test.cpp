@@ -361,3 +361,64 @@ TEST(cares_resolver, bad_server_string_is_an_error) {
     z.timeout_ms = 0;
     EXPECT_FALSE(cares_resolver::create(z).ok());
 }
+
+// ---- deadlines: one per query (all tries, servers, TCP, CNAME continuations) and one overall ----
+
+TEST(dns_deadline, one_query_ends_within_its_deadline_whatever_the_retry_schedule) {
+    silent_server s;
+    ASSERT_GT(s.port, 0);
+    cares_options o;
+    o.servers = {"127.0.0.1:" + std::to_string(s.port)};
+    o.timeout_ms = 200;
+    o.tries = 6;  // c-ares alone: 200+400+800+1600+3200+6400 ms = 12.6 s
+    o.query_deadline_ms = 800;
+    auto r = cares_resolver::create(o);
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    ASSERT_GT((*r)->max_wait(), std::chrono::seconds(12));
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto a = (*r)->query("slow.example", rr_type::txt);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    EXPECT_EQ(a.status, rcode::timeout) << a.detail;
+    EXPECT_GE(took, std::chrono::milliseconds(750));
+    EXPECT_LT(took, std::chrono::milliseconds(800 + 300)) << took.count() << " ms";
+    std::printf("[ measured ] silent server, 6 tries, query deadline 800 ms: failed after %lld ms\n",
+                static_cast<long long>(took.count()));
+}
+
+TEST(dns_deadline, a_chain_of_lookups_ends_at_the_overall_deadline) {
+    silent_server s;
+    ASSERT_GT(s.port, 0);
+    cares_options o;
+    o.servers = {"127.0.0.1:" + std::to_string(s.port)};
+    o.timeout_ms = 300;
+    o.tries = 2;  // 900 ms per query: 20 different names would take 18 s
+    auto r = cares_resolver::create(o);
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    const auto t0 = std::chrono::steady_clock::now();
+    (*r)->set_deadline(t0 + std::chrono::milliseconds(1000));
+    int timeouts = 0;
+    answer last;
+    for (int i = 0; i < 20; ++i) {
+        last = (*r)->query(std::string("n").append(std::to_string(i)).append(".example"), rr_type::txt);
+        timeouts += last.status == rcode::timeout ? 1 : 0;
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    EXPECT_EQ(timeouts, 20);
+    EXPECT_LT(took, std::chrono::milliseconds(1000 + 300)) << took.count() << " ms";
+    EXPECT_NE(last.detail.find("the time allowed for these lookups is used up"), std::string::npos) << last.detail;
+    EXPECT_LE((*r)->network_queries(), 3u);  // only the ones that fit before the deadline went out
+    std::printf("[ measured ] 20 lookups against a silent server, overall deadline 1000 ms: %lld ms, %zu sent\n",
+                static_cast<long long>(took.count()), (*r)->network_queries());
+    // A failure caused by the overall deadline is not remembered: with a new deadline the name is
+    // asked again.
+    const auto sent = (*r)->network_queries();
+    (*r)->set_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(200));
+    EXPECT_EQ((*r)->query("n19.example", rr_type::txt).status, rcode::timeout);
+    EXPECT_EQ((*r)->network_queries(), sent + 1);
+}
+
+TEST(dns_deadline, bad_query_deadline_is_refused) {
+    cares_options o;
+    o.query_deadline_ms = 0;
+    EXPECT_FALSE(cares_resolver::create(o).ok());
+}

@@ -88,7 +88,7 @@ TEST(corpus, parsedmarc_oracle) {
         if (!fs::exists(input)) continue;
         SCOPED_TRACE(rel);
         const json oracle = load_json(e.path().string());
-        auto got = ingest_one(dir, "o" + std::to_string(n++), input);
+        auto got = ingest_one(dir, std::string("o").append(std::to_string(n++)), input);
         const std::string type = oracle.value("report_type", "");
         if (oracle.value("status", "") != "ok") {
             // empty.xml: parsedmarc refuses it; so do we.

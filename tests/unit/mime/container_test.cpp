@@ -297,7 +297,7 @@ TEST(zip, three_members_three_leaves_in_order) {
 
 TEST(zip, more_than_16_members_refused) {
     std::vector<zip_entry> entries;
-    for (int i = 0; i < 17; ++i) entries.push_back({"m" + std::to_string(i) + ".xml", "<x/>"});
+    for (int i = 0; i < 17; ++i) entries.push_back({std::string("m").append(std::to_string(i)).append(".xml"), "<x/>"});
     auto r = list_zip(make_zip(entries));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.err().message, "zip: archive has 17 members (more than 16 are refused)");
@@ -579,7 +579,7 @@ TEST(unwrap, depth_cap) {
     ASSERT_FALSE(deep);
     EXPECT_EQ(deep.err().message, "gzip>gzip>gzip>gzip: containers nested deeper than 4");
     std::string zips = report_xml;
-    for (int i = 0; i < 6; ++i) zips = make_zip({{"l" + std::to_string(i), zips}});
+    for (int i = 0; i < 6; ++i) zips = make_zip({{std::string("l").append(std::to_string(i)), zips}});
     auto zdeep = unwrap_all(zips, "");
     ASSERT_FALSE(zdeep);
     EXPECT_TRUE(contains(zdeep.err().message, "containers nested deeper than 4"));

@@ -125,3 +125,57 @@ TEST(cli_check, db_supplies_domains_and_selectors) {
     EXPECT_EQ(keys, 2);  // sel2048 and ed, both from the stored DKIM results
     fs::remove_all(dir);
 }
+
+// ---- internationalised domain names (IDNA2008 A-labels in DNS, U-labels on the command line) ----
+
+TEST(cli_check_idn, u_label_domains_are_looked_up_as_a_labels_and_shown_as_both) {
+    const auto r = run("check --zone " + fixture("idn.zone") + " --format json bücher.example 例え.jp");
+    EXPECT_EQ(r.code, 1) << r.out;  // 例え.jp has no DMARC record: an error finding
+    const auto doc = nlohmann::json::parse(r.out);
+    ASSERT_EQ(doc["domains"].size(), 2u);
+    const auto& b = doc["domains"][0];
+    EXPECT_EQ(b["domain"], "xn--bcher-kva.example");
+    EXPECT_EQ(b["domain_unicode"], "bücher.example");
+    EXPECT_EQ(b["errors"], 0) << b.dump(2);
+    bool mx_present = false;
+    for (const auto& f : b["findings"]) {
+        mx_present = mx_present || (f["code"] == "mx.present" && f["record"] == "10 mx.xn--bcher-kva.example");
+    }
+    EXPECT_TRUE(mx_present) << b.dump(2);
+    const auto& j = doc["domains"][1];
+    EXPECT_EQ(j["domain"], "xn--r8jz45g.jp");
+    EXPECT_EQ(j["domain_unicode"], "例え.jp");
+    bool no_dmarc = false;
+    for (const auto& f : j["findings"]) no_dmarc = no_dmarc || f["code"] == "dmarc.missing";
+    EXPECT_TRUE(no_dmarc) << j.dump(2);
+}
+
+TEST(cli_check_idn, text_output_shows_both_forms_and_a_label_input_is_the_same_domain) {
+    // Upper case and a trailing dot map to the same name (UTS #46); the xn-- form is the same
+    // domain and is checked once.
+    const auto r = run("check --zone " + fixture("idn.zone") + " Bücher.Example. xn--bcher-kva.example");
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("bücher.example (xn--bcher-kva.example)  (0 errors, 0 warnings)"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("xn--bcher-kva.example  ("), std::string::npos) << r.out;  // not checked twice
+}
+
+TEST(cli_check_idn, an_invalid_idn_is_a_usage_error) {
+    const auto snowman = run("check --zone " + fixture("idn.zone") + " 'mail☃.example'");
+    EXPECT_EQ(snowman.code, 2) << snowman.out;
+    EXPECT_EQ(snowman.out, "");
+    // The reason, on standard error.
+    std::string said;
+    {
+        const std::string cmd = std::string(DMARCSIGHT_BINARY) + " check --zone " + fixture("idn.zone") + " 'mail☃.example' 2>&1 >/dev/null";
+        FILE* p = popen(cmd.c_str(), "r");
+        ASSERT_NE(p, nullptr);
+        std::array<char, 4096> buf{};
+        for (std::size_t n = 0; (n = fread(buf.data(), 1, buf.size(), p)) > 0;) said.append(buf.data(), n);
+        pclose(p);
+    }
+    EXPECT_EQ(said,
+              "dmarcsight check: \"mail☃.example\" is not a valid internationalised domain name: "
+              "string contains a disallowed character\n");
+    const auto bad_a_label = run("check --zone " + fixture("idn.zone") + " xn--zz.example");
+    EXPECT_EQ(bad_a_label.code, 2) << bad_a_label.out;
+}

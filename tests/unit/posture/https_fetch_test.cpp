@@ -1,5 +1,7 @@
 // The MTA-STS policy fetch (posture/https_fetch) against a local `openssl s_server -WWW` with a
-// test CA (tests/fixtures/posture/tls/): certificate and host-name verification, status handling.
+// test CA (tests/fixtures/posture/tls/): certificate and host-name verification, status handling;
+// and against tls_test_server (a misbehaving TLS server on 127.0.0.1): the one deadline, the
+// body cap, no redirects.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -13,9 +15,15 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <cstdio>
+#include <optional>
+#include <vector>
 
 #include "auth/record_mail.hpp"
+#include "core/limits.hpp"
+#include "dns/zone_resolver.hpp"
 #include "posture/https_fetch.hpp"
+#include "support/tls_test_server.hpp"
 
 using namespace dmarcsight::posture;
 namespace fs = std::filesystem;
@@ -136,4 +144,117 @@ TEST(https_fetch, bad_urls_and_unreachable_hosts) {
     o.timeout_ms = 1000;
     EXPECT_FALSE(https_get("https://mta-sts.sts.test/.well-known/mta-sts.txt", o, err).has_value());
     EXPECT_NE(err.find("cannot connect"), std::string::npos) << err;
+}
+
+// ---- one deadline for the whole fetch, the body cap, no redirects (a misbehaving local server) ----
+
+namespace {
+
+using dmarcsight::test::tls_test_server;
+const std::string policy_url = "https://mta-sts.sts.test/.well-known/mta-sts.txt";
+
+https_options against(const tls_test_server& s, int timeout_ms) {
+    https_options o;
+    o.ca_file = (tls_dir / "ca.pem").string();
+    o.connect_to = s.address();
+    o.timeout_ms = timeout_ms;
+    return o;
+}
+
+template <class F>
+std::chrono::milliseconds timed(F&& f) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+}
+
+constexpr int small_deadline_ms = 1000;
+// Scheduling slack on a loaded 2-core machine (ASan build): the fetch must end within it.
+constexpr std::chrono::milliseconds slack{500};
+
+}  // namespace
+
+TEST(posture_https_deadline, a_server_dripping_the_body_is_cut_off_at_the_deadline) {
+    tls_test_server s(tls_test_server::mode::drip_body);
+    ASSERT_GT(s.port(), 0);
+    std::string err;
+    std::optional<std::string> body;
+    const auto took = timed([&] { body = https_get(policy_url, against(s, small_deadline_ms), err); });
+    EXPECT_FALSE(body.has_value());
+    EXPECT_NE(err.find("within 1000 ms"), std::string::npos) << err;
+    EXPECT_GE(took, std::chrono::milliseconds(small_deadline_ms - 50));
+    EXPECT_LT(took, std::chrono::milliseconds(small_deadline_ms) + slack) << took.count() << " ms";
+    EXPECT_EQ(s.requests(), 1);
+    std::printf("[ measured ] drip body: failed after %lld ms (deadline %d ms)\n", static_cast<long long>(took.count()),
+                small_deadline_ms);
+}
+
+TEST(posture_https_deadline, a_server_dripping_headers_is_cut_off_at_the_deadline) {
+    tls_test_server s(tls_test_server::mode::drip_headers);
+    ASSERT_GT(s.port(), 0);
+    std::string err;
+    std::optional<std::string> body;
+    const auto took = timed([&] { body = https_get(policy_url, against(s, small_deadline_ms), err); });
+    EXPECT_FALSE(body.has_value());
+    EXPECT_NE(err.find("within 1000 ms"), std::string::npos) << err;
+    EXPECT_LT(took, std::chrono::milliseconds(small_deadline_ms) + slack) << took.count() << " ms";
+    std::printf("[ measured ] drip headers: failed after %lld ms (deadline %d ms)\n", static_cast<long long>(took.count()),
+                small_deadline_ms);
+}
+
+TEST(posture_https_limits, a_body_over_the_cap_is_refused_without_reading_it_all) {
+    // 1 MiB, no Content-Length: the write callback stops the transfer once 64 KiB is crossed.
+    tls_test_server s(tls_test_server::mode::big_body, 1024 * 1024);
+    ASSERT_GT(s.port(), 0);
+    std::string err;
+    EXPECT_FALSE(https_get(policy_url, against(s, 5000), err).has_value());
+    EXPECT_EQ(err, "the body is larger than 65536 bytes");
+}
+
+TEST(posture_https_limits, a_body_of_exactly_the_cap_is_accepted_and_judged) {
+    tls_test_server s(tls_test_server::mode::big_body, dmarcsight::limits::max_mta_sts_policy);
+    ASSERT_GT(s.port(), 0);
+    std::string err;
+    const auto body = https_get(policy_url, against(s, 5000), err);
+    ASSERT_TRUE(body.has_value()) << err;
+    EXPECT_EQ(body->size(), 65536u);
+}
+
+TEST(posture_https_limits, a_declared_length_over_the_cap_is_refused_at_once) {
+    tls_test_server s(tls_test_server::mode::big_declared, 200000);
+    ASSERT_GT(s.port(), 0);
+    std::string err;
+    EXPECT_FALSE(https_get(policy_url, against(s, 5000), err).has_value());
+    EXPECT_EQ(err, "the body is larger than 65536 bytes");
+}
+
+TEST(posture_https_rules, a_redirect_is_not_followed) {
+    // RFC 8461 §3.3: "HTTP 3xx redirects MUST NOT be followed".
+    tls_test_server s(tls_test_server::mode::redirect);
+    ASSERT_GT(s.port(), 0);
+    std::string err;
+    EXPECT_FALSE(https_get(policy_url, against(s, 5000), err).has_value());
+    EXPECT_NE(err.find("HTTP status 301"), std::string::npos) << err;
+    EXPECT_NE(err.find("redirects are not followed"), std::string::npos) << err;
+    EXPECT_EQ(s.requests(), 1);
+    EXPECT_EQ(s.paths(), std::vector<std::string>{"/.well-known/mta-sts.txt"});
+}
+
+TEST(posture_https_resolve, the_policy_host_is_resolved_through_our_resolver) {
+    // mta-sts.sts.test exists only in this zone: the fetch can only reach the server through the
+    // address our resolver gives (CURLOPT_RESOLVE), and the certificate is still checked.
+    tls_test_server s(tls_test_server::mode::redirect);
+    ASSERT_GT(s.port(), 0);
+    dmarcsight::dns::zone_resolver zone;
+    ASSERT_TRUE(zone.load_text("$ORIGIN sts.test.\n$TTL 300\nmta-sts A 127.0.0.1\nnoaddr TXT \"x\"\n").ok());
+    https_options o;
+    o.ca_file = (tls_dir / "ca.pem").string();
+    o.timeout_ms = 5000;
+    std::string err;
+    const auto body = https_get_resolved(zone, "https://mta-sts.sts.test:" + std::to_string(s.port()) + "/moved", o, err);
+    ASSERT_TRUE(body.has_value()) << err;
+    EXPECT_EQ(*body, tls_test_server::policy);
+    EXPECT_FALSE(https_get_resolved(zone, "https://noaddr.sts.test/.well-known/mta-sts.txt", o, err).has_value());
+    EXPECT_EQ(err, "noaddr.sts.test has no A or AAAA record");
+    EXPECT_EQ(s.requests(), 1);
 }

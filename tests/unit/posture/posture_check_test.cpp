@@ -358,3 +358,18 @@ TEST(posture_render, text_and_json) {
     EXPECT_TRUE(found);
     EXPECT_GE(doc["errors"].get<int>(), 2);
 }
+
+TEST(posture_idn, check_domain_takes_u_labels_and_reports_both_forms) {
+    auto z = load("idn.zone");
+    const auto r = check_domain(z, "Bücher.example");
+    EXPECT_EQ(r.domain, "xn--bcher-kva.example");
+    EXPECT_EQ(r.unicode, "bücher.example");
+    EXPECT_FALSE(r.has_errors());
+    ASSERT_NE(r.find("mx.present"), nullptr);
+    EXPECT_EQ(r.find("mx.present")->record, "10 mx.xn--bcher-kva.example");
+    const auto plain = check_domain(z, "xn--r8jz45g.jp");
+    EXPECT_EQ(plain.unicode, "例え.jp");  // an A-label argument is shown in Unicode too
+    const auto bad = check_domain(z, "mail\xE2\x98\x83.example");  // U+2603 SNOWMAN: IDNA2008 DISALLOWED
+    ASSERT_TRUE(has(bad, "dns.invalid_idn", severity::error));
+    EXPECT_EQ(bad.findings.size(), 1u);
+}

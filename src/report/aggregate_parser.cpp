@@ -200,12 +200,13 @@ private:
         return {};
     }
 
-    // A record's name field (domain, selector, address): a longer one drops the record.
-    result<void> record_name(std::string& out, std::size_t cap, const char* element) {
-        // One more byte for a domain's trailing root dot; domain_fits() decides.
+    // A record's name field (domain, selector, address): a longer one drops the record. A domain
+    // may carry the root's trailing dot on top (domain_fits).
+    enum class name_kind { domain, other };
+    result<void> record_name(std::string& out, std::size_t cap, const char* element, name_kind kind = name_kind::other) {
         auto t = leaf(out, cap + 1);
         if (!t) return unexpected{t.err()};
-        const bool fits = !*t && (cap == limits::max_domain_length ? domain_fits(out) : out.size() <= cap);
+        const bool fits = !*t && (kind == name_kind::domain ? domain_fits(out) : out.size() <= cap);
         if (!fits && bad_.empty())
             bad_ = std::string(element) + " is longer than " + std::to_string(cap) + " bytes";
         return {};
@@ -507,7 +508,7 @@ private:
             } else if (is(n, "reason")) {
                 res = parse_reason();
             } else if (is(n, "header_from")) {
-                res = record_name(rec_.header_from, limits::max_domain_length, "header_from");
+                res = record_name(rec_.header_from, limits::max_domain_length, "header_from", name_kind::domain);
             } else if (is(n, "envelope_from")) {
                 res = record_name(rec_.envelope_from, limits::max_email_address, "envelope_from");
             } else if (is(n, "envelope_to")) {
@@ -569,7 +570,8 @@ private:
                 if (*u == xml_reader::token::end) break;
                 const std::string_view f = r.name();
                 result<void> res;
-                if (is(f, "domain")) res = record_name(domain, limits::max_domain_length, is_dkim ? "DKIM domain" : "SPF domain");
+                if (is(f, "domain")) res = record_name(domain, limits::max_domain_length, is_dkim ? "DKIM domain" : "SPF domain",
+                                                      name_kind::domain);
                 else if (is_dkim && is(f, "selector")) res = record_name(selector_or_scope, limits::max_dkim_selector, "DKIM selector");
                 else if (!is_dkim && is(f, "scope")) res = word(selector_or_scope, "scope");
                 else if (is(f, "result")) res = word(result_word, "result");

@@ -447,9 +447,30 @@ std::size_t xml_reader::stable_prefix(std::string_view raw) {
 }
 
 namespace {
-// One byte of a text field: literal, or a replacement for a character that must not be stored.
-// True for the bytes the fast path can copy as they are.
-inline bool plain_byte(unsigned char u) { return u >= 0x20 ? u < 0x7F : (u == '\t' || u == '\n'); }
+// Bytes the fast path copies as they are: printable ASCII, TAB, LF, and bytes >= 0x80 (checked
+// as a whole in finish_text). `markup` adds '&' and '<' as stops, for text outside CDATA.
+struct byte_classes {
+    bool stop_cdata[256] = {};
+    bool stop_text[256] = {};
+    constexpr byte_classes() {
+        for (int c = 0; c < 0x20; ++c) stop_cdata[c] = stop_text[c] = c != '\t' && c != '\n';
+        stop_cdata[0x7F] = stop_text[0x7F] = true;
+        stop_text[static_cast<unsigned char>('&')] = stop_text[static_cast<unsigned char>('<')] = true;
+    }
+};
+constexpr byte_classes classes;
+// Length of the run of fast-path bytes at the start of `raw`; notes a byte >= 0x80 in `high`.
+inline std::size_t plain_run(std::string_view raw, const bool (&stop)[256], bool& high) {
+    unsigned char any = 0;
+    std::size_t j = 0;
+    for (; j < raw.size(); ++j) {
+        const auto u = static_cast<unsigned char>(raw[j]);
+        if (stop[u]) break;
+        any |= u;
+    }
+    if (any & 0x80) high = true;
+    return j;
+}
 constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
 }  // namespace
 
@@ -458,22 +479,15 @@ void xml_reader::decode_cdata(std::string_view raw, text_sink& sink) {
     // control characters, CR LF and UTF-8 apply, only markup and entities are not recognised.
     std::size_t i = 0;
     while (i < raw.size()) {
-        std::size_t j = i;
-        while (j < raw.size() && plain_byte(static_cast<unsigned char>(raw[j]))) ++j;
+        std::size_t j = i + plain_run(raw.substr(i), classes.stop_cdata, sink.scrub);
         sink.put(raw.substr(i, j - i));
         if (j == raw.size()) break;
-        const char c = raw[j];
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '\r') {
+        if (raw[j] == '\r') {
             sink.put('\n');
             j += (j + 1 < raw.size() && raw[j + 1] == '\n') ? 2 : 1;
-        } else if (u < 0x20 || u == 0x7F) {
+        } else {  // C0 control or DEL
             warn_once(warn_control, "a control character in a text field was replaced");
             sink.put(replacement);
-            ++j;
-        } else {
-            sink.scrub = true;  // >= 0x80: checked as a whole in finish_text
-            sink.put(c);
             ++j;
         }
         i = j;
@@ -483,8 +497,7 @@ void xml_reader::decode_cdata(std::string_view raw, text_sink& sink) {
 result<void> xml_reader::decode_text(std::string_view raw, text_sink& sink) {
     for (std::size_t i = 0; i < raw.size();) {
         // Fast path: a run of plain bytes (the overwhelming majority of every field).
-        std::size_t j = i;
-        while (j < raw.size() && plain_byte(static_cast<unsigned char>(raw[j])) && raw[j] != '&' && raw[j] != '<') ++j;
+        const std::size_t j = i + plain_run(raw.substr(i), classes.stop_text, sink.scrub);
         if (j > i) {
             sink.put(raw.substr(i, j - i));
             i = j;
@@ -562,15 +575,9 @@ result<void> xml_reader::decode_text(std::string_view raw, text_sink& sink) {
             i += (i + 1 < raw.size() && raw[i + 1] == '\n') ? 2 : 1;
             continue;
         }
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 || u == 0x7F) {
-            warn_once(warn_control, "a control character in a text field was replaced");
-            sink.put(replacement);
-            ++i;
-            continue;
-        }
-        sink.scrub = true;  // >= 0x80
-        sink.put(c);
+        // A C0 control or DEL (the only other stops).
+        warn_once(warn_control, "a control character in a text field was replaced");
+        sink.put(replacement);
         ++i;
     }
     return {};

@@ -270,10 +270,12 @@ TEST(parser_caps, record_names_longer_than_the_protocol_allows_drop_the_record) 
         record_xml("<header_from>x.example</header_from>", dkim_xml(std::string(2 * limits::MiB, 'd'), "s") + spf_ok) +
         record_xml("<header_from>x.example</header_from>",
                    "<spf><domain>" + std::string(300, 'f') + "</domain><result>pass</result></spf>") +
-        record_xml("<header_from>x.example</header_from>", dkim_xml("example.com", std::string(253, 's')) + spf_ok);
+        record_xml("<header_from>x.example</header_from>", dkim_xml("example.com", std::string(253, 's')) + spf_ok) +
+        // a selector is not a full name: no trailing root dot on top of its 253
+        record_xml("<header_from>x.example</header_from>", dkim_xml("example.com", std::string(253, 's') + ".") + spf_ok);
     auto p = parse(report_doc(records));
     ASSERT_TRUE(p.ok) << p.error;
-    EXPECT_EQ(p.summary.dropped_records, 6u) << describe(p);
+    EXPECT_EQ(p.summary.dropped_records, 7u) << describe(p);
     ASSERT_EQ(p.sink.records.size(), 4u);
     EXPECT_EQ(p.sink.records[0].header_from, d253);
     EXPECT_EQ(p.sink.records[1].header_from, d253 + ".");
@@ -285,6 +287,7 @@ TEST(parser_caps, record_names_longer_than_the_protocol_allows_drop_the_record) 
     EXPECT_TRUE(has_warning(p, "record 7 dropped: DKIM selector is longer than 253 bytes"));
     EXPECT_TRUE(has_warning(p, "record 8 dropped: DKIM domain is longer than 253 bytes"));
     EXPECT_TRUE(has_warning(p, "record 9 dropped: SPF domain is longer than 253 bytes"));
+    EXPECT_TRUE(has_warning(p, "record 11 dropped: DKIM selector is longer than 253 bytes"));
 }
 
 TEST(parser_caps, report_identity_fields_too_long_reject_the_report) {

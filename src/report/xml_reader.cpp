@@ -591,6 +591,12 @@ bool xml_reader::finish_text(text_sink& sink, std::size_t max_bytes) {
         out.resize(e);
     };
     rtrim();
+    // Cut first on a character boundary of what was kept, so the slack byte cut inside put() is
+    // not mistaken for invalid UTF-8 below; cut again if repairs made the text longer.
+    if (utf8_truncate(out, max_bytes)) {
+        sink.cut = true;
+        rtrim();
+    }
     if (sink.scrub) {
         if (text::repair_utf8(out)) warn_once(warn_utf8, "invalid UTF-8 in a text field was replaced with U+FFFD");
         // DEL and C1 controls (U+0080..U+009F, C2 80..C2 9F once the text is valid UTF-8): XML

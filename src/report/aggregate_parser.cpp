@@ -190,11 +190,11 @@ private:
     }
 
     // An RFC token word: cut with a warning (an over-long one is no defined value anyway), folded.
-    result<void> word(std::string& out, const char* element, bool fold = true) {
+    result<void> word(std::string& out, std::string_view element, bool fold = true) {
         auto t = leaf(out, limits::max_report_word);
         if (!t) return unexpected{t.err()};
         if (*t)
-            warn(std::string("a <") + element + "> longer than " + std::to_string(limits::max_report_word) +
+            warn("a <" + std::string(element) + "> longer than " + std::to_string(limits::max_report_word) +
                  " bytes was truncated");
         if (fold) fold_word(out);
         return {};
@@ -359,7 +359,8 @@ private:
                 continue;
             }
             if (field) {
-                auto res = word(*field, field == &p.fo ? "fo" : "policy_published field", field != &p.fo);
+                const std::string element(n);  // n views the reader's current tag, replaced by the read
+                auto res = word(*field, element, field != &p.fo);
                 if (!res) return res;
                 continue;
             }

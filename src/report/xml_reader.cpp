@@ -314,8 +314,16 @@ result<bool> xml_reader::read_leaf_text(std::string& out, std::size_t max_bytes)
             continue;
         }
         const std::size_t k = static_cast<std::size_t>(static_cast<const char*>(lt) - base);
+        // More bytes are needed after the '<' at k: decode the text before it first, so the window
+        // holds only the token, not the text node (it would otherwise grow with every such edge).
+        const auto more_after_lt = [&](std::size_t k_now, std::size_t bytes) -> result<bool> {
+            rel = k_now;
+            auto f = flush(stable_prefix(std::string_view(buf_.data() + pos_, k_now)));
+            if (!f) return with_offset(f.err());
+            return fill(rel + bytes);  // rel is where the '<' is now
+        };
         if (end_ - pos_ < k + look && !eof_) {
-            auto more = fill(k + look);
+            auto more = more_after_lt(k, look);
             if (!more) return unexpected{more.err()};
             continue;  // the window may have moved; rel is relative, so rescan from it
         }
@@ -333,7 +341,7 @@ result<bool> xml_reader::read_leaf_text(std::string& out, std::size_t max_bytes)
                 return finish_text(sink, max_bytes);
             }
             if (j == rest.size() && !eof_) {
-                auto more = fill(k + j + 1);
+                auto more = more_after_lt(k, j + 1);
                 if (!more) return unexpected{more.err()};
                 continue;
             }

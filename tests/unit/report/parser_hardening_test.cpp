@@ -210,6 +210,41 @@ TEST(parser_caps, hundred_mebibyte_human_results_are_never_held_and_the_record_i
     EXPECT_LT(src.largest_request, 512 * limits::KiB);
 }
 
+// Same class, other shapes of a huge text node: literal '<' all through it, one huge CDATA
+// section, a huge comment inside the field. None may make the window grow to hold the node.
+TEST(parser_caps, huge_text_nodes_of_any_shape_are_streamed) {
+    const std::vector<std::pair<std::string, std::string>> shapes = {
+        {"a < b ", "a < b "},   // literal '<' (warned) every few bytes
+        {"&amp;&lt;", "&<"},    // entities across every window edge
+    };
+    for (const auto& [unit, decoded] : shapes) {
+        std::string want;
+        while (want.size() < 512) want += decoded;
+        want.resize(512);
+        while (want.back() == ' ') want.pop_back();
+        generated_source src;
+        src.pieces.push_back({header_xml + "<record><row><source_ip>192.0.2.1</source_ip><count>5</count></row>"
+                                           "<identifiers><header_from>example.com</header_from></identifiers><auth_results>"
+                                           "<dkim><domain>d.example</domain><selector>s</selector><result>pass</result>"
+                                           "<human_result>"});
+        src.pieces.push_back({unit, 3 * limits::MiB / unit.size()});
+        src.pieces.push_back({"</human_result></dkim><spf><domain>s.example</domain><result>pass</result><human_result>"
+                              "<![CDATA["});
+        src.pieces.push_back({"]] <x> \r\n", 300'000});
+        src.pieces.push_back({"]]><!--"});
+        src.pieces.push_back({"- </human_result> -", 200'000});
+        src.pieces.push_back({"--></human_result></spf></auth_results></record></feedback>"});
+        parsed p;
+        std::thread([&] { p = parse_from(src); }).join();
+        ASSERT_TRUE(p.ok) << p.error;
+        ASSERT_EQ(p.sink.records.size(), 1u) << describe(p);
+        const record& r = p.sink.records[0];
+        EXPECT_EQ(r.dkim_results.at(0).human_result, want) << unit;
+        EXPECT_EQ(r.spf_results.at(0).human_result.rfind("]] <x> \n]] <x>", 0), 0u);
+        EXPECT_LT(src.largest_request, 512 * limits::KiB) << unit;
+    }
+}
+
 // Same class, a few huge fields in a record that stays small enough: kept, each field cut to 512.
 TEST(parser_caps, huge_free_text_fields_are_cut_to_512_bytes) {
     const std::string big(3 * limits::MiB, 'h');

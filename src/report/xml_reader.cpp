@@ -246,6 +246,34 @@ result<void> xml_reader::parse_end_tag() {
     return {};
 }
 
+namespace {
+// Bytes the fast path copies as they are: printable ASCII, TAB, LF, and bytes >= 0x80 (checked
+// as a whole in finish_text). `markup` adds '&' and '<' as stops, for text outside CDATA.
+struct byte_classes {
+    bool stop_cdata[256] = {};
+    bool stop_text[256] = {};
+    constexpr byte_classes() {
+        for (int c = 0; c < 0x20; ++c) stop_cdata[c] = stop_text[c] = c != '\t' && c != '\n';
+        stop_cdata[0x7F] = stop_text[0x7F] = true;
+        stop_text[static_cast<unsigned char>('&')] = stop_text[static_cast<unsigned char>('<')] = true;
+    }
+};
+constexpr byte_classes classes;
+// Length of the run of fast-path bytes at the start of `raw`; notes a byte >= 0x80 in `high`.
+inline std::size_t plain_run(std::string_view raw, const bool (&stop)[256], bool& high) {
+    unsigned char any = 0;
+    std::size_t j = 0;
+    for (; j < raw.size(); ++j) {
+        const auto u = static_cast<unsigned char>(raw[j]);
+        if (stop[u]) break;
+        any |= u;
+    }
+    if (any & 0x80) high = true;
+    return j;
+}
+constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+}  // namespace
+
 std::string xml_reader::attribute(std::string_view want, std::size_t max_bytes) const {
     std::string_view a = attrs_;
     while (!a.empty()) {
@@ -332,6 +360,21 @@ result<bool> xml_reader::read_leaf_text(std::string& out, std::size_t max_bytes)
             std::size_t j = 2 + name.size();
             while (j < rest.size() && is_space(rest[j])) ++j;
             if (j < rest.size() && rest[j] == '>') {
+                if (out.empty() && !sink.cut) {
+                    // Fast path, the overwhelming majority of fields: the whole text is in the
+                    // window and plain ASCII within its cap. Same result as the general path.
+                    std::string_view t(base, k);
+                    while (!t.empty() && is_space(t.front())) t.remove_prefix(1);
+                    while (!t.empty() && is_space(t.back())) t.remove_suffix(1);
+                    bool high = false;
+                    if (t.size() <= max_bytes && plain_run(t, classes.stop_text, high) == t.size() && !high) {
+                        out.assign(t);
+                        pos_ += k + j + 1;
+                        open_pop();
+                        --depth_;
+                        return false;
+                    }
+                }
                 rel = k;
                 auto f = flush(k);
                 if (!f) return with_offset(f.err());
@@ -454,33 +497,6 @@ std::size_t xml_reader::stable_prefix(std::string_view raw) {
     return n;
 }
 
-namespace {
-// Bytes the fast path copies as they are: printable ASCII, TAB, LF, and bytes >= 0x80 (checked
-// as a whole in finish_text). `markup` adds '&' and '<' as stops, for text outside CDATA.
-struct byte_classes {
-    bool stop_cdata[256] = {};
-    bool stop_text[256] = {};
-    constexpr byte_classes() {
-        for (int c = 0; c < 0x20; ++c) stop_cdata[c] = stop_text[c] = c != '\t' && c != '\n';
-        stop_cdata[0x7F] = stop_text[0x7F] = true;
-        stop_text[static_cast<unsigned char>('&')] = stop_text[static_cast<unsigned char>('<')] = true;
-    }
-};
-constexpr byte_classes classes;
-// Length of the run of fast-path bytes at the start of `raw`; notes a byte >= 0x80 in `high`.
-inline std::size_t plain_run(std::string_view raw, const bool (&stop)[256], bool& high) {
-    unsigned char any = 0;
-    std::size_t j = 0;
-    for (; j < raw.size(); ++j) {
-        const auto u = static_cast<unsigned char>(raw[j]);
-        if (stop[u]) break;
-        any |= u;
-    }
-    if (any & 0x80) high = true;
-    return j;
-}
-constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
-}  // namespace
 
 void xml_reader::decode_cdata(std::string_view raw, text_sink& sink) {
     // CDATA content is character data like any other text (XML 1.0 §2.7): the same rules for
@@ -599,6 +615,7 @@ bool xml_reader::finish_text(text_sink& sink, std::size_t max_bytes) {
         out.resize(e);
     };
     rtrim();
+    if (!sink.scrub && out.size() <= max_bytes) return sink.cut;
     // Cut first on a character boundary of what was kept, so the slack byte cut inside put() is
     // not mistaken for invalid UTF-8 below; cut again if repairs made the text longer.
     if (utf8_truncate(out, max_bytes)) {

@@ -254,7 +254,6 @@ struct byte_classes {
     bool stop_text[256] = {};
     constexpr byte_classes() {
         for (int c = 0; c < 0x20; ++c) stop_cdata[c] = stop_text[c] = c != '\t' && c != '\n';
-        stop_cdata[0x7F] = stop_text[0x7F] = true;
         stop_text[static_cast<unsigned char>('&')] = stop_text[static_cast<unsigned char>('<')] = true;
     }
 };
@@ -509,7 +508,7 @@ void xml_reader::decode_cdata(std::string_view raw, text_sink& sink) {
         if (raw[j] == '\r') {
             sink.put('\n');
             j += (j + 1 < raw.size() && raw[j + 1] == '\n') ? 2 : 1;
-        } else {  // C0 control or DEL
+        } else {  // a C0 control
             warn_once(warn_control, "a control character in a text field was replaced");
             sink.put(replacement);
             ++j;
@@ -579,7 +578,6 @@ result<void> xml_reader::decode_text(std::string_view raw, text_sink& sink) {
                 ++i;
                 continue;
             }
-            if (cp >= 0x7F) sink.scrub = true;  // DEL and C1 references are replaced like literals
             std::string utf8;  // at most 4 bytes: no allocation
             text::append_utf8(utf8, cp);
             sink.put(std::string_view(utf8));
@@ -599,7 +597,7 @@ result<void> xml_reader::decode_text(std::string_view raw, text_sink& sink) {
             i += (i + 1 < raw.size() && raw[i + 1] == '\n') ? 2 : 1;
             continue;
         }
-        // A C0 control or DEL (the only other stops).
+        // A C0 control (the only other stop).
         warn_once(warn_control, "a control character in a text field was replaced");
         sink.put(replacement);
         ++i;
@@ -622,36 +620,8 @@ bool xml_reader::finish_text(text_sink& sink, std::size_t max_bytes) {
         sink.cut = true;
         rtrim();
     }
-    if (sink.scrub) {
-        if (text::repair_utf8(out)) warn_once(warn_utf8, "invalid UTF-8 in a text field was replaced with U+FFFD");
-        // DEL and C1 controls (U+0080..U+009F, C2 80..C2 9F once the text is valid UTF-8): XML
-        // 1.0 §2.2 discourages them and terminals act on some (U+009B is CSI).
-        bool found = false;
-        for (std::size_t i = 0; i < out.size(); ++i) {
-            const auto u = static_cast<unsigned char>(out[i]);
-            if (u == 0x7F || (u == 0xC2 && i + 1 < out.size() && static_cast<unsigned char>(out[i + 1]) <= 0x9F)) {
-                found = true;
-                break;
-            }
-        }
-        if (found) {
-            std::string clean;
-            clean.reserve(out.size() + 8);
-            for (std::size_t i = 0; i < out.size(); ++i) {
-                const auto u = static_cast<unsigned char>(out[i]);
-                if (u == 0x7F) {
-                    clean += replacement;
-                } else if (u == 0xC2 && i + 1 < out.size() && static_cast<unsigned char>(out[i + 1]) <= 0x9F) {
-                    clean += replacement;
-                    ++i;
-                } else {
-                    clean += out[i];
-                }
-            }
-            out.swap(clean);
-            warn_once(warn_control, "a control character in a text field was replaced");
-        }
-    }
+    if (sink.scrub && text::repair_utf8(out))
+        warn_once(warn_utf8, "invalid UTF-8 in a text field was replaced with U+FFFD");
     if (utf8_truncate(out, max_bytes)) {
         sink.cut = true;
         rtrim();

@@ -10,10 +10,10 @@
 // failing the document; undefined entity references stay literal.
 //
 // Characters: the same rules hold for text, CDATA sections and attribute values. C0 controls other
-// than TAB/LF/CR (XML 1.0 §2.2), DEL and C1 controls (U+0080..U+009F, §2.2's "discouraged"
-// characters) that appear literally become U+FFFD with a warning; CR and CR LF become LF (§2.11);
-// invalid UTF-8 becomes U+FFFD. A character reference to a character XML forbids (&#0;, &#x1b;)
-// rejects the document.
+// than TAB/LF/CR (not XML 1.0 §2.2 characters) that appear literally become U+FFFD with a warning;
+// CR and CR LF become LF (§2.11); invalid UTF-8 becomes U+FFFD. A character reference to a
+// character XML forbids (&#0;, &#x1b;) rejects the document. DEL and C1 controls are XML
+// characters: stored as sent, and escaped by every output (terminal, CSV, JSON).
 //
 // Windowing: every decision about a token is taken only after the window holds the longest token
 // tested at that point ("<![CDATA[", "<!DOCTYPE", "</name>"), or the input has ended; the result
@@ -81,7 +81,7 @@ private:
         std::string& out;
         std::size_t limit;
         bool cut = false;
-        bool scrub = false;  // a byte >= 0x7F was kept: UTF-8 repair and C1/DEL scan needed
+        bool scrub = false;  // a byte >= 0x80 was kept: UTF-8 repair needed
         void put(char c);
         void put(std::string_view s);
     };
@@ -89,7 +89,7 @@ private:
     // control characters. CDATA content takes the same path without entity decoding.
     result<void> decode_text(std::string_view raw, text_sink& sink);
     void decode_cdata(std::string_view raw, text_sink& sink);
-    // Trims, repairs UTF-8, replaces DEL/C1 and cuts to `max_bytes`: returns whether text was cut.
+    // Trims, repairs UTF-8 and cuts to `max_bytes`: returns whether text was cut.
     bool finish_text(text_sink& sink, std::size_t max_bytes);
     // Length of the prefix of raw text that decodes the same whatever follows it (no entity or
     // CR LF pair is split).

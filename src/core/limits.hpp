@@ -49,6 +49,49 @@ inline constexpr std::size_t max_logged_text = 100;
 
 }  // namespace dmarcsight::limits
 
+// ---- report parser (src/report/: xml_reader, aggregate_parser) ------------------------------
+// Every text field is capped WHILE it is read: the reader keeps at most the cap (cut on a UTF-8
+// character boundary) and scans the rest for the end tag without holding it, so a 1 MiB text node
+// costs a window, not a string. Caps never go below the protocol's own maxima.
+namespace dmarcsight::limits {
+// A domain name in presentation form (RFC 1035 §2.3.4: 255 octets on the wire = 253 characters)
+// is max_domain_length above; a DKIM selector is one or more labels of such a name (RFC 6376
+// §3.1), so it gets the same cap. A record whose domain or selector is longer is dropped; a
+// policy_published domain that is longer rejects the report.
+inline constexpr std::size_t max_dkim_selector = max_domain_length;
+// An e-mail address: RFC 5321 §4.5.3.1.3 caps a path at 256 octets including "<" and ">", so 254
+// (RFC 3696 erratum 1690). Used for report_metadata <email> (longer => rejected) and for a record's
+// envelope_from/envelope_to (RFC 7489 says domain, some reporters send the address; longer =>
+// record dropped).
+inline constexpr std::size_t max_email_address = 254;
+// Free text: human_result, reason comment, error, extra_contact_info, generator. Real ones are a
+// sentence ("sender SPF authorized", "DKIM-Signature verified"); longer is cut with a warning.
+inline constexpr std::size_t max_report_free_text = 512;
+// RFC token words (result, disposition, scope, reason type, p/sp/np/adkim/aspf/fo/testing, version,
+// discovery_method): the longest defined one is ~20 characters ("trusted_forwarder"). Cut with a
+// warning; an over-long word is not one of the defined values anyway.
+inline constexpr std::size_t max_report_word = 64;
+// Numbers and addresses as text: count (19 digits), epoch timestamps (with a fraction some send),
+// pct, source_ip (45 characters for the longest IPv6 form). Longer cannot be valid: the field is
+// treated as unparseable (record dropped, or report rejected for date_range).
+inline constexpr std::size_t max_report_number = 64;
+// org_name and report_id are the report's identity (de-duplication key): truncating them could
+// merge two reports, so an absurd length rejects the report instead. Real report_ids are up to
+// ~100 bytes (Google: 20 digits; Microsoft: 32 hex; some "<uuid>@host"); org names are shorter.
+inline constexpr std::size_t max_report_identity = 1 * KiB;
+// Text stored for one record, all its strings together. A real record is a few hundred bytes; 100
+// DKIM results (RFC 9990 §3.1.3) of domain+selector+result are ~8 KB. More than this and the
+// record is dropped with a warning, so one record adds at most a few KB to the store whatever its
+// fields hold (100 results x 512-byte human_result would be 51 KB).
+inline constexpr std::size_t max_record_text = 8 * KiB;
+// Records that arrive before report_metadata and policy_published are held until both are read
+// (reports put the header first; this only covers odd element orders). Beyond either cap the
+// report is refused: bounded memory even for 10,000 maximal records.
+inline constexpr std::size_t max_pending_records = 10'000;
+inline constexpr std::size_t max_pending_record_bytes = 16 * MiB;
+}  // namespace dmarcsight::limits
+// ---- end report parser ----
+
 // ---- dns module (src/dns/) ---------------------------------------------------------------------
 namespace dmarcsight::limits {
 // CNAME hops followed for one query. RFC 1034 §3.6.2 sets no number; BIND stops at 16 (max-cname

@@ -7,6 +7,7 @@
 
 #include "core/limits.hpp"
 #include "core/text.hpp"
+#include "core/utf8.hpp"
 #include "report/encoding.hpp"
 #include "report/xml_reader.hpp"
 
@@ -55,16 +56,35 @@ inline bool is(std::string_view name, const char (&want)[N]) {
 }
 
 constexpr std::size_t max_record_warnings = 20;
-// Records that arrive before the header is complete are held until it is (reports put the
-// header first; this only covers odd element orders). Beyond this many, the report is refused.
-constexpr std::size_t max_pending_records = 10'000;
 
-void trim_in_place(std::string& s) {
-    std::size_t b = 0, e = s.size();
-    while (b < e && (s[b] == ' ' || s[b] == '\t' || s[b] == '\n' || s[b] == '\r')) ++b;
-    while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t' || s[e - 1] == '\n' || s[e - 1] == '\r')) --e;
-    if (b == 0 && e == s.size()) return;
-    s.assign(s, b, e - b);
+// Report text quoted in a warning or error: control characters escaped, cut to `n` bytes on a
+// character boundary ("..." marks the cut).
+std::string shown(std::string_view s, std::size_t n) {
+    const std::string_view head = utf8_prefix(s, n);
+    std::string out = text::for_terminal(head);
+    if (head.size() < s.size()) out += "...";
+    return out;
+}
+
+// A domain name may carry the root's trailing dot: 253 characters plus '.'.
+bool domain_fits(std::string_view s) {
+    return s.size() <= limits::max_domain_length || (s.size() == limits::max_domain_length + 1 && s.back() == '.');
+}
+
+// Bytes of text one record stores (what limits::max_record_text caps).
+std::size_t text_bytes(const record& r) {
+    std::size_t n = r.disposition.size() + r.dkim.size() + r.spf.size() + r.header_from.size() + r.envelope_from.size() +
+                    r.envelope_to.size();
+    for (const auto& x : r.reasons) n += x.type.size() + x.comment.size();
+    for (const auto& x : r.dkim_results) n += x.domain.size() + x.selector.size() + x.result.size() + x.human_result.size();
+    for (const auto& x : r.spf_results) n += x.domain.size() + x.scope.size() + x.result.size() + x.human_result.size();
+    return n;
+}
+
+// Memory a held (pending) record takes, roughly: its text, its fixed part and its vectors.
+std::size_t footprint(const record& r) {
+    return sizeof(record) + text_bytes(r) + r.reasons.size() * sizeof(policy_override_reason) +
+           r.dkim_results.size() * sizeof(dkim_auth_result) + r.spf_results.size() * sizeof(spf_auth_result);
 }
 
 // "1700000000", " 1700000000 ", "1700000000.0" (Mimecast): epoch seconds; nullopt if not a
@@ -151,14 +171,54 @@ private:
         const std::string_view q = r.qualified_name();
         const auto colon = q.find(':');
         header_.xml_namespace =
-            colon == std::string_view::npos ? r.attribute("xmlns") : r.attribute("xmlns:" + std::string(q.substr(0, colon)));
+            colon == std::string_view::npos
+                ? r.attribute("xmlns", limits::max_report_free_text)
+                : r.attribute("xmlns:" + std::string(q.substr(0, colon)), limits::max_report_free_text);
     }
 
-    // Reads a leaf's text, trimmed.
-    result<void> leaf(std::string& out) {
-        auto t = reader_->read_leaf_text(out);
-        if (!t) return t;
-        trim_in_place(out);
+    // Reads a leaf's text, trimmed, keeping at most `cap` bytes: true if it was longer.
+    result<bool> leaf(std::string& out, std::size_t cap) { return reader_->read_leaf_text(out, cap); }
+
+    // Free text (human_result, comments, errors, contact info, generator): cut with a warning.
+    result<void> free_text(std::string& out, const char* element) {
+        auto t = leaf(out, limits::max_report_free_text);
+        if (!t) return unexpected{t.err()};
+        if (*t)
+            warn(std::string("a <") + element + "> longer than " + std::to_string(limits::max_report_free_text) +
+                 " bytes was truncated");
+        return {};
+    }
+
+    // An RFC token word: cut with a warning (an over-long one is no defined value anyway), folded.
+    result<void> word(std::string& out, std::string_view element, bool fold = true) {
+        auto t = leaf(out, limits::max_report_word);
+        if (!t) return unexpected{t.err()};
+        if (*t)
+            warn("a <" + std::string(element) + "> longer than " + std::to_string(limits::max_report_word) +
+                 " bytes was truncated");
+        if (fold) fold_word(out);
+        return {};
+    }
+
+    // A record's name field (domain, selector, address): a longer one drops the record. A domain
+    // may carry the root's trailing dot on top (domain_fits).
+    enum class name_kind { domain, other };
+    result<void> record_name(std::string& out, std::size_t cap, const char* element, name_kind kind = name_kind::other) {
+        auto t = leaf(out, cap + 1);
+        if (!t) return unexpected{t.err()};
+        const bool fits = !*t && (kind == name_kind::domain ? domain_fits(out) : out.size() <= cap);
+        if (!fits && bad_.empty())
+            bad_ = std::string(element) + " is longer than " + std::to_string(cap) + " bytes";
+        return {};
+    }
+
+    // Report identity fields (org_name, report_id) and <email>: never truncated (that could merge
+    // two reports' identities); an absurd length rejects the report.
+    result<void> identity(std::string& out, std::size_t cap, const char* element) {
+        const std::int64_t at = reader_->offset();
+        auto t = leaf(out, cap);
+        if (!t) return unexpected{t.err()};
+        if (*t) return fail("report_metadata " + std::string(element) + " is longer than " + std::to_string(cap) + " bytes", at);
         return {};
     }
 
@@ -194,7 +254,7 @@ private:
                 res = parse_policy();
                 have_policy_ = true;
             } else if (is(n, "version")) {
-                res = leaf(header_.xml_schema);
+                res = word(header_.xml_schema, "version", false);
             } else {
                 res = r.skip_element();  // <extension> and anything unknown
             }
@@ -213,18 +273,24 @@ private:
             const std::string_view n = r.name();
             result<void> res;
             if (is(n, "org_name")) {
-                res = leaf(m.org_name);
+                res = identity(m.org_name, limits::max_report_identity, "org_name");
             } else if (is(n, "email")) {
-                res = leaf(m.email);
+                res = identity(m.email, limits::max_email_address, "email");
             } else if (is(n, "extra_contact_info")) {
-                res = leaf(m.extra_contact_info);
+                res = free_text(m.extra_contact_info, "extra_contact_info");
             } else if (is(n, "report_id")) {
-                res = leaf(m.report_id);
+                res = identity(m.report_id, limits::max_report_identity, "report_id");
             } else if (is(n, "generator")) {
-                res = leaf(m.generator);
+                res = free_text(m.generator, "generator");
             } else if (is(n, "error")) {
-                res = leaf(tmp_);
-                if (res && !tmp_.empty() && m.errors.size() < limits::max_report_errors) m.errors.push_back(tmp_);
+                res = free_text(tmp_, "error");
+                if (res && !tmp_.empty()) {
+                    if (m.errors.size() < limits::max_report_errors) {
+                        m.errors.push_back(tmp_);
+                    } else {
+                        warn("more than " + std::to_string(limits::max_report_errors) + " <error> elements; the rest were ignored");
+                    }
+                }
             } else if (is(n, "date_range")) {
                 res = parse_date_range();
             } else {
@@ -249,13 +315,13 @@ private:
                 continue;
             }
             const std::int64_t at = r.offset();
-            auto res = leaf(tmp_);
-            if (!res) return res;
+            auto res = leaf(tmp_, limits::max_report_number);
+            if (!res) return unexpected{res.err()};
             bool fraction = false;
-            const auto v = parse_epoch(tmp_, fraction);
+            const auto v = *res ? std::nullopt : parse_epoch(tmp_, fraction);
             if (!v)
                 return fail("date_range " + std::string(is_begin ? "begin" : "end") + " '" +
-                                text::for_terminal(tmp_, limits::max_logged_text) + "' is not a timestamp",
+                                shown(tmp_, limits::max_logged_text) + "' is not a timestamp",
                             at);
             if (fraction) warn("date_range has fractional timestamps; truncated to whole seconds");
             (is_begin ? header_.metadata.begin : header_.metadata.end) = *v;
@@ -282,20 +348,30 @@ private:
             else if (is(n, "fo")) field = &p.fo;
             else if (is(n, "testing")) field = &p.testing;
             else if (is(n, "discovery_method")) field = &p.discovery_method;
+            if (field == &p.domain) {
+                // The policy domain is part of the report's identity: too long rejects (send_header).
+                auto res = leaf(p.domain, limits::max_domain_length + 1);
+                if (!res) return unexpected{res.err()};
+                if (*res || !domain_fits(p.domain))
+                    return fail("policy_published domain is longer than " + std::to_string(limits::max_domain_length) +
+                                    " characters: " + shown(p.domain, limits::max_logged_text),
+                                r.offset());
+                continue;
+            }
             if (field) {
-                auto res = leaf(*field);
+                const std::string element(n);  // n views the reader's current tag, replaced by the read
+                auto res = word(*field, element, field != &p.fo);
                 if (!res) return res;
-                if (field != &p.domain && field != &p.fo) fold_word(*field);
                 continue;
             }
             if (is(n, "pct")) {
-                auto res = leaf(tmp_);
-                if (!res) return res;
-                const auto v = parse_count(tmp_);
+                auto res = leaf(tmp_, limits::max_report_number);
+                if (!res) return unexpected{res.err()};
+                const auto v = *res ? std::nullopt : parse_count(tmp_);
                 if (v && *v <= 100) {
                     p.pct = static_cast<int>(*v);
                 } else if (!tmp_.empty()) {
-                    warn("policy_published pct '" + text::for_terminal(tmp_, 20) + "' is not 0..100; ignored");
+                    warn("policy_published pct '" + shown(tmp_, 20) + "' is not 0..100; ignored");
                 }
                 continue;
             }
@@ -312,7 +388,8 @@ private:
             std::string fallback = at != std::string::npos ? text::normalize_domain(m.email.substr(at + 1)) : "";
             if (fallback.empty()) fallback = opt_.fallback_org;
             if (fallback.empty()) return fail("report_metadata has no org_name");
-            warn("report_metadata has no org_name; using '" + text::for_terminal(fallback, 60) + "'");
+            if (fallback.size() > limits::max_report_identity) return fail("report_metadata has no org_name");
+            warn("report_metadata has no org_name; using '" + shown(fallback, 60) + "'");
             m.org_name = fallback;
         }
         if (m.report_id.empty()) return fail("report_metadata has no report_id");
@@ -323,10 +400,8 @@ private:
         p.domain = text::normalize_domain(p.domain);
         if (p.domain.empty()) return fail("policy_published has no domain");
         if (p.domain.size() > limits::max_domain_length)
-            return fail("policy_published domain is longer than 253 characters: " +
-                        text::for_terminal(p.domain, limits::max_logged_text));
-        if (m.org_name.size() > limits::max_text_field || m.report_id.size() > limits::max_text_field)
-            return fail("report_metadata field longer than " + std::to_string(limits::max_text_field) + " bytes");
+            return fail("policy_published domain is longer than " + std::to_string(limits::max_domain_length) +
+                        " characters: " + shown(p.domain, limits::max_logged_text));
         if (header_.xml_namespace == "urn:ietf:params:xml:ns:dmarc-2.0" || header_.xml_schema.starts_with("2")) {
             header_.flavour = schema_flavour::rfc9990;
         } else if (!header_.xml_schema.empty()) {
@@ -341,6 +416,7 @@ private:
             if (!d) return d;
         }
         pending_.clear();
+        pending_bytes_ = 0;
         return {};
     }
 
@@ -364,17 +440,25 @@ private:
         rec_.clear();
         bad_.clear();
         have_ip_ = have_count_ = false;
+        dkim_seen_ = spf_seen_ = 0;
         auto res = walk_record(1);
         if (!res) return res;
         if (bad_.empty() && !have_ip_) bad_ = "no source_ip";
         if (bad_.empty() && !have_count_) bad_ = "no count";
+        if (bad_.empty()) {
+            const std::size_t bytes = text_bytes(rec_);
+            if (bytes > limits::max_record_text)
+                bad_ = "its text fields hold " + std::to_string(bytes) + " bytes, more than " +
+                       std::to_string(limits::max_record_text);
+        }
         if (!bad_.empty()) {
             drop(bad_);
             return {};
         }
         if (!header_sent_) {
-            if (pending_.size() >= max_pending_records)
-                return fail("records arrive before report_metadata/policy_published");
+            pending_bytes_ += footprint(rec_);
+            if (pending_.size() >= limits::max_pending_records || pending_bytes_ > limits::max_pending_record_bytes)
+                return fail("too many records arrive before report_metadata/policy_published");
             pending_.push_back(rec_);
             return {};
         }
@@ -397,49 +481,43 @@ private:
             } else if (is(n, "auth_results")) {
                 res = parse_auth_results();
             } else if (is(n, "source_ip")) {
-                res = leaf(tmp_);
-                if (res) {
-                    have_ip_ = true;
-                    const auto ip = ip_address::parse(tmp_);
-                    if (ip) {
-                        rec_.source_ip = *ip;
-                    } else if (bad_.empty()) {
-                        bad_ = "source_ip '" + text::for_terminal(tmp_, 60) + "' is not an IP address";
-                    }
+                auto t = leaf(tmp_, limits::max_report_number);
+                if (!t) return unexpected{t.err()};
+                have_ip_ = true;
+                const auto ip = *t ? std::nullopt : ip_address::parse(tmp_);
+                if (ip) {
+                    rec_.source_ip = *ip;
+                } else if (bad_.empty()) {
+                    bad_ = "source_ip '" + shown(tmp_, 60) + "' is not an IP address";
                 }
             } else if (is(n, "count")) {
-                res = leaf(tmp_);
-                if (res) {
-                    have_count_ = true;
-                    const auto c = parse_count(tmp_);
-                    if (c) {
-                        rec_.count = *c;
-                    } else if (bad_.empty()) {
-                        bad_ = "count '" + text::for_terminal(tmp_, 40) + "' is not a number in 0..2^63-1";
-                    }
+                auto t = leaf(tmp_, limits::max_report_number);
+                if (!t) return unexpected{t.err()};
+                have_count_ = true;
+                const auto c = *t ? std::nullopt : parse_count(tmp_);
+                if (c) {
+                    rec_.count = *c;
+                } else if (bad_.empty()) {
+                    bad_ = "count '" + shown(tmp_, 40) + "' is not a number in 0..2^63-1";
                 }
             } else if (is(n, "disposition")) {
-                res = leaf(rec_.disposition);
-                fold_word(rec_.disposition);
+                res = word(rec_.disposition, "disposition");
             } else if (is(n, "dkim")) {
-                res = leaf(rec_.dkim);
-                fold_word(rec_.dkim);
+                res = word(rec_.dkim, "dkim");
             } else if (is(n, "spf")) {
-                res = leaf(rec_.spf);
-                fold_word(rec_.spf);
+                res = word(rec_.spf, "spf");
             } else if (is(n, "reason")) {
                 res = parse_reason();
             } else if (is(n, "header_from")) {
-                res = leaf(rec_.header_from);
+                res = record_name(rec_.header_from, limits::max_domain_length, "header_from", name_kind::domain);
             } else if (is(n, "envelope_from")) {
-                res = leaf(rec_.envelope_from);
+                res = record_name(rec_.envelope_from, limits::max_email_address, "envelope_from");
             } else if (is(n, "envelope_to")) {
-                res = leaf(rec_.envelope_to);
+                res = record_name(rec_.envelope_to, limits::max_email_address, "envelope_to");
             } else {
                 res = r.skip_element();
             }
             if (!res) return res;
-            if (rec_.header_from.size() > limits::max_text_field && bad_.empty()) bad_ = "header_from is too long";
         }
     }
 
@@ -453,18 +531,21 @@ private:
             if (*t == xml_reader::token::end) break;
             result<void> res;
             if (is(r.name(), "type")) {
-                res = leaf(reason.type);
-                fold_word(reason.type);
+                res = word(reason.type, "type");
             } else if (is(r.name(), "comment")) {
-                res = leaf(reason.comment);
+                res = free_text(reason.comment, "comment");
             } else {
                 res = r.skip_element();
             }
             if (!res) return res;
         }
         // An empty <reason> is kept too: we store what the report says.
-        if (rec_.reasons.size() < limits::max_reasons_per_record)
+        if (rec_.reasons.size() < limits::max_reasons_per_record) {
             rec_.reasons.push_back(std::move(reason));
+        } else {
+            warn("a record has more than " + std::to_string(limits::max_reasons_per_record) +
+                 " <reason> elements; the rest were ignored");
+        }
         return {};
     }
 
@@ -490,19 +571,23 @@ private:
                 if (*u == xml_reader::token::end) break;
                 const std::string_view f = r.name();
                 result<void> res;
-                if (is(f, "domain")) res = leaf(domain);
-                else if (is_dkim ? is(f, "selector") : is(f, "scope")) res = leaf(selector_or_scope);
-                else if (is(f, "result")) res = leaf(result_word);
-                else if (is(f, "human_result")) res = leaf(human);
+                if (is(f, "domain")) res = record_name(domain, limits::max_domain_length, is_dkim ? "DKIM domain" : "SPF domain",
+                                                      name_kind::domain);
+                else if (is_dkim && is(f, "selector")) res = record_name(selector_or_scope, limits::max_dkim_selector, "DKIM selector");
+                else if (!is_dkim && is(f, "scope")) res = word(selector_or_scope, "scope");
+                else if (is(f, "result")) res = word(result_word, "result");
+                else if (is(f, "human_result")) res = free_text(human, "human_result");
                 else res = r.skip_element();
                 if (!res) return res;
             }
-            fold_word(result_word);
+            auto& count = is_dkim ? dkim_seen_ : spf_seen_;
+            if (++count == limits::max_auth_results_per_record + 1)
+                warn("a record has more than " + std::to_string(limits::max_auth_results_per_record) + " " +
+                     (is_dkim ? "DKIM" : "SPF") + " results; the rest were ignored");
             if (is_dkim) {
                 if (rec_.dkim_results.size() < limits::max_auth_results_per_record)
                     rec_.dkim_results.push_back({std::move(domain), std::move(selector_or_scope), std::move(result_word), std::move(human)});
             } else {
-                fold_word(selector_or_scope);
                 if (rec_.spf_results.size() < limits::max_auth_results_per_record)
                     rec_.spf_results.push_back({std::move(domain), std::move(selector_or_scope), std::move(result_word), std::move(human)});
             }
@@ -518,6 +603,8 @@ private:
     report_header header_;
     record rec_;
     std::vector<record> pending_;
+    std::size_t pending_bytes_ = 0;
+    std::size_t dkim_seen_ = 0, spf_seen_ = 0;  // results in the current record, kept or not
     std::string tmp_, bad_;
     std::uint64_t record_index_ = 0;
     bool header_sent_ = false, have_metadata_ = false, have_policy_ = false;

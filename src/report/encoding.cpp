@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/text.hpp"
+#include "core/utf8.hpp"
 
 namespace dmarcsight::report {
 
@@ -177,7 +178,7 @@ result<std::unique_ptr<byte_source>> utf8_source(byte_source& in, std::string he
         return std::unique_ptr<byte_source>(std::make_unique<transcoding_source>(in, std::move(head), input_encoding::windows1252));
     }
     if (!enc.empty() && enc != "utf-8" && enc != "utf8" && enc != "us-ascii" && enc != "ascii" && enc != "utf-16")
-        warnings.push_back("the document declares the unsupported encoding '" + text::for_terminal(enc, 40) +
+        warnings.push_back("the document declares the unsupported encoding '" + text::for_terminal(utf8_prefix(enc, 40)) +
                            "'; read as UTF-8 with invalid bytes replaced");
     return std::unique_ptr<byte_source>(std::make_unique<replay_source>(in, std::move(head)));
 }

@@ -5,6 +5,7 @@
 
 #include "core/limits.hpp"
 #include "core/text.hpp"
+#include "core/utf8.hpp"
 
 namespace dmarcsight::report {
 
@@ -28,6 +29,14 @@ bool all_space(std::string_view s) {
 bool is_xml_char(std::uint32_t cp) {
     return cp == 0x9 || cp == 0xA || cp == 0xD || (cp >= 0x20 && cp <= 0xD7FF) || (cp >= 0xE000 && cp <= 0xFFFD) ||
            (cp >= 0x10000 && cp <= 0x10FFFF);
+}
+
+// A name or snippet quoted in an error: escaped, cut on a character boundary.
+std::string shown(std::string_view s) {
+    const std::string_view head = utf8_prefix(s, limits::max_logged_text);
+    std::string out = text::for_terminal(head);
+    if (head.size() < s.size()) out += "...";
+    return out;
 }
 
 enum warn_bits : unsigned {
@@ -222,10 +231,10 @@ result<void> xml_reader::parse_end_tag() {
     }
     const std::string_view name = text::trim(std::string_view(buf_.data() + pos_ + 2, rel - 2));
     if (open_ends_.empty())
-        return fail("end tag </" + text::for_terminal(name, limits::max_logged_text) + "> without a start tag", at);
+        return fail("end tag </" + shown(name) + "> without a start tag", at);
     if (name != open_back())
-        return fail("end tag </" + text::for_terminal(name, limits::max_logged_text) + "> does not match <" +
-                        text::for_terminal(open_back(), limits::max_logged_text) + ">",
+        return fail("end tag </" + shown(name) + "> does not match <" +
+                        shown(open_back()) + ">",
                     at);
     qname_.assign(open_back());
     open_pop();
@@ -237,7 +246,34 @@ result<void> xml_reader::parse_end_tag() {
     return {};
 }
 
-std::string xml_reader::attribute(std::string_view want) const {
+namespace {
+// Bytes the fast path copies as they are: printable ASCII, TAB, LF, and bytes >= 0x80 (checked
+// as a whole in finish_text). `markup` adds '&' and '<' as stops, for text outside CDATA.
+struct byte_classes {
+    bool stop_cdata[256] = {};
+    bool stop_text[256] = {};
+    constexpr byte_classes() {
+        for (int c = 0; c < 0x20; ++c) stop_cdata[c] = stop_text[c] = c != '\t' && c != '\n';
+        stop_text[static_cast<unsigned char>('&')] = stop_text[static_cast<unsigned char>('<')] = true;
+    }
+};
+constexpr byte_classes classes;
+// Length of the run of fast-path bytes at the start of `raw`; notes a byte >= 0x80 in `high`.
+inline std::size_t plain_run(std::string_view raw, const bool (&stop)[256], bool& high) {
+    unsigned char any = 0;
+    std::size_t j = 0;
+    for (; j < raw.size(); ++j) {
+        const auto u = static_cast<unsigned char>(raw[j]);
+        if (stop[u]) break;
+        any |= u;
+    }
+    if (any & 0x80) high = true;
+    return j;
+}
+constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+}  // namespace
+
+std::string xml_reader::attribute(std::string_view want, std::size_t max_bytes) const {
     std::string_view a = attrs_;
     while (!a.empty()) {
         while (!a.empty() && is_space(a.front())) a.remove_prefix(1);
@@ -255,77 +291,146 @@ std::string xml_reader::attribute(std::string_view want) const {
         if (key == want) {
             std::string out;
             xml_reader* self = const_cast<xml_reader*>(this);
-            if (!self->decode_text(value, out)) return std::string(value);
+            text_sink sink{out, max_bytes + 4};
+            // A forbidden character reference makes the value unusable: keep none of it.
+            if (!self->decode_text(value, sink)) return {};
+            self->finish_text(sink, max_bytes);
             return out;
         }
     }
     return {};
 }
 
-result<void> xml_reader::read_leaf_text(std::string& out) {
+result<bool> xml_reader::read_leaf_text(std::string& out, std::size_t max_bytes) {
     out.clear();
-    if (self_closing_) return {};
+    if (self_closing_) return false;
     const std::int64_t at = offset();
+    const auto with_offset = [at](const error& err) {
+        error e = err;
+        if (e.offset < 0) e.offset = at;
+        return unexpected{e};
+    };
+    // The element's name stays in open_names_ (and this view valid) until the end tag pops it.
     const std::string_view name = open_back();
-    std::size_t rel = 0;  // search position relative to pos_
-    std::size_t close_start = 0, close_end = 0;
+    // Bytes a '<' needs after it before it can be classified: "</name>" or "<![CDATA[" (the
+    // longest markup recognised inside text; "<!--" and "<?" are shorter).
+    const std::size_t look = std::max<std::size_t>(9, name.size() + 3);
+    // A long run of text with literal '<' in it is decoded in pieces of about this size, so the
+    // window never has to hold the whole text node.
+    constexpr std::size_t flush_at = 16 * limits::KiB;
+    text_sink sink{out, max_bytes + 4};
+    std::size_t rel = 0;  // [pos_, pos_ + rel) is text without markup, not yet decoded
+    const auto flush = [&](std::size_t n) -> result<void> {
+        auto r = decode_text(std::string_view(buf_.data() + pos_, n), sink);
+        if (!r) return r;
+        pos_ += n;
+        rel -= n;
+        return {};
+    };
     for (;;) {
         const char* base = buf_.data() + pos_;
         const void* lt = std::memchr(base + rel, '<', end_ - pos_ - rel);
         if (!lt) {
             rel = end_ - pos_;
+            auto f = flush(stable_prefix(std::string_view(base, rel)));
+            if (!f) return with_offset(f.err());
             auto more = fill(rel + 1);
             if (!more) return unexpected{more.err()};
-            if (!*more) return fail("document ends inside <" + text::for_terminal(open_back(), limits::max_logged_text) + ">", at);
+            if (!*more)
+                return fail("document ends inside <" + shown(name) + ">", at);
             continue;
         }
         const std::size_t k = static_cast<std::size_t>(static_cast<const char*>(lt) - base);
-        // Enough bytes to recognise "</name>" (plus a little whitespace) or "<![CDATA[".
-        const std::size_t want = k + name.size() + 4;
-        if (end_ - pos_ < want && !eof_) {
-            auto more = fill(want);
+        // More bytes are needed after the '<' at k: decode the text before it first, so the window
+        // holds only the token, not the text node (it would otherwise grow with every such edge).
+        const auto more_after_lt = [&](std::size_t k_now, std::size_t bytes) -> result<bool> {
+            rel = k_now;
+            auto f = flush(stable_prefix(std::string_view(buf_.data() + pos_, k_now)));
+            if (!f) return with_offset(f.err());
+            return fill(rel + bytes);  // rel is where the '<' is now
+        };
+        if (end_ - pos_ < k + look && !eof_) {
+            auto more = more_after_lt(k, look);
             if (!more) return unexpected{more.err()};
-            continue;  // buffer may have moved; k is relative so just rescan from rel
+            continue;  // the window may have moved; rel is relative, so rescan from it
         }
-        const std::string_view rest(buf_.data() + pos_ + k, end_ - pos_ - k);
+        const std::string_view rest(base + k, end_ - pos_ - k);
         if (rest.size() >= 2 + name.size() && rest[1] == '/' && rest.substr(2, name.size()) == name) {
             std::size_t j = 2 + name.size();
             while (j < rest.size() && is_space(rest[j])) ++j;
             if (j < rest.size() && rest[j] == '>') {
-                close_start = k;
-                close_end = k + j + 1;
-                break;
+                if (out.empty() && !sink.cut) {
+                    // Fast path, the overwhelming majority of fields: the whole text is in the
+                    // window and plain ASCII within its cap. Same result as the general path.
+                    std::string_view t(base, k);
+                    while (!t.empty() && is_space(t.front())) t.remove_prefix(1);
+                    while (!t.empty() && is_space(t.back())) t.remove_suffix(1);
+                    bool high = false;
+                    if (t.size() <= max_bytes && plain_run(t, classes.stop_text, high) == t.size() && !high) {
+                        out.assign(t);
+                        pos_ += k + j + 1;
+                        open_pop();
+                        --depth_;
+                        return false;
+                    }
+                }
+                rel = k;
+                auto f = flush(k);
+                if (!f) return with_offset(f.err());
+                pos_ += j + 1;
+                open_pop();
+                --depth_;
+                return finish_text(sink, max_bytes);
             }
             if (j == rest.size() && !eof_) {
-                auto more = fill(k + j + 1);
+                auto more = more_after_lt(k, j + 1);
                 if (!more) return unexpected{more.err()};
                 continue;
             }
         }
         if (rest.substr(0, 9) == "<![CDATA[") {
-            // Jump over the CDATA section: it may legally contain "</name>".
-            const auto end = rest.find("]]>");
-            if (end == std::string_view::npos) {
-                if (eof_) return fail("document ends inside a CDATA section", at);
+            // It may legally contain "</name>" and '<': its content is text, taken as is (but under
+            // the same character rules), streamed through the window in pieces.
+            rel = k;
+            auto f = flush(k);
+            if (!f) return with_offset(f.err());
+            pos_ += 9;
+            for (;;) {
+                const std::string_view window(buf_.data() + pos_, end_ - pos_);
+                const auto close = window.find("]]>");
+                if (close != std::string_view::npos) {
+                    decode_cdata(window.substr(0, close), sink);
+                    pos_ += close + 3;
+                    break;
+                }
+                // Keep what could start "]]>" and a CR that could pair with a following LF.
+                std::size_t n = window.size() > 2 ? window.size() - 2 : 0;
+                if (n > 0 && window[n - 1] == '\r') --n;
+                decode_cdata(window.substr(0, n), sink);
+                pos_ += n;
                 auto more = fill(end_ - pos_ + 1);
                 if (!more) return unexpected{more.err()};
-                continue;
+                if (!*more) return fail("document ends inside a CDATA section", at);
             }
-            rel = k + end + 3;
             continue;
         }
-        rel = k + 1;
+        if (rest.substr(0, 4) == "<!--" || rest.substr(0, 2) == "<?") {
+            // Comments and processing instructions are markup inside content (XML 1.0 §2.5, §2.6):
+            // dropped, and a "</name>" inside them does not end the element.
+            const bool comment = rest[1] == '!';
+            rel = k;
+            auto f = flush(k);
+            if (!f) return with_offset(f.err());
+            auto r = comment ? skip_until("-->", "a comment") : skip_until("?>", "a processing instruction");
+            if (!r) return unexpected{r.err()};
+            continue;
+        }
+        rel = k + 1;  // a literal '<' (warned about when decoded)
+        if (rel >= flush_at) {
+            auto f = flush(stable_prefix(std::string_view(base, rel)));
+            if (!f) return with_offset(f.err());
+        }
     }
-    auto r = decode_text(std::string_view(buf_.data() + pos_, close_start), out);
-    if (!r) {
-        error e = r.err();
-        e.offset = at;
-        return unexpected{e};
-    }
-    pos_ += close_end;
-    open_pop();
-    --depth_;
-    return {};
 }
 
 result<void> xml_reader::skip_element() {
@@ -348,33 +453,85 @@ result<bool> xml_reader::drain() {
         if (*t == token::start) clean = false;
     }
     if (!open_ends_.empty()) {
-        warnings_.push_back("document ends without closing <" + text::for_terminal(open_back(), limits::max_logged_text) +
+        warnings_.push_back("document ends without closing <" + shown(open_back()) +
                             "> around the report");
     }
     return clean;
 }
 
-result<void> xml_reader::decode_text(std::string_view raw, std::string& out) {
-    // Fast path: plain text (the overwhelming majority of fields).
-    bool plain = true;
-    for (const char c : raw) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '&' || c == '<' || u < 0x20 || u >= 0x80) {
-            plain = false;
-            break;
+void xml_reader::text_sink::put(char c) {
+    if (out.size() < limit) {
+        if (out.empty() && is_space(c)) return;  // leading white space is trimmed anyway
+        out += c;
+    } else if (!is_space(c)) {
+        cut = true;
+    }
+}
+
+void xml_reader::text_sink::put(std::string_view s) {
+    if (out.empty()) {
+        std::size_t b = 0;
+        while (b < s.size() && is_space(s[b])) ++b;
+        s.remove_prefix(b);
+    }
+    const std::size_t room = limit > out.size() ? limit - out.size() : 0;
+    if (s.size() <= room) {
+        out.append(s);
+        return;
+    }
+    out.append(s.substr(0, room));
+    if (!cut && !all_space(s.substr(room))) cut = true;
+}
+
+std::size_t xml_reader::stable_prefix(std::string_view raw) {
+    std::size_t n = raw.size();
+    // A CR at the end may be the first half of CR LF (XML 1.0 §2.11).
+    if (n > 0 && raw[n - 1] == '\r') --n;
+    // An entity is at most 12 bytes ("&#x10FFFF;" plus room): an '&' that close to the end with no
+    // ';' after it may still become one. No defined entity contains '&', so only the last counts.
+    const std::size_t from = n > 12 ? n - 12 : 0;
+    const auto amp = raw.substr(0, n).rfind('&');
+    if (amp != std::string_view::npos && amp >= from && raw.substr(amp, n - amp).find(';') == std::string_view::npos)
+        n = amp;
+    return n;
+}
+
+
+void xml_reader::decode_cdata(std::string_view raw, text_sink& sink) {
+    // CDATA content is character data like any other text (XML 1.0 §2.7): the same rules for
+    // control characters, CR LF and UTF-8 apply, only markup and entities are not recognised.
+    std::size_t i = 0;
+    while (i < raw.size()) {
+        std::size_t j = i + plain_run(raw.substr(i), classes.stop_cdata, sink.scrub);
+        sink.put(raw.substr(i, j - i));
+        if (j == raw.size()) break;
+        if (raw[j] == '\r') {
+            sink.put('\n');
+            j += (j + 1 < raw.size() && raw[j + 1] == '\n') ? 2 : 1;
+        } else {  // a C0 control
+            warn_once(warn_control, "a control character in a text field was replaced");
+            sink.put(replacement);
+            ++j;
         }
+        i = j;
     }
-    if (plain) {
-        out.assign(raw);
-        return {};
-    }
-    out.clear();
-    out.reserve(raw.size());
+}
+
+result<void> xml_reader::decode_text(std::string_view raw, text_sink& sink) {
     for (std::size_t i = 0; i < raw.size();) {
+        // Fast path: a run of plain bytes (the overwhelming majority of every field).
+        const std::size_t j = i + plain_run(raw.substr(i), classes.stop_text, sink.scrub);
+        if (j > i) {
+            sink.put(raw.substr(i, j - i));
+            i = j;
+            if (i == raw.size()) break;
+        }
         const char c = raw[i];
         if (c == '&') {
-            const auto semi = raw.find(';', i + 1);
-            const std::size_t len = semi == std::string_view::npos ? 0 : semi - i - 1;
+            // Bounded look for ';': the longest entity is "&#x10FFFF;" (and an unbounded find
+            // would make "&&&&..." quadratic).
+            const auto semi = raw.substr(i + 1, 11).find(';');
+            const std::size_t len = semi == std::string_view::npos ? 0 : semi;
             const std::string_view ent = len && len <= 10 ? raw.substr(i + 1, len) : std::string_view{};
             std::uint32_t cp = 0;
             bool ok = true;
@@ -417,51 +574,59 @@ result<void> xml_reader::decode_text(std::string_view raw, std::string& out) {
             if (!ok) {
                 // An unescaped '&' (AT&T) or an undefined entity: keep it literally.
                 warn_once(warn_amp, "an unescaped '&' in a text field was kept as text");
-                out += '&';
+                sink.put('&');
                 ++i;
                 continue;
             }
-            text::append_utf8(out, cp);
-            i = semi + 1;
+            std::string utf8;  // at most 4 bytes: no allocation
+            text::append_utf8(utf8, cp);
+            sink.put(std::string_view(utf8));
+            i += len + 2;
             continue;
         }
         if (c == '<') {
-            const std::string_view rest = raw.substr(i);
-            if (rest.substr(0, 9) == "<![CDATA[") {
-                const auto end = rest.find("]]>");
-                const std::string_view inner = rest.substr(9, end == std::string_view::npos ? std::string_view::npos : end - 9);
-                out.append(inner);
-                i += end == std::string_view::npos ? rest.size() : end + 3;
-                continue;
-            }
-            if (rest.substr(0, 4) == "<!--") {
-                const auto end = rest.find("-->");
-                i += end == std::string_view::npos ? rest.size() : end + 3;
-                continue;
-            }
+            // Markup was taken out by the caller: this is a literal '<'.
             warn_once(warn_lt, "an unescaped '<' in a text field was kept as text");
-            out += '<';
+            sink.put('<');
             ++i;
             continue;
         }
         if (c == '\r') {
             // XML 1.0 §2.11 end-of-line handling.
-            out += '\n';
+            sink.put('\n');
             i += (i + 1 < raw.size() && raw[i + 1] == '\n') ? 2 : 1;
             continue;
         }
-        const auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 && c != '\t' && c != '\n') {
-            warn_once(warn_control, "a control character in a text field was replaced");
-            out += "\xEF\xBF\xBD";
-            ++i;
-            continue;
-        }
-        out += c;
+        // A C0 control (the only other stop).
+        warn_once(warn_control, "a control character in a text field was replaced");
+        sink.put(replacement);
         ++i;
     }
-    if (text::repair_utf8(out)) warn_once(warn_utf8, "invalid UTF-8 in a text field was replaced with U+FFFD");
     return {};
+}
+
+bool xml_reader::finish_text(text_sink& sink, std::size_t max_bytes) {
+    std::string& out = sink.out;
+    const auto rtrim = [&out] {
+        std::size_t e = out.size();
+        while (e > 0 && is_space(out[e - 1])) --e;
+        out.resize(e);
+    };
+    rtrim();
+    if (!sink.scrub && out.size() <= max_bytes) return sink.cut;
+    // Cut first on a character boundary of what was kept, so the slack byte cut inside put() is
+    // not mistaken for invalid UTF-8 below; cut again if repairs made the text longer.
+    if (utf8_truncate(out, max_bytes)) {
+        sink.cut = true;
+        rtrim();
+    }
+    if (sink.scrub && text::repair_utf8(out))
+        warn_once(warn_utf8, "invalid UTF-8 in a text field was replaced with U+FFFD");
+    if (utf8_truncate(out, max_bytes)) {
+        sink.cut = true;
+        rtrim();
+    }
+    return sink.cut;
 }
 
 }  // namespace dmarcsight::report

@@ -8,6 +8,16 @@
 // Leniency (the recovery rules real reports need): leaf text is read up to its matching end tag,
 // so an unescaped '<' or '&' inside a text field is kept as text with a warning rather than
 // failing the document; undefined entity references stay literal.
+//
+// Characters: the same rules hold for text, CDATA sections and attribute values. C0 controls other
+// than TAB/LF/CR (not XML 1.0 §2.2 characters) that appear literally become U+FFFD with a warning;
+// CR and CR LF become LF (§2.11); invalid UTF-8 becomes U+FFFD. A character reference to a
+// character XML forbids (&#0;, &#x1b;) rejects the document. DEL and C1 controls are XML
+// characters: stored as sent, and escaped by every output (terminal, CSV, JSON).
+//
+// Windowing: every decision about a token is taken only after the window holds the longest token
+// tested at that point ("<![CDATA[", "<!DOCTYPE", "</name>"), or the input has ended; the result
+// never depends on how the source splits its reads.
 #pragma once
 
 #include <cstdint>
@@ -36,12 +46,16 @@ public:
     std::string_view name() const { return local_name_; }
     std::string_view qualified_name() const { return qname_; }
     bool self_closing() const { return self_closing_; }
-    // Attribute value of the current start tag (raw, entities decoded), or empty.
-    std::string attribute(std::string_view qname) const;
+    // Attribute value of the current start tag (entities decoded, same character rules as text),
+    // at most `max_bytes` bytes of it, or empty.
+    std::string attribute(std::string_view qname, std::size_t max_bytes) const;
 
-    // After a start tag: the element's text up to its matching end tag, entities decoded,
-    // CDATA unwrapped, comments dropped. Consumes the end tag. Empty for <x/>.
-    result<void> read_leaf_text(std::string& out);
+    // After a start tag: the element's text up to its matching end tag, entities decoded, CDATA
+    // unwrapped, comments and PIs dropped, XML white space trimmed at both ends. Consumes the end
+    // tag. Empty for <x/>. At most `max_bytes` bytes are kept, cut on a UTF-8 character boundary;
+    // the rest is scanned (and checked) but never held, so a huge text node costs no memory.
+    // Returns true if text was cut off.
+    result<bool> read_leaf_text(std::string& out, std::size_t max_bytes);
     // After a start tag: skip the element and everything inside it (iteratively, depth-capped).
     result<void> skip_element();
 
@@ -60,7 +74,26 @@ private:
     result<void> parse_end_tag();
     result<void> skip_until(std::string_view terminator, const char* what);
     void warn_once(unsigned bit, std::string message);
-    result<void> decode_text(std::string_view raw, std::string& out);
+
+    // Where decoded text goes: at most `limit` bytes (the caller's cap plus a little slack so the
+    // final cut can fall on a character boundary); `cut` records that non-blank text was dropped.
+    struct text_sink {
+        std::string& out;
+        std::size_t limit;
+        bool cut = false;
+        bool scrub = false;  // a byte >= 0x80 was kept: UTF-8 repair needed
+        void put(char c);
+        void put(std::string_view s);
+    };
+    // Decodes a piece of raw text (no markup other than literal '<') into `sink`: entities, CR LF,
+    // control characters. CDATA content takes the same path without entity decoding.
+    result<void> decode_text(std::string_view raw, text_sink& sink);
+    void decode_cdata(std::string_view raw, text_sink& sink);
+    // Trims, repairs UTF-8 and cuts to `max_bytes`: returns whether text was cut.
+    bool finish_text(text_sink& sink, std::size_t max_bytes);
+    // Length of the prefix of raw text that decodes the same whatever follows it (no entity or
+    // CR LF pair is split).
+    static std::size_t stable_prefix(std::string_view raw);
 
     byte_source& in_;
     std::string& buf_;

@@ -1,8 +1,9 @@
 // A 64-bit hash of a report's content (header fields and every record), over parsed values:
 // equal reports hash equal whatever their container, encoding or whitespace. It tells a re-sent
-// copy from a different report under the same key, so it is computed only when a key is already
-// stored: for the new copy while it is parsed, for the stored one from its decoded records. It
-// need not resist forgery (a forger can send any content anyway).
+// copy from a different report under the same key: computed while every report is parsed and
+// stored with it (reports.content_hash), so a copy never decodes the stored report. (A buffered
+// variant that mixes one word per 8 content bytes measured 10% more instructions here: the
+// fields are short.) It need not resist forgery (a forger can send any content anyway).
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 
 #include "core/limits.hpp"
 #include "core/time.hpp"
+#include "core/utf8.hpp"
 #include "ingest/aggregate_sink.hpp"
 #include "ingest/classify.hpp"
 #include "ingest/input.hpp"
@@ -27,6 +28,9 @@ constexpr std::size_t batch_max_units = 2'000;
 constexpr auto batch_max_time = std::chrono::milliseconds(1500);
 // Names of parts that were not reports, listed in the note on the input.
 constexpr std::size_t max_listed_parts = 5;
+// Bytes of an attachment's file name kept in a unit's label (a file name is at most 255 bytes on
+// common file systems; the MIME header may say more).
+constexpr std::size_t max_part_label_name = 255;
 
 volatile std::sig_atomic_t stop_signal_number = 0;
 
@@ -242,8 +246,12 @@ struct ingester::impl final : input_sink {
         const bool several = m->leaves.size() > 1;
         for (const auto& p : c.parts) {
             const auto& part = m->leaves[p.index];
+            // The attachment's name is attacker text: a label holds at most max_part_label_name of it.
             const std::string part_label =
-                several ? label + ">" + (part.filename.empty() ? "part" + std::to_string(p.index + 1) : part.filename) : label;
+                several ? label + ">" +
+                              (part.filename.empty() ? "part" + std::to_string(p.index + 1)
+                                                     : std::string(utf8_prefix(part.filename, max_part_label_name)))
+                        : label;
             auto r = unwrap_input(std::make_unique<memory_source>(part.body), part_label, fallback_org, m->warnings,
                                   p.tlsrpt_type, w);
             if (!r) return r;

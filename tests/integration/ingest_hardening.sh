@@ -103,6 +103,20 @@ out=$("$bin" ingest --db "$work/signed.db" --format json "$work/signed.eml"); rc
 check "e-mail with body, signature, JSON and report: exit 0" eq "$rc" 0
 check "e-mail with body, signature, JSON and report: stored" jq_py "$out" "assert d['stored']==1 and d['rejected']==0, d"
 
+# An attachment's file name is attacker text: a unit's label keeps at most 255 bytes of it.
+python3 - "$samples/truncated-report.xml" "$work/longname.eml" <<'PY'
+import sys, email.mime.multipart as mp, email.mime.text as mt, email.mime.application as ma
+m = mp.MIMEMultipart('mixed'); m['From'] = 'noreply@receiver.example'; m['Subject'] = 'Report'
+m.attach(mt.MIMEText('A report.\n'))
+a = ma.MIMEApplication(open(sys.argv[1], 'rb').read(), 'xml')
+a.add_header('Content-Disposition', 'attachment', filename='\u00e9' * 3000 + '.xml'); m.attach(a)
+open(sys.argv[2], 'w').write(m.as_string())
+PY
+out=$("$bin" ingest --db "$work/longname.db" --format json "$work/longname.eml")
+check "long attachment name: label capped on a character boundary" jq_py "$out" "
+u=d['rejected_inputs'][0]['input']; name=u.split('>',1)[1]
+assert len(name.encode())<=255 and name==chr(0xe9)*127, (len(name.encode()), name[:20])"
+
 # 4. Unreadable inputs are rejected and the batch goes on (as a non-root user: root reads all).
 as_user=()
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups); fi

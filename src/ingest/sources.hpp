@@ -41,8 +41,8 @@ private:
 class input_sink {
 public:
     virtual ~input_sink() = default;
-    // An input: a file, an mbox message, standard input. `on_commit`, when set, is called once
-    // the input's outcome is committed to the store (IMAP will flag or move the message then).
+    // An input: a file, an mbox message, standard input. (IMAP, the first source that must hear
+    // when an input's outcome is committed, to flag or move the message, adds that hook here.)
     virtual result<void> on_input(input& in) = 0;
     // An input that could not be opened or read (a permission, a FIFO, a broken mbox message):
     // it is rejected with this reason; the walk goes on.

@@ -14,6 +14,7 @@
 
 #include "core/result.hpp"
 #include "report/aggregate.hpp"
+#include "store/facts.hpp"
 
 namespace dmarcsight::store {
 
@@ -95,6 +96,57 @@ struct stored_report {
     std::string input_label;
 };
 
+// Which facts a query covers: a policy domain (with its subdomains when asked) and UTC days
+// (since inclusive, until exclusive, as YYYY-MM-DD).
+struct fact_filter {
+    std::string domain;
+    bool include_subdomains = false;
+    std::string since_day, until_day;  // empty: unbounded
+    std::string source_ip;             // empty: every source
+};
+
+// (policy domain, source IP, messages) over a filter: enough to pick the top N.
+struct source_volume {
+    std::string policy_domain, source_ip;
+    std::int64_t messages = 0;
+};
+
+struct domain_row {
+    std::string policy_domain;
+    std::int64_t reports = 0;
+    std::int64_t messages = 0, dmarc_pass = 0;
+    std::int64_t sources = 0;
+    std::string first_day, last_day;
+    std::optional<std::int64_t> last_report_end;
+};
+
+// What enrichment learned about one source IP (dmarcsight enrich).
+struct ip_info {
+    std::string ip;
+    std::string ptr;         // the PTR name (forward-confirmed one first); empty: none
+    bool fcrdns = false;     // the PTR name resolves back to this IP
+    std::string base_domain; // registrable domain of ptr (Public Suffix List)
+    std::optional<std::uint32_t> asn;
+    std::string as_name, country;
+    std::string status;      // "ok", "no_ptr" (NXDOMAIN/NODATA from a resolver that answers known names), "error"
+    std::int64_t checked_at = 0, expires_at = 0;
+};
+
+// A user's classification of a source or a service for one policy domain.
+struct label_row {
+    std::int64_t id = 0;
+    std::string policy_domain;
+    std::string source;   // an IP or CIDR; empty when `service` is set
+    std::string service;  // a catalogue service name; empty when `source` is set
+    std::string cls;      // a class name (analyze::to_string(source_class))
+    std::string note;
+    std::int64_t created_at = 0;
+};
+
+struct rebuild_summary {
+    std::int64_t reports = 0, records = 0, source_days = 0;
+};
+
 class report_visitor {
 public:
     virtual ~report_visitor() = default;
@@ -146,6 +198,32 @@ public:
     virtual result<std::vector<std::string>> policy_domains() = 0;
     // (domain, selector) pairs seen in DKIM auth results of stored reports.
     virtual result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() = 0;
+
+    // --- analysis facts (store/facts.hpp), kept at ingest.
+    // Rows of source_day in (policy_domain, source_ip, day, header_from) order.
+    virtual result<void> source_days(const fact_filter& filter,
+                                     const std::function<result<void>(const source_day_row&)>& each) = 0;
+    // Rows of source_reporter whose days overlap the filter's, in (policy_domain, source_ip) order.
+    virtual result<void> source_reporters(const fact_filter& filter,
+                                          const std::function<result<void>(const source_reporter_row&)>& each) = 0;
+    // Messages per (policy domain, source IP) over the filter, in no particular order.
+    virtual result<void> source_volumes(const fact_filter& filter,
+                                        const std::function<result<void>(const source_volume&)>& each) = 0;
+    virtual result<std::vector<domain_row>> domains(const fact_filter& filter) = 0;
+    // Recomputes every fact from the stored records, in one transaction. progress(done, total).
+    virtual result<rebuild_summary> rebuild_facts(const std::function<void(std::int64_t, std::int64_t)>& progress) = 0;
+
+    // --- enrichment cache.
+    // Source IPs seen in the facts that have no ip_info row, or whose row expired by `now`.
+    virtual result<std::vector<std::string>> ips_to_enrich(std::int64_t now, const fact_filter& filter) = 0;
+    virtual result<void> save_ip_info(const std::vector<ip_info>& rows) = 0;
+    // The stored rows for these IPs (those without a row are absent).
+    virtual result<std::vector<ip_info>> ip_infos(const std::vector<std::string>& ips) = 0;
+
+    // --- labels.
+    virtual result<void> put_label(const label_row& row) = 0;  // replaces the same (domain, source, service)
+    virtual result<bool> remove_label(const label_row& row) = 0;
+    virtual result<std::vector<label_row>> labels(const std::string& domain) = 0;  // empty: all
 };
 
 enum class open_mode { read_write, read_only };

@@ -95,6 +95,10 @@ result<void> sqlite_store::open(const std::string& path, open_mode mode) {
         auto v = pragma_value("PRAGMA user_version");
         if (!v) return unexpected{v.err()};
         if (*v == 0) return fail("'" + path + "' is not a dmarcsight database");
+        if (*v < static_cast<std::int64_t>(std::size(sqlite_migrations))) {
+            needs_upgrade_ = true;
+            return fail("'" + path + "' was written by an older dmarcsight (schema " + std::to_string(*v) + ")");
+        }
     }
     // A bounded page cache keeps memory flat however large the database grows.
     return exec("PRAGMA cache_size=-16000");
@@ -189,6 +193,15 @@ result<void> sqlite_store::migrate() {
             return r;
         }
     }
+    // A store written before schema v3 has reports but no facts: derive them from the stored
+    // records now, in the same transaction (one pass over the records).
+    if (*v >= 1 && *v < facts_schema_version && n >= facts_schema_version) {
+        auto b = rebuild_facts_in_transaction({});
+        if (!b) {
+            (void)exec("ROLLBACK");
+            return fail("upgrading the database (deriving the analysis facts): " + b.err().message);
+        }
+    }
     return exec("COMMIT");
 }
 
@@ -197,6 +210,14 @@ result<void> sqlite_store::migrate() {
 result<std::unique_ptr<store>> open_sqlite(const std::string& path, open_mode mode) {
     auto s = std::make_unique<sqlite::sqlite_store>();
     auto r = s->open(path, mode);
+    if (!r && mode == open_mode::read_only && s->needs_upgrade()) {
+        // Written by an older dmarcsight: upgrade it in place (the migrations), then read.
+        s = std::make_unique<sqlite::sqlite_store>();
+        r = s->open(path, open_mode::read_write);
+        if (!r) return unexpected{error{"'" + path + "' needs an upgrade to this version's schema, which failed: " + r.err().message}};
+        s = std::make_unique<sqlite::sqlite_store>();
+        r = s->open(path, mode);
+    }
     if (!r) return unexpected{r.err()};
     return std::unique_ptr<store>(std::move(s));
 }

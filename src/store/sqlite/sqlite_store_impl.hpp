@@ -26,6 +26,8 @@ inline constexpr std::uint64_t blocks_per_report = std::uint64_t{1} << 32;
 inline constexpr int busy_timeout_ms = 120'000;
 // PRAGMA application_id of our files (the bytes "dmsg"); see schema/sqlite/0002_*.sql.
 inline constexpr std::int64_t application_id = 0x646d7367;
+// The schema version that added the analysis facts (0003_source_facts.sql).
+inline constexpr std::int64_t facts_schema_version = 3;
 
 // JSON array of strings, written by the JSON library (invalid UTF-8 becomes U+FFFD).
 std::string json_strings(const std::vector<std::string>& v);
@@ -35,6 +37,8 @@ class sqlite_store final : public store {
 public:
     ~sqlite_store() override;
     result<void> open(const std::string& path, open_mode mode);
+    // After a failed read-only open: the file is ours but of an older schema.
+    bool needs_upgrade() const { return needs_upgrade_; }
 
     // --- writing (write.cpp)
     result<void> begin_batch() override;
@@ -61,6 +65,26 @@ public:
     result<std::vector<std::string>> policy_domains() override;
     result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() override;
 
+    // --- analysis facts (facts.cpp)
+    result<void> source_days(const fact_filter& filter,
+                             const std::function<result<void>(const source_day_row&)>& each) override;
+    result<void> source_reporters(const fact_filter& filter,
+                                  const std::function<result<void>(const source_reporter_row&)>& each) override;
+    result<void> source_volumes(const fact_filter& filter,
+                                const std::function<result<void>(const source_volume&)>& each) override;
+    result<std::vector<domain_row>> domains(const fact_filter& filter) override;
+    result<rebuild_summary> rebuild_facts(const std::function<void(std::int64_t, std::int64_t)>& progress) override;
+
+    // --- enrichment cache (enrichment.cpp)
+    result<std::vector<std::string>> ips_to_enrich(std::int64_t now, const fact_filter& filter) override;
+    result<void> save_ip_info(const std::vector<ip_info>& rows) override;
+    result<std::vector<ip_info>> ip_infos(const std::vector<std::string>& ips) override;
+
+    // --- labels (labels.cpp)
+    result<void> put_label(const label_row& row) override;
+    result<bool> remove_label(const label_row& row) override;
+    result<std::vector<label_row>> labels(const std::string& domain) override;
+
 private:
     // open.cpp
     result<void> refuse_foreign(const std::string& path);
@@ -69,6 +93,12 @@ private:
 
     // write.cpp
     result<void> flush_block();
+    result<void> delete_report(std::int64_t id);
+    // facts.cpp
+    result<void> flush_facts();
+    result<void> add_record_facts(const report::record& rec);
+    result<void> subtract_report_facts(std::int64_t report);
+    result<rebuild_summary> rebuild_facts_in_transaction(const std::function<void(std::int64_t, std::int64_t)>& progress);
 
     result<void> exec(const char* sql);
     // Runs one cached statement that returns no rows: `bind(statement&)` sets its parameters.
@@ -149,6 +179,10 @@ private:
     std::uint64_t block_seq_ = 0;
     std::string block_;
     std::uint64_t block_records_ = 0;
+    // Facts of this batch not yet written (facts.cpp), and the header of the unit's report.
+    fact_accumulator facts_;
+    bool needs_upgrade_ = false;
+    report::report_header unit_header_;
 };
 
 }  // namespace dmarcsight::store::sqlite

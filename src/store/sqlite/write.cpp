@@ -11,8 +11,21 @@
 
 namespace dmarcsight::store::sqlite {
 
-result<void> sqlite_store::begin_batch() { return exec("BEGIN IMMEDIATE"); }
-result<void> sqlite_store::commit_batch() { return exec("COMMIT"); }
+result<void> sqlite_store::begin_batch() {
+    facts_.clear();
+    return exec("BEGIN IMMEDIATE");
+}
+
+// The batch's facts are written in its transaction, just before it commits.
+result<void> sqlite_store::commit_batch() {
+    auto f = flush_facts();
+    if (!f) {
+        facts_.clear();
+        (void)exec("ROLLBACK");
+        return f;
+    }
+    return exec("COMMIT");
+}
 
 result<void> sqlite_store::begin_unit() {
     unit_report_ = -1;
@@ -20,6 +33,10 @@ result<void> sqlite_store::begin_unit() {
 }
 
 result<void> sqlite_store::end_unit(bool keep) {
+    if (!keep && unit_report_ >= 0) {
+        auto f = subtract_report_facts(unit_report_);
+        if (!f) return f;
+    }
     // Records of an undone unit that were still waiting in the block buffer go too.
     block_.clear();
     block_records_ = 0;
@@ -27,10 +44,16 @@ result<void> sqlite_store::end_unit(bool keep) {
     const std::int64_t id = unit_report_;
     unit_report_ = -1;
     if (keep || id < 0) return {};
-    return undo_report(id);
+    return delete_report(id);
 }
 
 result<void> sqlite_store::undo_report(std::int64_t id) {
+    auto f = subtract_report_facts(id);
+    if (!f) return f;
+    return delete_report(id);
+}
+
+result<void> sqlite_store::delete_report(std::int64_t id) {
     const auto by_id = [id](statement& s) { s.bind(1, id); };
     auto r = execute("DELETE FROM record_blocks WHERE id BETWEEN ?1 << 32 AND (?1 << 32) + 4294967295", by_id);
     if (!r) return r;
@@ -137,6 +160,10 @@ result<std::int64_t> sqlite_store::insert_report(const report::report_header& h,
     s.reset();
     if (rc != SQLITE_DONE) return fail(why);
     unit_report_ = static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+    unit_header_.policy.domain = k.domain;
+    unit_header_.metadata.org_name = h.metadata.org_name;
+    unit_header_.metadata.begin = h.metadata.begin;
+    unit_header_.metadata.end = h.metadata.end;
     return unit_report_;
 }
 
@@ -147,6 +174,8 @@ result<void> sqlite_store::insert_record(std::int64_t report, const report::reco
         block_.clear();
         block_records_ = 0;
     }
+    auto f = add_record_facts(r);
+    if (!f) return f;
     encode_record(r, block_);
     ++block_records_;
     if (block_.size() >= block_bytes) return flush_block();

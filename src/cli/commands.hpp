@@ -21,5 +21,9 @@ void register_export(CLI::App& app);
 void register_rejected(CLI::App& app);
 void register_check(CLI::App& app);
 void register_spf(CLI::App& app);
+void register_sources(CLI::App& app);
+void register_domains(CLI::App& app);
+void register_rebuild(CLI::App& app);
+void register_label(CLI::App& app);
 
 }  // namespace dmarcsight::cli

@@ -76,6 +76,19 @@ bool make_filter(const std::string& domain, const std::string& since, const std:
     return true;
 }
 
+store::fact_filter to_fact_filter(const store::query_filter& f) {
+    store::fact_filter out;
+    out.domain = f.domain;
+    out.include_subdomains = f.include_subdomains;
+    if (f.since) out.since_day = utc::format_date(utc::day_of(*f.since) * 86400);
+    if (f.until) {
+        std::int64_t d = utc::day_of(*f.until);
+        if (d * 86400 < *f.until) ++d;
+        out.until_day = utc::format_date(d * 86400);
+    }
+    return out;
+}
+
 bool check_domain_stored(store::store& db, const std::string& domain_arg, const store::query_filter& f) {
     if (f.domain.empty()) return true;
     auto stored = db.policy_domains();

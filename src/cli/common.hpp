@@ -29,6 +29,10 @@ std::unique_ptr<store::store> open_store(const std::string& path, store::open_mo
 // a time utc::parse_user_time refuses, or --since not before --until.
 bool make_filter(const std::string& domain, const std::string& since, const std::string& until, store::query_filter& out);
 
+// The same selection for the per-day facts: --since rounds down to its UTC day, --until up to the
+// next (facts are per day; a report's day is chosen as store/facts.hpp says).
+store::fact_filter to_fact_filter(const store::query_filter& f);
+
 // With a --domain set (f.domain non-empty): if no stored policy domain matches it (itself, or with
 // '*.' one of its subdomains), prints "no reports for domain 'X'; stored domains: a, b, …" on
 // stderr (at most 20 names, then "and N more"), sets exit code 1 and returns false. The caller

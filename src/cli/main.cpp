@@ -81,7 +81,11 @@ int main(int argc, char** argv) {
     app.fallthrough(false);
     register_ingest(app);
     register_stats(app);
+    register_sources(app);
     register_senders(app);
+    register_domains(app);
+    register_label(app);
+    register_rebuild(app);
     register_export(app);
     register_rejected(app);
     register_check(app);

@@ -7,8 +7,6 @@ result<std::vector<std::string>> sqlite_store::ips_to_enrich(std::int64_t, const
     return fail("not implemented yet");
 }
 result<void> sqlite_store::save_ip_info(const std::vector<ip_info>&) { return fail("not implemented yet"); }
-result<std::vector<ip_info>> sqlite_store::ip_infos(const std::vector<std::string>&) {
-    return fail("not implemented yet");
-}
+result<std::vector<ip_info>> sqlite_store::ip_infos(const std::vector<std::string>&) { return std::vector<ip_info>(); }
 
 }  // namespace dmarcsight::store::sqlite

@@ -1,0 +1,243 @@
+#include "analyze/sources.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+namespace dmarcsight::analyze {
+
+namespace {
+
+bool by_volume(const source_row& a, const source_row& b) {
+    if (a.s.m.messages != b.s.m.messages) return a.s.m.messages > b.s.m.messages;
+    if (a.s.policy_domain != b.s.policy_domain) return a.s.policy_domain < b.s.policy_domain;
+    return a.s.source_ip < b.s.source_ip;
+}
+
+// Enriches, attributes and classifies the summaries of one batch of sources.
+result<std::vector<source_row>> finish_rows(store::store& db, std::vector<source_summary> sums, const sources_query& q,
+                                            const service_directory* services, const std::vector<store::label_row>& labels,
+                                            const std::unordered_map<std::string, std::vector<std::string>>* reporters) {
+    std::vector<std::string> ips;
+    ips.reserve(sums.size());
+    for (const auto& s : sums) ips.push_back(s.source_ip);
+    auto infos = db.ip_infos(ips);
+    if (!infos) return unexpected{infos.err()};
+    std::unordered_map<std::string, store::ip_info> by_ip;
+    by_ip.reserve(infos->size());
+    for (auto& i : *infos) by_ip.emplace(i.ip, std::move(i));
+    std::vector<source_row> rows;
+    rows.reserve(sums.size());
+    for (auto& s : sums) {
+        source_row r;
+        r.s = std::move(s);
+        if (reporters) {
+            auto it = reporters->find(r.s.source_ip);
+            if (it != reporters->end()) r.s.reporters = it->second;
+        }
+        auto it = by_ip.find(r.s.source_ip);
+        if (it != by_ip.end()) r.ip = it->second;
+        source_evidence e = find_service(r.s, r.ip ? &*r.ip : nullptr, services);
+        for (const auto& l : labels)
+            if (label_matches(l, r.s, e.service)) {
+                // A label for the IP beats one for its service.
+                if (!e.label || (!l.source.empty() && e.label->source.empty())) e.label = &l;
+            }
+        if (e.service) r.service = *e.service;
+        r.c = classify(r.s, e, q.rules);
+        if (q.only && r.c.cls != *q.only) continue;
+        r.sample_ips = {r.s.source_ip};
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
+// Keeps the best `limit` rows (by volume) of everything offered.
+class top_rows {
+public:
+    explicit top_rows(std::size_t limit) : limit_(limit) {}
+    void offer(std::vector<source_row>&& rows) {
+        for (auto& r : rows) rows_.push_back(std::move(r));
+        if (rows_.size() > 2 * limit_ + 64) trim();
+    }
+    std::vector<source_row> take() {
+        trim();
+        return std::move(rows_);
+    }
+
+private:
+    void trim() {
+        std::sort(rows_.begin(), rows_.end(), by_volume);
+        if (rows_.size() > limit_) rows_.resize(limit_);
+    }
+    std::size_t limit_;
+    std::vector<source_row> rows_;
+};
+
+result<std::unordered_map<std::string, std::vector<std::string>>> reporters_of(store::store& db, const store::fact_filter& f) {
+    std::unordered_map<std::string, std::vector<std::string>> out;
+    auto r = db.source_reporters(f, [&](const store::source_reporter_row& row) -> result<void> {
+        out[row.key.source_ip].push_back(row.key.reporter);
+        return {};
+    });
+    if (!r) return unexpected{r.err()};
+    return out;
+}
+
+}  // namespace
+
+std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
+    if (by == group_by::ip) return rows;
+    std::sort(rows.begin(), rows.end(), by_volume);
+    std::vector<source_row> out;
+    std::map<std::pair<std::string, std::string>, std::size_t> index;
+    for (auto& r : rows) {
+        std::string key;
+        if (by == group_by::service && r.service) key = r.service->name;
+        else if (r.ip && !r.ip->base_domain.empty()) key = r.ip->base_domain;
+        else if (by == group_by::service && r.ip && !r.ip->ptr.empty()) key = r.ip->ptr;
+        if (key.empty()) {
+            out.push_back(std::move(r));
+            continue;
+        }
+        auto [it, fresh] = index.try_emplace({r.s.policy_domain, key}, out.size());
+        if (fresh) {
+            out.push_back(std::move(r));
+            continue;
+        }
+        source_row& g = out[it->second];
+        g.s.m.add(r.s.m);
+        g.source_ips += 1;
+        if (g.sample_ips.size() < max_sample_ips) g.sample_ips.push_back(r.s.source_ip);
+        g.s.first_day = std::min(g.s.first_day, r.s.first_day);
+        g.s.last_day = std::max(g.s.last_day, r.s.last_day);
+        g.s.days_active = std::max(g.s.days_active, r.s.days_active);
+        for (auto& h : r.s.header_from)
+            if (g.s.header_from.size() < max_header_from && std::find(g.s.header_from.begin(), g.s.header_from.end(), h) == g.s.header_from.end())
+                g.s.header_from.push_back(h);
+        for (auto& rep : r.s.reporters)
+            if (std::find(g.s.reporters.begin(), g.s.reporters.end(), rep) == g.s.reporters.end()) g.s.reporters.push_back(rep);
+        // The group keeps the class and reason of its largest member (rows come largest first).
+    }
+    for (auto& g : out) {
+        std::sort(g.s.reporters.begin(), g.s.reporters.end());
+        if (g.source_ips > 1) {
+            g.s.source_ip.clear();
+            g.c.reason += " (largest of " + std::to_string(g.source_ips) + " sources)";
+        }
+    }
+    std::sort(out.begin(), out.end(), by_volume);
+    return out;
+}
+
+result<void> list_sources(store::store& db, const sources_query& q, const service_directory* services,
+                          const std::vector<store::label_row>& labels, const std::function<result<void>(const source_row&)>& emit) {
+    // The top N of the whole selection, without reading every source in full.
+    if (q.limit > 0 && !q.only && q.group == group_by::ip) {
+        std::vector<store::source_volume> top;
+        const auto cmp = [](const store::source_volume& a, const store::source_volume& b) {
+            if (a.messages != b.messages) return a.messages > b.messages;
+            if (a.policy_domain != b.policy_domain) return a.policy_domain < b.policy_domain;
+            return a.source_ip < b.source_ip;
+        };
+        auto v = db.source_volumes(q.filter, [&](const store::source_volume& sv) -> result<void> {
+            if (top.size() < q.limit) {
+                top.push_back(sv);
+                std::push_heap(top.begin(), top.end(), cmp);
+            } else if (cmp(sv, top.front())) {
+                std::pop_heap(top.begin(), top.end(), cmp);
+                top.back() = sv;
+                std::push_heap(top.begin(), top.end(), cmp);
+            }
+            return {};
+        });
+        if (!v) return v;
+        std::sort(top.begin(), top.end(), cmp);
+        std::vector<source_summary> sums;
+        std::unordered_map<std::string, std::vector<std::string>> reps;
+        for (const auto& t : top) {
+            store::fact_filter f = q.filter;
+            f.domain = t.policy_domain;
+            f.include_subdomains = false;
+            f.source_ip = t.source_ip;
+            source_rollup roll;
+            auto r = db.source_days(f, [&](const store::source_day_row& row) -> result<void> {
+                (void)roll.add(row);
+                return {};
+            });
+            if (!r) return r;
+            if (auto s = roll.finish()) {
+                auto rr = reporters_of(db, f);
+                if (!rr) return unexpected{rr.err()};
+                s->reporters = (*rr)[t.source_ip];
+                sums.push_back(std::move(*s));
+            }
+        }
+        auto rows = finish_rows(db, std::move(sums), q, services, labels, nullptr);
+        if (!rows) return unexpected{rows.err()};
+        std::sort(rows->begin(), rows->end(), by_volume);
+        for (const auto& r : *rows) {
+            auto e = emit(r);
+            if (!e) return e;
+        }
+        return {};
+    }
+
+    // Domain by domain: the facts arrive in (policy_domain, source_ip, day) order.
+    top_rows best(q.limit);
+    std::vector<source_summary> domain_sums;
+    std::string domain;
+    const auto flush = [&]() -> result<void> {
+        if (domain_sums.empty()) return {};
+        store::fact_filter f = q.filter;
+        f.domain = domain;
+        f.include_subdomains = false;
+        auto reps = reporters_of(db, f);
+        if (!reps) return unexpected{reps.err()};
+        auto rows = finish_rows(db, std::move(domain_sums), q, services, labels, &*reps);
+        domain_sums.clear();
+        if (!rows) return unexpected{rows.err()};
+        std::vector<source_row> out = group_rows(std::move(*rows), q.group);
+        std::sort(out.begin(), out.end(), by_volume);
+        if (q.limit > 0) {
+            best.offer(std::move(out));
+            return {};
+        }
+        for (const auto& r : out) {
+            auto e = emit(r);
+            if (!e) return e;
+        }
+        return {};
+    };
+    source_rollup roll;
+    auto r = db.source_days(q.filter, [&](const store::source_day_row& row) -> result<void> {
+        if (auto done = roll.add(row)) {
+            if (done->policy_domain != domain) {
+                auto f = flush();
+                if (!f) return f;
+                domain = done->policy_domain;
+            }
+            domain_sums.push_back(std::move(*done));
+        }
+        return {};
+    });
+    if (!r) return r;
+    if (auto done = roll.finish()) {
+        if (done->policy_domain != domain) {
+            auto f = flush();
+            if (!f) return f;
+            domain = done->policy_domain;
+        }
+        domain_sums.push_back(std::move(*done));
+    }
+    auto f = flush();
+    if (!f) return f;
+    if (q.limit > 0)
+        for (const auto& row : best.take()) {
+            auto e = emit(row);
+            if (!e) return e;
+        }
+    return {};
+}
+
+}  // namespace dmarcsight::analyze

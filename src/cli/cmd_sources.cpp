@@ -1,0 +1,271 @@
+// dmarcsight sources: who sends as each policy domain — every source named (reverse DNS, network,
+// service), classified with its reason and fix. dmarcsight senders: the same inventory, per IP,
+// in the older column set (with ptr, service and class added).
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "analyze/sources.hpp"
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/services.hpp"
+#include "core/text.hpp"
+
+namespace dmarcsight::cli {
+
+namespace {
+
+struct args {
+    std::string db;
+    std::string domain, since, until;
+    std::string format = "table";
+    std::string cls;
+    std::string group = "ip";
+    std::size_t limit = 0;
+    std::vector<std::string> services_files;
+};
+
+nlohmann::json share_or_null(std::int64_t part, std::int64_t whole) {
+    if (whole <= 0) return nullptr;
+    return static_cast<double>(part) / static_cast<double>(whole);
+}
+
+nlohmann::json text_or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+
+nlohmann::json row_json(const analyze::source_row& r, bool grouped) {
+    const auto& m = r.s.m;
+    nlohmann::json j;
+    j["policy_domain"] = r.s.policy_domain;
+    if (grouped) {
+        j["source_ips"] = r.source_ips;
+        j["sample_ips"] = r.sample_ips;
+    } else {
+        j["source_ip"] = r.s.source_ip;
+    }
+    j["ptr"] = r.ip ? text_or_null(r.ip->ptr) : nlohmann::json(nullptr);
+    j["fcrdns"] = r.ip && r.ip->status != "error" ? nlohmann::json(r.ip->fcrdns) : nlohmann::json(nullptr);
+    j["base_domain"] = r.ip ? text_or_null(r.ip->base_domain) : nlohmann::json(nullptr);
+    j["asn"] = r.ip && r.ip->asn ? nlohmann::json(*r.ip->asn) : nlohmann::json(nullptr);
+    j["as_name"] = r.ip ? text_or_null(r.ip->as_name) : nlohmann::json(nullptr);
+    j["country"] = r.ip ? text_or_null(r.ip->country) : nlohmann::json(nullptr);
+    j["service"] = r.service ? nlohmann::json(r.service->name) : nlohmann::json(nullptr);
+    j["service_type"] = r.service ? nlohmann::json(r.service->type) : nlohmann::json(nullptr);
+    j["class"] = std::string(analyze::to_string(r.c.cls));
+    j["reason"] = r.c.reason;
+    j["fix"] = text_or_null(r.c.fix);
+    j["failing_mechanism"] = text_or_null(r.c.failing_mechanism);
+    j["certain"] = r.c.certain;
+    j["messages"] = m.messages;
+    j["dmarc_pass_messages"] = m.dmarc_pass;
+    j["dmarc_pass_share"] = share_or_null(m.dmarc_pass, m.messages);
+    j["spf_aligned_messages"] = m.spf_aligned;
+    j["dkim_aligned_messages"] = m.dkim_aligned;
+    j["none_messages"] = m.disposition_none;
+    j["quarantine_messages"] = m.disposition_quarantine;
+    j["reject_messages"] = m.disposition_reject;
+    j["header_from"] = r.s.header_from;
+    j["reporters"] = r.s.reporters;
+    j["days_active"] = r.s.days_active;
+    j["first_seen"] = r.s.first_day;
+    j["last_seen"] = r.s.last_day;
+    j["evidence"] = {{"envelope_aligned_messages", m.envelope_aligned},
+                     {"spf_pass_foreign_messages", m.spf_pass_foreign},
+                     {"spf_fail_messages", m.spf_fail},
+                     {"dkim_aligned_pass_messages", m.dkim_aligned_pass},
+                     {"dkim_aligned_fail_messages", m.dkim_aligned_fail},
+                     {"dkim_foreign_pass_messages", m.dkim_foreign_pass},
+                     {"forwarded_messages", m.reason_forwarded + m.reason_trusted_forwarder},
+                     {"arc_pass_messages", m.reason_arc_pass},
+                     {"mailing_list_messages", m.reason_mailing_list},
+                     {"foreign_spf_domain", text_or_null(r.s.foreign_spf_domain)},
+                     {"foreign_dkim_domain", text_or_null(r.s.foreign_dkim_domain)}};
+    return j;
+}
+
+constexpr const char* csv_header =
+    "policy_domain,source_ip,source_ips,ptr,fcrdns,base_domain,asn,as_name,country,service,service_type,class,reason,fix,"
+    "failing_mechanism,messages,dmarc_pass_messages,spf_aligned_messages,dkim_aligned_messages,reporters,first_seen,last_seen";
+
+std::string row_csv(const analyze::source_row& r) {
+    std::string reporters;
+    for (std::size_t i = 0; i < r.s.reporters.size(); ++i) reporters += (i ? "|" : "") + r.s.reporters[i];
+    const auto cell = [](const std::string& s) { return text::csv_cell(s); };
+    std::string out;
+    const auto add = [&](const std::string& v) {
+        if (!out.empty()) out += ',';
+        out += v;
+    };
+    out = cell(r.s.policy_domain);
+    add(cell(r.s.source_ip));
+    add(std::to_string(r.source_ips));
+    add(cell(r.ip ? r.ip->ptr : ""));
+    add(r.ip && r.ip->status != "error" ? (r.ip->fcrdns ? "true" : "false") : "");
+    add(cell(r.ip ? r.ip->base_domain : ""));
+    add(r.ip && r.ip->asn ? std::to_string(*r.ip->asn) : "");
+    add(cell(r.ip ? r.ip->as_name : ""));
+    add(cell(r.ip ? r.ip->country : ""));
+    add(cell(r.service ? r.service->name : ""));
+    add(cell(r.service ? r.service->type : ""));
+    add(std::string(analyze::to_string(r.c.cls)));
+    add(cell(r.c.reason));
+    add(cell(r.c.fix));
+    add(r.c.failing_mechanism);
+    add(std::to_string(r.s.m.messages));
+    add(std::to_string(r.s.m.dmarc_pass));
+    add(std::to_string(r.s.m.spf_aligned));
+    add(std::to_string(r.s.m.dkim_aligned));
+    add(cell(reporters));
+    add(r.s.first_day);
+    add(r.s.last_day);
+    return out;
+}
+
+// Runs the inventory and prints it; `senders_style` keeps senders' table columns.
+void run(const args& a, bool senders_style) {
+    store::query_filter qf;
+    if (!make_filter(a.domain, a.since, a.until, qf)) return;
+    analyze::sources_query q;
+    q.filter = to_fact_filter(qf);
+    q.limit = a.limit;
+    if (!a.cls.empty()) {
+        q.only = analyze::parse_source_class(a.cls);
+        if (!q.only) {
+            error_line("--class " + a.cls + ": not a class (" + analyze::source_class_names + ")");
+            exit_code() = exit_usage;
+            return;
+        }
+    }
+    q.group = a.group == "service" ? analyze::group_by::service
+              : a.group == "base-domain" ? analyze::group_by::base_domain
+                                         : analyze::group_by::ip;
+    auto services = load_services(a.services_files);
+    if (!services) {
+        error_line(services.err().message);
+        exit_code() = exit_usage;
+        return;
+    }
+    auto db = open_store(a.db, store::open_mode::read_only);
+    if (!db) return;
+    check_domain_stored(*db, a.domain, qf);
+    auto labels = db->labels("");
+    if (!labels) {
+        error_line(labels.err().message);
+        exit_code() = exit_usage;
+        return;
+    }
+    const bool grouped = q.group != analyze::group_by::ip;
+    std::size_t n = 0;
+    std::vector<std::vector<std::string>> table;
+    bool enriched = false;
+    if (a.format == "json") std::fputs("[", stdout);
+    if (a.format == "csv") std::printf("%s\n", csv_header);
+    auto r = analyze::list_sources(*db, q, services->get(), *labels, [&](const analyze::source_row& row) -> result<void> {
+        enriched = enriched || row.ip.has_value();
+        if (a.format == "json") {
+            std::printf("%s\n  %s", n ? "," : "", json_text(row_json(row, grouped)).c_str());
+        } else if (a.format == "csv") {
+            std::printf("%s\n", row_csv(row).c_str());
+        } else {
+            const auto& m = row.s.m;
+            std::string name = row.ip && !row.ip->ptr.empty() ? row.ip->ptr : "";
+            if (row.ip && !row.ip->ptr.empty() && !row.ip->fcrdns) name += " (unconfirmed)";
+            const std::string source = grouped && row.source_ips > 1 ? std::to_string(row.source_ips) + " IPs" : row.s.source_ip;
+            if (senders_style) {
+                table.push_back({row.s.policy_domain, source, name, row.service ? row.service->name : "",
+                                 std::string(analyze::to_string(row.c.cls)), std::to_string(m.messages),
+                                 percent(m.dmarc_pass, m.messages), percent(m.spf_aligned, m.messages),
+                                 percent(m.dkim_aligned, m.messages),
+                                 std::to_string(m.disposition_none) + "/" + std::to_string(m.disposition_quarantine) + "/" +
+                                     std::to_string(m.disposition_reject),
+                                 row.s.first_day, row.s.last_day});
+            } else {
+                table.push_back({row.s.policy_domain, source, name, row.service ? row.service->name : "",
+                                 std::string(analyze::to_string(row.c.cls)), std::to_string(m.messages),
+                                 percent(m.dmarc_pass, m.messages), row.s.last_day, row.c.reason});
+            }
+        }
+        ++n;
+        std::fflush(stdout);
+        return {};
+    });
+    if (a.format == "json") std::printf("%s]\n", n ? "\n" : "");
+    if (!r) {
+        error_line(r.err().message);
+        exit_code() = exit_usage;
+        return;
+    }
+    if (a.format != "table") return;
+    if (table.empty()) {
+        std::printf("no sources%s\n", qf.domain.empty() ? "" : " for that domain");
+        return;
+    }
+    if (senders_style) {
+        print_columns({{.header = "DOMAIN", .keep = true},
+                       {.header = "SOURCE IP", .keep = true},
+                       {.header = "PTR"},
+                       {.header = "SERVICE"},
+                       {.header = "CLASS", .keep = true},
+                       {.header = "MESSAGES", .right = true, .keep = true},
+                       {.header = "DMARC PASS", .right = true, .keep = true},
+                       {.header = "SPF ALIGNED", .right = true, .keep = true},
+                       {.header = "DKIM ALIGNED", .right = true, .keep = true},
+                       {.header = "NONE/QUAR/REJ", .right = true, .keep = true},
+                       {.header = "FIRST", .keep = true},
+                       {.header = "LAST", .keep = true}},
+                      table);
+    } else {
+        print_columns({{.header = "DOMAIN", .keep = true},
+                       {.header = grouped ? "SOURCE(S)" : "SOURCE IP", .keep = true},
+                       {.header = "PTR"},
+                       {.header = "SERVICE"},
+                       {.header = "CLASS", .keep = true},
+                       {.header = "MESSAGES", .right = true, .keep = true},
+                       {.header = "DMARC PASS", .right = true, .keep = true},
+                       {.header = "LAST", .keep = true},
+                       {.header = "WHY"}},
+                      table);
+    }
+    if (!enriched)
+        std::printf("(no reverse DNS or network data yet: run `dmarcsight enrich` for names and surer classes)\n");
+}
+
+void add_common(CLI::App* cmd, args& a) {
+    cmd->add_option("--db", a.db, "SQLite database (must exist)")->capture_default_str();
+    cmd->add_option("--domain", a.domain,
+                    "Policy domain; '*.example.com' adds its subdomains. A domain with no stored reports prints the stored "
+                    "domains on stderr and exits 1 (output stays valid, just empty)");
+    cmd->add_option("--since", a.since,
+                    "From this UTC day (a time rounds down to its day): YYYY-MM-DD, RFC 3339, or an age: 12h, 30d, 2w");
+    cmd->add_option("--until", a.until, "Before this UTC day (a time within a day includes that day; same forms as --since)");
+    cmd->add_option("--format", a.format, "Output format (json and csv stream every row)")
+        ->check(CLI::IsMember({"table", "json", "csv"}))
+        ->capture_default_str();
+    cmd->add_option("--class", a.cls, std::string("Only sources of this class: ") + analyze::source_class_names);
+    cmd->add_option("--services", a.services_files,
+                    "Your own service catalogue file (same format as the built-in one; its entries win); repeatable");
+}
+
+}  // namespace
+
+void register_sources(CLI::App& app) {
+    auto a = std::make_shared<args>();
+    a->db = default_db_path();
+    auto* cmd = app.add_subcommand("sources", "Every source sending as your domains: named, classified, with the reason and the fix");
+    add_common(cmd, *a);
+    cmd->add_option("--group", a->group, "One row per IP, per service, or per base domain of the PTR name")
+        ->check(CLI::IsMember({"ip", "service", "base-domain"}))
+        ->capture_default_str();
+    cmd->add_option("--limit", a->limit, "At most this many rows, the largest by messages over all domains (0 = all)")
+        ->capture_default_str();
+    cmd->callback([a] { run(*a, false); });
+}
+
+void register_senders(CLI::App& app) {
+    auto a = std::make_shared<args>();
+    a->db = default_db_path();
+    auto* cmd = app.add_subcommand("senders", "Every source IP sending as your domains, by volume, with DMARC/SPF/DKIM results");
+    add_common(cmd, *a);
+    cmd->add_option("--limit", a->limit, "At most this many rows, the largest by messages (0 = all)");
+    cmd->callback([a] { run(*a, true); });
+}
+
+}  // namespace dmarcsight::cli

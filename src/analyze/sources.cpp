@@ -92,6 +92,7 @@ std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
     std::vector<source_row> out;
     std::map<std::pair<std::string, std::string>, std::size_t> index;
     for (auto& r : rows) {
+        if (r.sample_ips.empty()) r.sample_ips = {r.s.source_ip};
         std::string key;
         if (by == group_by::service && r.service) key = r.service->name;
         else if (r.ip && !r.ip->base_domain.empty()) key = r.ip->base_domain;

@@ -77,18 +77,6 @@ struct query_filter {
     std::optional<std::int64_t> since, until;
 };
 
-struct sender_row {
-    std::string policy_domain;
-    std::string source_ip;
-    std::int64_t messages = 0;
-    std::int64_t dmarc_pass = 0;    // policy_evaluated dkim=pass or spf=pass
-    std::int64_t spf_aligned = 0;   // policy_evaluated spf=pass
-    std::int64_t dkim_aligned = 0;  // policy_evaluated dkim=pass
-    std::int64_t disposition_none = 0, disposition_quarantine = 0, disposition_reject = 0, disposition_pass = 0;
-    std::vector<std::string> reporters;
-    std::int64_t first_seen = 0, last_seen = 0;  // begin of the first report, end of the last
-};
-
 struct stored_report {
     std::int64_t id = 0;
     report::report_header header;
@@ -191,7 +179,6 @@ public:
 
     // --- reading.
     virtual result<store_stats> stats() = 0;
-    virtual result<std::vector<sender_row>> senders(const query_filter& filter) = 0;
     virtual result<void> visit_reports(const query_filter& filter, report_visitor& visitor) = 0;
     // Current rows (the latest outcome of each label), or with filter.history every row.
     virtual result<std::vector<input_row>> inputs(const input_filter& filter) = 0;

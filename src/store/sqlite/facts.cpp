@@ -4,6 +4,7 @@
 // batch (or when it grows large), in the batch's transaction, so a report's facts commit with it
 // or not at all, and a duplicate (never stored) adds none.
 #include <algorithm>
+#include <cstdint>
 
 #include "store/sqlite/sqlite_store_impl.hpp"
 
@@ -212,7 +213,7 @@ result<void> sqlite_store::source_reporters(const fact_filter& f,
 
 result<void> sqlite_store::source_volumes(const fact_filter& f, const std::function<result<void>(const source_volume&)>& each) {
     // Grouped in key order (the table is clustered on it): no sort, no temporary B-tree.
-    const std::string sql = "SELECT policy_domain, source_ip, sum(messages) FROM source_day" + fact_where(f, false) +
+    const std::string sql = "SELECT policy_domain, source_ip, total(messages) FROM source_day" + fact_where(f, false) +
                             " GROUP BY policy_domain, source_ip";
     statement s;
     auto p = s.prepare(db_, sql.c_str());
@@ -223,7 +224,10 @@ result<void> sqlite_store::source_volumes(const fact_filter& f, const std::funct
     while ((rc = s.step()) == SQLITE_ROW) {
         v.policy_domain = s.text(0);
         v.source_ip = s.text(1);
-        v.messages = s.i64(2);
+        // total() (a double) cannot overflow where sum() would fail; precision past 2^53 only
+        // affects which of two enormous sources ranks first.
+        const double t = s.dbl(2);
+        v.messages = t >= 9.2e18 ? INT64_MAX : static_cast<std::int64_t>(t);
         auto r = each(v);
         if (!r) return r;
     }
@@ -235,7 +239,7 @@ result<std::vector<domain_row>> sqlite_store::domains(const fact_filter& f) {
     std::vector<domain_row> out;
     {
         const std::string sql =
-            "SELECT policy_domain, sum(messages), sum(dmarc_pass_messages), count(DISTINCT source_ip), min(day), max(day) "
+            "SELECT policy_domain, total(messages), total(dmarc_pass_messages), count(DISTINCT source_ip), min(day), max(day) "
             "FROM source_day" +
             fact_where(f, false) + " GROUP BY policy_domain ORDER BY policy_domain";
         statement s;
@@ -246,8 +250,8 @@ result<std::vector<domain_row>> sqlite_store::domains(const fact_filter& f) {
         while ((rc = s.step()) == SQLITE_ROW) {
             domain_row d;
             d.policy_domain = s.text(0);
-            d.messages = s.i64(1);
-            d.dmarc_pass = s.i64(2);
+            d.messages = s.dbl(1) >= 9.2e18 ? INT64_MAX : static_cast<std::int64_t>(s.dbl(1));
+            d.dmarc_pass = s.dbl(2) >= 9.2e18 ? INT64_MAX : static_cast<std::int64_t>(s.dbl(2));
             d.sources = s.i64(3);
             d.first_day = s.text(4);
             d.last_day = s.text(5);

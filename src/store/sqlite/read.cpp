@@ -1,5 +1,5 @@
 // The SQLite driver, part 3: the queries. Records live in blocks (store/record_codec.hpp), so
-// per-record questions decode blocks here; per-day facts for analysis come with issue 6.
+// per-record questions decode blocks here; the per-day facts for analysis are in facts.cpp.
 #include <algorithm>
 #include <limits>
 #include <set>
@@ -63,81 +63,6 @@ result<store_stats> sqlite_store::stats() {
         else if (o == "duplicate") st.duplicate_inputs = s.i64(1);
     }
     return st;
-}
-
-result<std::vector<sender_row>> sqlite_store::senders(const query_filter& f) {
-    // Aggregated here rather than in SQL: records live in blocks (see record_codec.hpp).
-    const std::string sql = "SELECT r.id, r.policy_domain, r.org_name, r.begin_time, r.end_time FROM reports r" +
-                            filter_sql(f) + " ORDER BY r.id";
-    statement s;
-    auto p = s.prepare(db_, sql.c_str());
-    if (!p) return unexpected{p.err()};
-    bind_filter(s, f);
-    struct agg {
-        sender_row row;
-        std::uint64_t messages = 0, pass = 0, spf = 0, dkim = 0, none = 0, quarantine = 0, reject = 0, dpass = 0;
-    };
-    std::unordered_map<std::string, agg> by_source;
-    std::string key;
-    const auto add = [](std::uint64_t& total, std::int64_t v) {
-        const auto room = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()) - total;
-        total += static_cast<std::uint64_t>(v) < room ? static_cast<std::uint64_t>(v) : room;
-    };
-    int rc;
-    while ((rc = s.step()) == SQLITE_ROW) {
-        const std::int64_t id = s.i64(0);
-        const std::string domain = s.text(1), org = s.text(2);
-        const std::int64_t begin = s.i64(3), end = s.i64(4);
-        auto r = for_each_record(id, [&](const report::record& rec) -> result<void> {
-            key.assign(domain);
-            key += '\0';
-            rec.source_ip.append_to(key);
-            auto [it, fresh] = by_source.try_emplace(key);
-            agg& a = it->second;
-            if (fresh) {
-                a.row.policy_domain = domain;
-                a.row.source_ip = rec.source_ip.to_string();
-                a.row.first_seen = begin;
-                a.row.last_seen = end;
-            }
-            a.row.first_seen = std::min(a.row.first_seen, begin);
-            a.row.last_seen = std::max(a.row.last_seen, end);
-            if (std::find(a.row.reporters.begin(), a.row.reporters.end(), org) == a.row.reporters.end())
-                a.row.reporters.push_back(org);
-            add(a.messages, rec.count);
-            if (rec.dkim == "pass" || rec.spf == "pass") add(a.pass, rec.count);
-            if (rec.spf == "pass") add(a.spf, rec.count);
-            if (rec.dkim == "pass") add(a.dkim, rec.count);
-            if (rec.disposition == "none") add(a.none, rec.count);
-            else if (rec.disposition == "quarantine") add(a.quarantine, rec.count);
-            else if (rec.disposition == "reject") add(a.reject, rec.count);
-            else if (rec.disposition == "pass") add(a.dpass, rec.count);
-            return {};
-        });
-        if (!r) return unexpected{r.err()};
-    }
-    if (rc != SQLITE_DONE) return sql_error();
-    std::vector<sender_row> out;
-    out.reserve(by_source.size());
-    for (auto& [k, a] : by_source) {
-        sender_row row = std::move(a.row);
-        row.messages = static_cast<std::int64_t>(a.messages);
-        row.dmarc_pass = static_cast<std::int64_t>(a.pass);
-        row.spf_aligned = static_cast<std::int64_t>(a.spf);
-        row.dkim_aligned = static_cast<std::int64_t>(a.dkim);
-        row.disposition_none = static_cast<std::int64_t>(a.none);
-        row.disposition_quarantine = static_cast<std::int64_t>(a.quarantine);
-        row.disposition_reject = static_cast<std::int64_t>(a.reject);
-        row.disposition_pass = static_cast<std::int64_t>(a.dpass);
-        std::sort(row.reporters.begin(), row.reporters.end());
-        out.push_back(std::move(row));
-    }
-    std::sort(out.begin(), out.end(), [](const sender_row& x, const sender_row& y) {
-        if (x.messages != y.messages) return x.messages > y.messages;
-        if (x.policy_domain != y.policy_domain) return x.policy_domain < y.policy_domain;
-        return x.source_ip < y.source_ip;
-    });
-    return out;
 }
 
 result<void> sqlite_store::visit_reports(const query_filter& f, report_visitor& v) {

@@ -59,7 +59,6 @@ public:
 
     // --- reading (read.cpp)
     result<store_stats> stats() override;
-    result<std::vector<sender_row>> senders(const query_filter& filter) override;
     result<void> visit_reports(const query_filter& filter, report_visitor& visitor) override;
     result<std::vector<input_row>> inputs(const input_filter& filter) override;
     result<std::vector<std::string>> policy_domains() override;

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "report/content_hash.hpp"
 
@@ -139,7 +140,7 @@ TEST(sqlite_store, many_blocks_round_trip_and_undone_units_leave_nothing) {
     EXPECT_FALSE(missing->has_value());
 }
 
-TEST(sqlite_store, senders_aggregate_and_filter) {
+TEST(sqlite_store, facts_aggregate_and_filter) {
     test_support::temp_dir dir;
     auto db = store::open_sqlite(dir / "s.db", store::open_mode::read_write);
     ASSERT_TRUE(db.ok());
@@ -167,30 +168,35 @@ TEST(sqlite_store, senders_aggregate_and_filter) {
     add("e", "example.com", 1700179200, "192.0.2.2", 9223372036854775807, "fail", "none");
     ASSERT_TRUE(s.commit_batch().ok());
 
-    auto all = s.senders({});
-    ASSERT_TRUE(all.ok());
-    ASSERT_EQ(all->size(), 3u);
-    EXPECT_EQ((*all)[0].source_ip, "192.0.2.2");
-    EXPECT_EQ((*all)[0].messages, INT64_MAX);  // saturates, never wraps
-    const auto& one = (*all)[1];
-    EXPECT_EQ(one.source_ip, "192.0.2.1");
+    // The facts: one row per (domain, source, day, header_from), summed in C++ over a window.
+    const auto sum = [&](const store::fact_filter& f) {
+        std::map<std::string, store::source_measures> by_ip;
+        auto r = s.source_days(f, [&](const store::source_day_row& row) -> result<void> {
+            by_ip[row.key.policy_domain + " " + row.key.source_ip].add(row.m);
+            return {};
+        });
+        EXPECT_TRUE(r.ok());
+        return by_ip;
+    };
+    auto all = sum({});
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all["example.com 192.0.2.2"].messages, INT64_MAX);  // saturates, never wraps
+    const auto& one = all["example.com 192.0.2.1"];
     EXPECT_EQ(one.messages, 40);
     EXPECT_EQ(one.dkim_aligned, 10);
     EXPECT_EQ(one.disposition_reject, 30);
-    EXPECT_EQ(one.first_seen, 1700006400);
-    EXPECT_EQ(one.last_seen, 1700092800 + 86399);
 
-    store::query_filter f;
+    store::fact_filter f;
     f.domain = "example.com";
-    EXPECT_EQ(s.senders(f)->size(), 2u);
+    EXPECT_EQ(sum(f).size(), 2u);
     f.include_subdomains = true;
-    EXPECT_EQ(s.senders(f)->size(), 3u);
-    store::query_filter days;
-    days.since = 1700092800;
-    days.until = 1700179200;
-    auto d = s.senders(days);
-    ASSERT_EQ(d->size(), 2u);
-    EXPECT_EQ((*d)[0].messages, 30);
+    EXPECT_EQ(sum(f).size(), 3u);
+    store::fact_filter days;
+    days.since_day = "2023-11-16";  // 1700092800
+    days.until_day = "2023-11-17";
+    auto d = sum(days);
+    ASSERT_EQ(d.size(), 2u);
+    EXPECT_EQ(d["example.com 192.0.2.1"].messages, 30);
     auto selectors = s.dkim_selectors();
     ASSERT_TRUE(selectors.ok());
     ASSERT_EQ(selectors->size(), 1u);

@@ -1,0 +1,226 @@
+// The analysis facts: a report's days, exact splitting of counts, what each record counts in, and
+// their upkeep through the SQLite store (undone units, duplicates, rebuild, upgrade of a v2 store).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <numeric>
+
+#include "store/facts.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace dmarcsight;
+
+namespace {
+
+constexpr std::int64_t oct1 = 1790812800;  // 2026-10-01T00:00:00Z
+
+std::vector<std::int64_t> days_of(std::int64_t begin, std::int64_t end) {
+    std::vector<std::int64_t> out;
+    for (const auto& s : store::report_days(begin, end)) out.push_back(s.day);
+    return out;
+}
+
+report::record rec(const std::string& ip, std::int64_t count) {
+    report::record r;
+    r.source_ip = *ip_address::parse(ip);
+    r.count = count;
+    r.disposition = "none";
+    r.dkim = "pass";
+    r.spf = "fail";
+    r.header_from = "Example.COM";
+    r.envelope_from = "bounce.esp.example";
+    r.dkim_results.push_back({"example.com", "s1", "pass", ""});
+    r.spf_results.push_back({"bounce.esp.example", "mfrom", "pass", ""});
+    return r;
+}
+
+report::report_header header(const std::string& id, std::int64_t begin, std::int64_t end) {
+    report::report_header h;
+    h.metadata.org_name = "Reporter";
+    h.metadata.report_id = id;
+    h.metadata.begin = begin;
+    h.metadata.end = end;
+    h.policy.domain = "example.com";
+    h.xml_schema = "1.0";
+    return h;
+}
+
+std::map<std::string, std::int64_t> messages_by_day(store::store& s) {
+    std::map<std::string, std::int64_t> out;
+    auto r = s.source_days({}, [&](const store::source_day_row& row) -> result<void> {
+        out[row.key.day] += row.m.messages;
+        return {};
+    });
+    EXPECT_TRUE(r.ok());
+    return out;
+}
+
+}  // namespace
+
+TEST(report_days, a_day_ending_at_the_last_second_or_next_midnight_is_one_day) {
+    const std::int64_t d = oct1 / 86400;
+    EXPECT_EQ(days_of(oct1, oct1 + 86399), std::vector<std::int64_t>{d});
+    EXPECT_EQ(days_of(oct1, oct1 + 86400), std::vector<std::int64_t>{d});
+    // Up to 25 hours: the day of begin, even when it starts late the day before.
+    EXPECT_EQ(days_of(oct1 - 3600, oct1 + 86400), std::vector<std::int64_t>{d - 1});
+    EXPECT_EQ(days_of(oct1, oct1 + 25 * 3600), std::vector<std::int64_t>{d});
+    // Longer: every day it overlaps, weighted by the overlap.
+    auto s = store::report_days(oct1 + 43200, oct1 + 2 * 86400 + 43200);
+    ASSERT_EQ(s.size(), 3u);
+    EXPECT_EQ(s[0].weight, 43200);
+    EXPECT_EQ(s[1].weight, 86400);
+    EXPECT_EQ(s[2].weight, 43200);
+    // A week ending at 23:59:59 is seven whole days.
+    EXPECT_EQ(store::report_days(oct1, oct1 + 7 * 86400 - 1).size(), 7u);
+    // Hostile ranges are bounded, and an end before begin is the day of begin.
+    EXPECT_EQ(store::report_days(0, INT64_MAX).size(), static_cast<std::size_t>(store::max_report_days));
+    EXPECT_EQ(days_of(oct1, oct1 - 5), std::vector<std::int64_t>{d});
+}
+
+TEST(split_count, largest_remainder_keeps_totals_exact) {
+    const std::vector<store::day_share> thirds{{1, 1}, {2, 1}, {3, 1}};
+    EXPECT_EQ(store::split_count(10, thirds), (std::vector<std::int64_t>{4, 3, 3}));
+    EXPECT_EQ(store::split_count(2, thirds), (std::vector<std::int64_t>{1, 1, 0}));
+    const std::vector<store::day_share> halves{{1, 43200}, {2, 86400}, {3, 43200}};
+    EXPECT_EQ(store::split_count(10, halves), (std::vector<std::int64_t>{3, 5, 2}));
+    EXPECT_EQ(store::split_count(0, halves), (std::vector<std::int64_t>{0, 0, 0}));
+    for (std::int64_t n : std::vector<std::int64_t>{1, 7, 999, 123456789, INT64_MAX}) {
+        const auto parts = store::split_count(n, store::report_days(oct1 + 1234, oct1 + 9 * 86400 + 77));
+        std::int64_t sum = 0;
+        for (auto p : parts) {
+            EXPECT_GE(p, 0);
+            sum += p;
+        }
+        EXPECT_EQ(sum, n);
+    }
+}
+
+TEST(measures, each_record_counts_where_its_results_say) {
+    auto r = rec("192.0.2.1", 5);
+    auto m = store::measures_of(r, "example.com");
+    EXPECT_EQ(m.messages, 5);
+    EXPECT_EQ(m.dmarc_pass, 5);
+    EXPECT_EQ(m.dkim_aligned, 5);
+    EXPECT_EQ(m.spf_aligned, 0);
+    EXPECT_EQ(m.envelope_aligned, 0);
+    EXPECT_EQ(m.spf_pass_foreign, 5);
+    EXPECT_EQ(m.dkim_aligned_pass, 5);
+    // Forwarded: the envelope stays in the domain, SPF fails there, a reason with arc=pass.
+    r.envelope_from = "mail.example.com";
+    r.spf_results = {{"mail.example.com", "mfrom", "softfail", ""}};
+    r.dkim_results = {{"example.com", "s1", "fail", ""}, {"list.example.org", "l", "pass", ""}};
+    r.dkim = "fail";
+    r.reasons = {{"local_policy", "arc=pass as.1.example"}};
+    r.disposition = "reject";
+    m = store::measures_of(r, "example.com");
+    EXPECT_EQ(m.dmarc_pass, 0);
+    EXPECT_EQ(m.envelope_aligned, 5);
+    EXPECT_EQ(m.spf_fail, 5);
+    EXPECT_EQ(m.dkim_aligned_fail, 5);
+    EXPECT_EQ(m.dkim_foreign_pass, 5);
+    EXPECT_EQ(m.reason_local_policy, 5);
+    EXPECT_EQ(m.reason_arc_pass, 5);
+    EXPECT_EQ(m.disposition_reject, 5);
+    // No envelope: the SPF domain stands in; no DKIM at all.
+    r.envelope_from.clear();
+    r.dkim_results.clear();
+    m = store::measures_of(r, "example.com");
+    EXPECT_EQ(m.envelope_aligned, 5);
+    EXPECT_EQ(m.dkim_none, 5);
+    EXPECT_TRUE(store::related_domain("news.example.com", "example.com"));
+    EXPECT_TRUE(store::related_domain("example.com", "news.example.com"));
+    EXPECT_FALSE(store::related_domain("com", "example.com"));
+    EXPECT_FALSE(store::related_domain("badexample.com", "example.com"));
+}
+
+TEST(sqlite_facts, kept_with_the_report_undone_with_it_and_rebuilt_the_same) {
+    test_support::temp_dir dir;
+    auto db = store::open_sqlite(dir / "f.db", store::open_mode::read_write);
+    ASSERT_TRUE(db.ok());
+    store::store& s = **db;
+    ASSERT_TRUE(s.begin_batch().ok());
+    const auto add = [&](const std::string& id, std::int64_t begin, std::int64_t end, std::int64_t count, bool keep) {
+        ASSERT_TRUE(s.begin_unit().ok());
+        auto rid = s.insert_report(header(id, begin, end), "t");
+        ASSERT_TRUE(rid.ok());
+        ASSERT_TRUE(s.insert_record(*rid, rec("192.0.2.1", count)).ok());
+        ASSERT_TRUE(s.insert_record(*rid, rec("2001:db8::1", 1)).ok());
+        ASSERT_TRUE(s.finish_report(*rid, {}).ok());
+        ASSERT_TRUE(s.end_unit(keep).ok());
+    };
+    add("a", oct1, oct1 + 86399, 10, true);
+    add("b", oct1, oct1 + 86399, 1000, false);  // a unit that failed: no facts
+    add("c", oct1 + 86400, oct1 + 4 * 86400, 30, true);  // 3 days: 10 each; the 1 goes to the first
+    add("d", oct1, oct1 + 86400, 500, true);
+    // An input whose bytes could not be kept: its stored report is undone, facts too.
+    auto undone = s.find_report(report::report_key::of(header("d", oct1, oct1 + 86400)));
+    ASSERT_TRUE(undone.ok() && undone->has_value());
+    ASSERT_TRUE(s.undo_report((*undone)->id).ok());
+    ASSERT_TRUE(s.commit_batch().ok());
+
+    auto days = messages_by_day(s);
+    EXPECT_EQ(days, (std::map<std::string, std::int64_t>{
+                        {"2026-10-01", 11}, {"2026-10-02", 11}, {"2026-10-03", 10}, {"2026-10-04", 10}}));
+    std::vector<std::string> reporters;
+    ASSERT_TRUE(s.source_reporters({}, [&](const store::source_reporter_row& r) -> result<void> {
+                     reporters.push_back(r.key.source_ip + " " + r.first_day + ".." + r.last_day + " " + std::to_string(r.messages));
+                     return {};
+                 }).ok());
+    EXPECT_EQ(reporters, (std::vector<std::string>{"192.0.2.1 2026-10-01..2026-10-04 40", "2001:db8::1 2026-10-01..2026-10-04 2"}));
+    // Header_from is folded to lower case; the foreign SPF domain is kept as evidence.
+    std::vector<store::source_day_row> rows;
+    store::fact_filter one;
+    one.source_ip = "192.0.2.1";
+    one.since_day = "2026-10-02";
+    one.until_day = "2026-10-03";
+    ASSERT_TRUE(s.source_days(one, [&](const store::source_day_row& r) -> result<void> {
+                     rows.push_back(r);
+                     return {};
+                 }).ok());
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].key.header_from, "example.com");
+    EXPECT_EQ(rows[0].foreign_spf_domain, "bounce.esp.example");
+    EXPECT_EQ(rows[0].m.spf_pass_foreign, 10);
+
+    auto rebuilt = s.rebuild_facts({});
+    ASSERT_TRUE(rebuilt.ok());
+    EXPECT_EQ(rebuilt->reports, 2);
+    EXPECT_EQ(rebuilt->records, 4);
+    EXPECT_EQ(messages_by_day(s), days);
+    // A second batch adds to the same rows.
+    ASSERT_TRUE(s.begin_batch().ok());
+    add("e", oct1, oct1 + 86399, 5, true);
+    ASSERT_TRUE(s.commit_batch().ok());
+    EXPECT_EQ(messages_by_day(s)["2026-10-01"], 17);
+}
+
+TEST(sqlite_facts, a_store_of_schema_v2_is_upgraded_with_its_facts) {
+    const std::string fixture = std::string(DMARCSIGHT_TEST_DIR) + "/fixtures/store/schema-v2.db";
+    test_support::temp_dir dir;
+    const std::string path = dir / "old.db";
+    std::filesystem::copy_file(fixture, path);
+    // Read-only use upgrades it in place first.
+    auto db = store::open_sqlite(path, store::open_mode::read_only);
+    ASSERT_TRUE(db.ok()) << db.err().message;
+    auto st = (*db)->stats();
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->aggregate_reports, 8);
+    std::int64_t sum = 0;
+    std::map<std::string, std::int64_t> days;
+    ASSERT_TRUE((*db)->source_days({}, [&](const store::source_day_row& r) -> result<void> {
+                         sum += r.m.messages;
+                         if (r.key.policy_domain == "days.example") days[r.key.day + " " + r.key.source_ip] += r.m.messages;
+                         return {};
+                     }).ok());
+    EXPECT_EQ(sum, st->messages);
+    // tests/fixtures/store: one day to 23:59:59, one to the next midnight, one over 48 hours
+    // from noon (10 messages: 3/5/2 by largest remainder; 1 message: the whole middle day).
+    EXPECT_EQ(days, (std::map<std::string, std::int64_t>{{"2026-10-01 192.0.2.1", 10},
+                                                          {"2026-10-02 192.0.2.1", 7},
+                                                          {"2026-10-03 198.51.100.7", 3},
+                                                          {"2026-10-04 198.51.100.7", 5},
+                                                          {"2026-10-04 198.51.100.8", 1},
+                                                          {"2026-10-05 198.51.100.7", 2}}));
+}

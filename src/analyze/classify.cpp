@@ -12,7 +12,9 @@ namespace {
 std::string pct(double share) {
     char buf[32];
     const double p = share * 100.0;
+    // Never "0.0%" for some, never "100.0%" for not all (as the tables print shares).
     if (p > 0 && p < 0.1) return "<0.1%";
+    if (p < 100 && p >= 99.95) return ">99.9%";
     std::snprintf(buf, sizeof buf, "%.1f%%", p);
     return buf;
 }

@@ -24,6 +24,12 @@ struct args {
     std::vector<std::string> services_files;
 };
 
+std::string join(const std::vector<std::string>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+    return out;
+}
+
 nlohmann::json share_or_null(std::int64_t part, std::int64_t whole) {
     if (whole <= 0) return nullptr;
     return static_cast<double>(part) / static_cast<double>(whole);
@@ -79,6 +85,47 @@ nlohmann::json row_json(const analyze::source_row& r, bool grouped) {
                      {"foreign_spf_domain", text_or_null(r.s.foreign_spf_domain)},
                      {"foreign_dkim_domain", text_or_null(r.s.foreign_dkim_domain)}};
     return j;
+}
+
+// senders keeps its own, shorter shape (issue 6 renamed its fields to the JSON naming).
+nlohmann::json senders_json(const analyze::source_row& r) {
+    const auto& m = r.s.m;
+    nlohmann::json j;
+    j["policy_domain"] = r.s.policy_domain;
+    j["source_ip"] = r.s.source_ip;
+    j["ptr"] = r.ip ? text_or_null(r.ip->ptr) : nlohmann::json(nullptr);
+    j["service"] = r.service ? nlohmann::json(r.service->name) : nlohmann::json(nullptr);
+    j["class"] = std::string(analyze::to_string(r.c.cls));
+    j["messages"] = m.messages;
+    j["dmarc_pass_messages"] = m.dmarc_pass;
+    j["dmarc_pass_share"] = share_or_null(m.dmarc_pass, m.messages);
+    j["spf_aligned_messages"] = m.spf_aligned;
+    j["spf_aligned_share"] = share_or_null(m.spf_aligned, m.messages);
+    j["dkim_aligned_messages"] = m.dkim_aligned;
+    j["dkim_aligned_share"] = share_or_null(m.dkim_aligned, m.messages);
+    j["none_messages"] = m.disposition_none;
+    j["quarantine_messages"] = m.disposition_quarantine;
+    j["reject_messages"] = m.disposition_reject;
+    j["reporters"] = r.s.reporters;
+    j["first_seen"] = r.s.first_day;
+    j["last_seen"] = r.s.last_day;
+    return j;
+}
+
+constexpr const char* senders_csv_header =
+    "policy_domain,source_ip,ptr,service,class,messages,dmarc_pass_share,spf_aligned_share,dkim_aligned_share,none_messages,"
+    "quarantine_messages,reject_messages,reporters,first_seen,last_seen";
+
+std::string senders_csv(const analyze::source_row& r) {
+    const auto& m = r.s.m;
+    std::string reporters;
+    for (std::size_t i = 0; i < r.s.reporters.size(); ++i) reporters += (i ? "|" : "") + r.s.reporters[i];
+    return text::csv_cell(r.s.policy_domain) + "," + text::csv_cell(r.s.source_ip) + "," + text::csv_cell(r.ip ? r.ip->ptr : "") +
+           "," + text::csv_cell(r.service ? r.service->name : "") + "," + std::string(analyze::to_string(r.c.cls)) + "," +
+           std::to_string(m.messages) + "," + text::format_share(m.dmarc_pass, m.messages, 4) + "," +
+           text::format_share(m.spf_aligned, m.messages, 4) + "," + text::format_share(m.dkim_aligned, m.messages, 4) + "," +
+           std::to_string(m.disposition_none) + "," + std::to_string(m.disposition_quarantine) + "," +
+           std::to_string(m.disposition_reject) + "," + text::csv_cell(reporters) + "," + r.s.first_day + "," + r.s.last_day;
 }
 
 constexpr const char* csv_header =
@@ -157,13 +204,13 @@ void run(const args& a, bool senders_style) {
     std::vector<std::vector<std::string>> table;
     bool enriched = false;
     if (a.format == "json") std::fputs("[", stdout);
-    if (a.format == "csv") std::printf("%s\n", csv_header);
+    if (a.format == "csv") std::printf("%s\n", senders_style ? senders_csv_header : csv_header);
     auto r = analyze::list_sources(*db, q, services->get(), *labels, [&](const analyze::source_row& row) -> result<void> {
         enriched = enriched || row.ip.has_value();
         if (a.format == "json") {
-            std::printf("%s\n  %s", n ? "," : "", json_text(row_json(row, grouped)).c_str());
+            std::printf("%s\n  %s", n ? "," : "", json_text(senders_style ? senders_json(row) : row_json(row, grouped)).c_str());
         } else if (a.format == "csv") {
-            std::printf("%s\n", row_csv(row).c_str());
+            std::printf("%s\n", (senders_style ? senders_csv(row) : row_csv(row)).c_str());
         } else {
             const auto& m = row.s.m;
             std::string name = row.ip && !row.ip->ptr.empty() ? row.ip->ptr : "";
@@ -176,7 +223,7 @@ void run(const args& a, bool senders_style) {
                                  percent(m.dkim_aligned, m.messages),
                                  std::to_string(m.disposition_none) + "/" + std::to_string(m.disposition_quarantine) + "/" +
                                      std::to_string(m.disposition_reject),
-                                 row.s.first_day, row.s.last_day});
+                                 join(row.s.reporters), row.s.first_day, row.s.last_day});
             } else {
                 table.push_back({row.s.policy_domain, source, name, row.service ? row.service->name : "",
                                  std::string(analyze::to_string(row.c.cls)), std::to_string(m.messages),
@@ -209,6 +256,7 @@ void run(const args& a, bool senders_style) {
                        {.header = "SPF ALIGNED", .right = true, .keep = true},
                        {.header = "DKIM ALIGNED", .right = true, .keep = true},
                        {.header = "NONE/QUAR/REJ", .right = true, .keep = true},
+                       {.header = "REPORTED BY"},
                        {.header = "FIRST", .keep = true},
                        {.header = "LAST", .keep = true}},
                       table);

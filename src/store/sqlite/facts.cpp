@@ -52,7 +52,7 @@ const std::string& upsert_day_sql() {
 std::string fact_where(const fact_filter& f, bool reporter_table) {
     std::string w = " WHERE 1";
     if (!f.domain.empty())
-        w += f.include_subdomains ? " AND (policy_domain = ?1 OR (policy_domain > ?1 AND substr(policy_domain, -length(?1) - 1) = '.' || ?1))"
+        w += f.include_subdomains ? " AND (policy_domain = ?1 OR substr(policy_domain, -length(?1) - 1) = '.' || ?1)"
                                   : " AND policy_domain = ?1";
     if (reporter_table) {
         if (!f.since_day.empty()) w += " AND last_day >= ?2";

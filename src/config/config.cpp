@@ -176,22 +176,21 @@ result<std::string> check_domain(std::string_view name, std::string_view text) {
     return d;
 }
 
-// toml++ quotes the text it stumbled on ("saw 'x'", "unknown escape sequence '\q'"): that text may
-// be part of a secret written in the file, so quoted parts are dropped; the position remains.
-std::string without_quoted_text(std::string_view description) {
-    std::string out;
-    bool in_quote = false;
-    for (char c : description) {
-        if (c == '\'') {
-            in_quote = !in_quote;
-            continue;
+// toml++ quotes the character it stumbled on ("..., saw 'x'", "unknown escape sequence '\\q'"):
+// that may be part of a secret written in the file, so those quotes are cut; the position stays.
+// Its other quotes are grammar ("expected ']'") or key names ("cannot redefine existing table
+// 'dns'"), which are not secret and help.
+std::string without_quoted_input(std::string_view description) {
+    std::string out(description);
+    for (const std::string_view marker : {std::string_view("saw '"), std::string_view("unknown escape sequence '")}) {
+        const auto at = out.find(marker);
+        if (at == std::string::npos) continue;
+        out.resize(at + marker.size() - 1);  // keep "saw" / "unknown escape sequence"
+        if (marker.starts_with("saw")) {
+            out.resize(at);
+            out += "saw an unexpected character";
         }
-        if (!in_quote) out += c;
     }
-    for (const char* tail : {", saw ", " saw "}) {
-        if (out.ends_with(tail)) out.resize(out.size() - std::strlen(tail));
-    }
-    while (out.find("  ") != std::string::npos) out.erase(out.find("  "), 1);
     return std::string(text::trim(out));
 }
 
@@ -534,7 +533,7 @@ result<void> read_label(const file_context& f, const toml::table& t, std::size_t
                          out.note = std::move(s).value();
                          return {};
                      }});
-    if (auto r = walk(f, t, "label", rules); !r) return r;
+    if (auto r = walk(f, t, name, rules); !r) return r;
     if (out.domain.empty()) return f.error(t, name + " needs a domain");
     if (out.source && !out.service.empty()) return f.error(t, name + " has both source and service; give exactly one");
     if (!out.source && out.service.empty()) return f.error(t, name + " needs a source (IP or CIDR) or a service");
@@ -614,7 +613,7 @@ result<void> apply_text(settings& s, std::string_view text, const std::string& p
     try {
         root = toml::parse(text, std::string_view(path));
     } catch (const toml::parse_error& e) {
-        return fail(f.at(e.source()) + ": " + without_quoted_text(e.description()));
+        return fail(f.at(e.source()) + ": " + without_quoted_input(e.description()));
     }
     if (auto r = read_root(f, root, next); !r) return r;
     s = std::move(next);

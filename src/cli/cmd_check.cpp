@@ -6,6 +6,7 @@
 //   --zone FILE  closed world: only the zone file answers (zone_resolver);
 //   --with FILE  what-if: the zone file laid over live DNS (overlay_resolver);
 //   neither      live DNS (cares_resolver, /etc/resolv.conf).
+// Without --zone/--with/--server/--timeout the configuration's [dns] settings apply.
 // In live mode the MTA-STS policy file is fetched over HTTPS (--no-fetch to skip), its host
 // resolved through the same resolver. Every DNS lookup and the fetch of one domain share one
 // deadline (--timeout, default limits::check_domain_deadline_ms): past it, lookups fail as
@@ -46,7 +47,7 @@ struct check_args {
     std::vector<std::string> servers;
     bool no_fetch = false;
     bool quiet = false;
-    int timeout_s = limits::check_domain_deadline_ms / 1000;
+    int timeout_s = default_dns_timeout_s(limits::check_domain_deadline_ms / 1000);
     std::vector<std::string> domains;
 };
 
@@ -172,15 +173,21 @@ void register_check(CLI::App& app) {
     cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}));
     cmd->add_option("--mode", args->mode, "How DMARC records are read: rfc9989 (default) or rfc7489")
         ->check(CLI::IsMember({"rfc9989", "rfc7489"}));
-    cmd->add_option("--server", args->servers, "DNS server to ask instead of /etc/resolv.conf (repeatable; ip or ip:port)")
+    auto* server = cmd->add_option("--server", args->servers, "DNS server to ask instead of /etc/resolv.conf (repeatable; ip or ip:port)")
         ->allow_extra_args(false);
     cmd->add_flag("--no-fetch", args->no_fetch, "Do not fetch MTA-STS policy files over HTTPS");
     cmd->add_option("--timeout", args->timeout_s,
-                    "Seconds allowed for all DNS lookups and the MTA-STS fetch of one domain (default 60)")
+                    "Seconds allowed for all DNS lookups and the MTA-STS fetch of one domain (default " +
+                        std::to_string(args->timeout_s) + ")")
         ->check(CLI::Range(1, 3600));
     cmd->add_flag("--quiet", args->quiet, "Text output: hide info findings");
     cmd->add_option("domains", args->domains, "Domains to check");
-    cmd->callback([args] { run_check(*args); });
+    // The configured [dns] settings fill in what the flags did not say.
+    cmd->callback([args, zone, with, server] {
+        fill_dns_from_settings(zone->count() + with->count() > 0, server->count() > 0, args->zone_file, args->with_file,
+                               args->servers);
+        run_check(*args);
+    });
 }
 
 }  // namespace dmarcsight::cli

@@ -22,7 +22,7 @@ struct ingest_args {
     std::string db = default_db_path();
     std::vector<std::string> inputs;
     std::string format = "text";
-    std::string quarantine;
+    std::string quarantine = settings().quarantine.value.value_or("");  // empty: <db>.quarantine
     bool quiet = false;
     bool keep_raw = false;
 };

@@ -1,10 +1,12 @@
-// `dmarcsight spf --ip IP --sender ADDR [--helo NAME] [--zone FILE | --with FILE] [--format text|json]`
+// `dmarcsight spf --ip IP --sender ADDR [--helo NAME] [--zone FILE | --with FILE] [--server IP[:PORT]]...
+//                 [--timeout S] [--format text|json]`
 // Run RFC 7208 check_host() for one message and show the result, the explanation and every DNS
 // lookup made (which record/term made it, whether it counted against the 10 DNS-querying terms,
 // whether it was a void lookup).
 //   --zone FILE  closed world: only the zone file answers (zone_resolver);
 //   --with FILE  what-if: the zone file laid over live DNS (overlay_resolver);
-//   neither      live DNS (cares_resolver, /etc/resolv.conf).
+//   neither      live DNS (cares_resolver, /etc/resolv.conf, or --server).
+// Without those flags the configuration's [dns] settings apply (see config/config.hpp).
 // Exit: 0 whatever the SPF result; 2 for usage errors (bad IP, missing flags, unreadable zone file,
 // no resolver).
 #include <chrono>
@@ -30,6 +32,8 @@ struct spf_args {
     std::string helo;
     std::string zone_file;
     std::string with_file;
+    std::vector<std::string> servers;
+    int timeout_s = default_dns_timeout_s(limits::check_domain_deadline_ms / 1000);
     std::string format = "text";
 };
 
@@ -167,11 +171,12 @@ void run_spf(const spf_args& args) {
     }
 
     dns_choice dns;
-    if (auto chosen = choose_dns(args.zone_file, args.with_file, {}, dns); !chosen) return usage_error(chosen.err().message);
+    if (auto chosen = choose_dns(args.zone_file, args.with_file, args.servers, dns); !chosen)
+        return usage_error(chosen.err().message);
     dns::resolver* resolver = dns.resolver;
     // One deadline for the whole evaluation's lookups (at most 10 DNS-querying terms, each with
     // its own per-query deadline; together they still must end).
-    if (dns.live) dns.live->set_deadline(std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::check_domain_deadline_ms));
+    if (dns.live) dns.live->set_deadline(std::chrono::steady_clock::now() + std::chrono::seconds(args.timeout_s));
 
     const auth::spf_outcome o = auth::check_spf(*resolver, req);
     if (args.format == "json") {
@@ -196,8 +201,18 @@ void register_spf(CLI::App& app) {
     auto* with = cmd->add_option("--with", args->with_file, "Lay this zone file over live DNS (what-if check)")
                      ->check(CLI::ExistingFile);
     zone->excludes(with);
+    auto* server = cmd->add_option("--server", args->servers, "DNS server to ask instead of /etc/resolv.conf (repeatable; ip or ip:port)")
+                       ->allow_extra_args(false);
+    cmd->add_option("--timeout", args->timeout_s,
+                    "Seconds allowed for all DNS lookups of the evaluation (default " + std::to_string(args->timeout_s) + ")")
+        ->check(CLI::Range(1, 3600));
     cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}));
-    cmd->callback([args] { run_spf(*args); });
+    // The configured [dns] settings fill in what the flags did not say.
+    cmd->callback([args, zone, with, server] {
+        fill_dns_from_settings(zone->count() + with->count() > 0, server->count() > 0, args->zone_file, args->with_file,
+                               args->servers);
+        run_spf(*args);
+    });
 }
 
 }  // namespace dmarcsight::cli

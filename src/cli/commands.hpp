@@ -25,5 +25,6 @@ void register_sources(CLI::App& app);
 void register_domains(CLI::App& app);
 void register_rebuild(CLI::App& app);
 void register_label(CLI::App& app);
+void register_config(CLI::App& app);
 
 }  // namespace dmarcsight::cli

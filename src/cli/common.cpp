@@ -17,10 +17,23 @@
 
 namespace dmarcsight::cli {
 
-std::string default_db_path() {
-    const char* env = std::getenv("DMARCSIGHT_DB");
-    return env && *env ? env : "dmarcsight.db";
+namespace {
+config::settings& settings_storage() {
+    static config::settings s;
+    return s;
 }
+std::optional<std::string>& settings_error_storage() {
+    static std::optional<std::string> e;
+    return e;
+}
+}  // namespace
+
+const config::settings& settings() { return settings_storage(); }
+void set_settings(config::settings s) { settings_storage() = std::move(s); }
+const std::optional<std::string>& settings_error() { return settings_error_storage(); }
+void set_settings_error(std::string message) { settings_error_storage() = std::move(message); }
+
+std::string default_db_path() { return settings().database.value; }
 
 std::string quarantine_dir_for(const std::string& db_path) { return db_path + ".quarantine"; }
 

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "config/config.hpp"
 #include "store/store.hpp"
 
 namespace CLI {
@@ -17,7 +18,17 @@ class App;
 
 namespace dmarcsight::cli {
 
-// --db default: $DMARCSIGHT_DB, else ./dmarcsight.db.
+// The effective settings: built-in defaults, the configuration file, DMARCSIGHT_* variables.
+// main() loads them before any command is registered, so options' defaults can come from here;
+// a flag given on the command line still wins. New commands read their section from it, e.g.
+// settings().enrich.offline.value, settings().services.value, settings().labels.
+const config::settings& settings();
+void set_settings(config::settings s);
+// Why loading the configuration failed, when main() carried on anyway (`config check`, --help).
+const std::optional<std::string>& settings_error();
+void set_settings_error(std::string message);
+
+// --db default: settings().database (--config file, $DMARCSIGHT_DB, else ./dmarcsight.db).
 std::string default_db_path();
 // The quarantine folder that belongs to a database: "<db>.quarantine".
 std::string quarantine_dir_for(const std::string& db_path);

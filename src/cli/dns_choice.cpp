@@ -1,5 +1,7 @@
 #include "cli/dns_choice.hpp"
 
+#include "cli/common.hpp"
+
 namespace dmarcsight::cli {
 
 namespace {
@@ -14,6 +16,18 @@ bool reachable(dns::resolver& r, std::string& why) {
     return true;
 }
 }  // namespace
+
+void fill_dns_from_settings(bool zone_or_with_flag_given, bool server_flag_given, std::string& zone_file,
+                            std::string& with_file, std::vector<std::string>& servers) {
+    const config::dns_settings& d = settings().dns;
+    if (!zone_or_with_flag_given) {
+        zone_file = d.zone.value.value_or("");
+        with_file = d.with.value.value_or("");
+    }
+    if (!server_flag_given) servers = d.servers.value;
+}
+
+int default_dns_timeout_s(int command_default) { return settings().dns.timeout_s.value.value_or(command_default); }
 
 result<void> choose_dns(const std::string& zone_file, const std::string& with_file, const std::vector<std::string>& servers,
                         dns_choice& out) {

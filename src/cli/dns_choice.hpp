@@ -21,6 +21,13 @@ struct dns_choice {
     dns::resolver* resolver = nullptr;  // the one to query
 };
 
+// Fills what the command line left out from the configured [dns] settings. The zone / with choice
+// is one setting: a --zone or --with flag replaces whichever the configuration named.
+void fill_dns_from_settings(bool zone_or_with_flag_given, bool server_flag_given, std::string& zone_file,
+                            std::string& with_file, std::vector<std::string>& servers);
+// The --timeout default: the configured dns.timeout, else the command's own.
+int default_dns_timeout_s(int command_default);
+
 // Errors are environment errors (exit 2): an unreadable zone file, no resolver reachable.
 // `servers` replaces /etc/resolv.conf when given.
 result<void> choose_dns(const std::string& zone_file, const std::string& with_file, const std::vector<std::string>& servers,

@@ -1,0 +1,767 @@
+#include "config/config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <toml++/toml.h>
+
+#include "core/text.hpp"
+
+namespace dmarcsight::config {
+
+namespace fs = std::filesystem;
+
+// ---------------------------------------------------------------------------------------------
+// origin, secret, label classes
+
+origin origin::file(const std::string& path, std::uint32_t line, std::uint32_t column) {
+    return {kind::file, path + ":" + std::to_string(line) + ":" + std::to_string(column)};
+}
+
+std::string_view origin::kind_name() const {
+    switch (k) {
+        case kind::built_in: return "default";
+        case kind::file: return "file";
+        case kind::environment: return "environment";
+        case kind::flag: return "flag";
+    }
+    return "default";
+}
+
+std::string origin::describe() const {
+    if (k == kind::built_in) return "default";
+    return std::string(kind_name()) + " " + where;
+}
+
+secret secret::literal(std::string value, origin from) {
+    secret s;
+    s.value_ = std::move(value);
+    s.src_ = source::literal;
+    s.from_ = std::move(from);
+    return s;
+}
+
+secret secret::from_file(std::string value, std::string path, origin from) {
+    secret s = literal(std::move(value), std::move(from));
+    s.src_ = source::file;
+    s.where_ = std::move(path);
+    return s;
+}
+
+secret secret::from_environment(std::string value, std::string name, origin from) {
+    secret s = literal(std::move(value), std::move(from));
+    s.src_ = source::environment;
+    s.where_ = std::move(name);
+    return s;
+}
+
+std::string secret::describe() const {
+    switch (src_) {
+        case source::none: return "(not set)";
+        case source::literal: return "(secret written in the configuration file)";
+        case source::file: return "(secret from file " + where_ + ")";
+        case source::environment: return "(secret from environment " + where_ + ")";
+    }
+    return "(not set)";
+}
+
+namespace {
+constexpr std::pair<label_class, std::string_view> class_names[] = {
+    {label_class::authorized, "authorized"},
+    {label_class::authorized_failing, "authorized_failing"},
+    {label_class::forwarded, "forwarded"},
+    {label_class::mailing_list, "mailing_list"},
+    {label_class::third_party_unaligned, "third_party_unaligned"},
+    {label_class::spoofing, "spoofing"},
+    {label_class::unknown, "unknown"},
+};
+}  // namespace
+
+std::string_view to_string(label_class c) {
+    for (const auto& [k, n] : class_names)
+        if (k == c) return n;
+    return "unknown";
+}
+
+std::optional<label_class> parse_label_class(std::string_view s) {
+    for (const auto& [k, n] : class_names)
+        if (n == s) return k;
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Value checks shared by the file, the environment and flags. Messages start with the value's
+// name as the user wrote it ("dns.timeout", "DMARCSIGHT_DNS_TIMEOUT"); none of them is a secret.
+
+namespace {
+
+std::string quote(std::string_view v) { return "'" + std::string(v.substr(0, 80)) + (v.size() > 80 ? "…'" : "'"); }
+
+result<void> check_server(std::string_view name, std::string_view s) {
+    auto bad = [&] { return fail(std::string(name) + " entry " + quote(s) + " is not ip, ip:port or [ipv6]:port"); };
+    std::string_view host = s, port;
+    if (s.starts_with('[')) {
+        const auto close = s.find(']');
+        if (close == std::string_view::npos) return bad();
+        host = s.substr(1, close - 1);
+        const std::string_view rest = s.substr(close + 1);
+        if (!rest.starts_with(':')) return bad();
+        port = rest.substr(1);
+        if (port.empty()) return bad();
+    } else if (std::count(s.begin(), s.end(), ':') == 1) {
+        host = s.substr(0, s.find(':'));
+        port = s.substr(s.find(':') + 1);
+        if (port.empty()) return bad();
+    }
+    if (!ip_address::parse(host)) return bad();
+    if (!port.empty()) {
+        unsigned p = 0;
+        const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
+        if (ec != std::errc{} || end != port.data() + port.size() || p == 0 || p > 65535) return bad();
+    }
+    return {};
+}
+
+struct int_range {
+    std::int64_t min, max;
+    const char* unit;  // "seconds", "days"
+};
+constexpr int_range timeout_range{1, 3600, "seconds"};
+constexpr int_range ttl_range{1, 3650, "days"};
+
+std::string range_text(const int_range& r) {
+    return "a whole number of " + std::string(r.unit) + " from " + std::to_string(r.min) + " to " + std::to_string(r.max);
+}
+
+result<int> check_int(std::string_view name, std::int64_t v, const int_range& r) {
+    if (v < r.min || v > r.max) return fail(std::string(name) + " must be " + range_text(r) + ", not " + std::to_string(v));
+    return static_cast<int>(v);
+}
+
+result<int> parse_int_text(std::string_view name, std::string_view text, const int_range& r) {
+    std::int64_t v = 0;
+    const auto t = text::trim(text);
+    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (t.empty() || ec != std::errc{} || end != t.data() + t.size())
+        return fail(std::string(name) + " must be " + range_text(r) + ", not " + quote(text));
+    return check_int(name, v, r);
+}
+
+result<bool> parse_bool_text(std::string_view name, std::string_view text) {
+    const std::string t = text::ascii_lower(text::trim(text));
+    if (t == "1" || t == "true") return true;
+    if (t == "0" || t == "false") return false;
+    return fail(std::string(name) + " must be 0, 1, true or false, not " + quote(text));
+}
+
+result<std::string> check_path(std::string_view name, std::string_view text) {
+    if (text::trim(text).empty()) return fail(std::string(name) + " must not be empty");
+    if (text.find('\0') != std::string_view::npos) return fail(std::string(name) + " must not contain a NUL byte");
+    return std::string(text);
+}
+
+result<std::string> check_domain(std::string_view name, std::string_view text) {
+    std::string d = text::normalize_domain(text);
+    if (d.empty() || d.size() > 253 || d.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_.") != std::string::npos ||
+        d.starts_with('.') || d.find("..") != std::string::npos)
+        return fail(std::string(name) + " " + quote(text) + " is not a domain name");
+    return d;
+}
+
+// toml++ quotes the character it stumbled on ("..., saw 'x'", "unknown escape sequence '\\q'"):
+// that may be part of a secret written in the file, so those quotes are cut; the position stays.
+// Its other quotes are grammar ("expected ']'") or key names ("cannot redefine existing table
+// 'dns'"), which are not secret and help.
+std::string without_quoted_input(std::string_view description) {
+    std::string out(description);
+    for (const std::string_view marker : {std::string_view("saw '"), std::string_view("unknown escape sequence '")}) {
+        const auto at = out.find(marker);
+        if (at == std::string::npos) continue;
+        out.resize(at + marker.size() - 1);  // keep "saw" / "unknown escape sequence"
+        if (marker.starts_with("saw")) {
+            out.resize(at);
+            out += "saw an unexpected character";
+        }
+    }
+    return std::string(text::trim(out));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading files
+
+struct file_bytes {
+    std::string text;
+    struct stat st {};
+};
+
+// Reads a regular file of at most `cap` bytes. Messages name the file and `what` it is, never its
+// contents.
+result<file_bytes> read_capped(const std::string& path, std::size_t cap, const std::string& what) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) return fail("cannot read " + what + " " + path + ": " + std::strerror(errno));
+    file_bytes out;
+    auto close_fd = [fd] { ::close(fd); };
+    if (::fstat(fd, &out.st) != 0) {
+        const int e = errno;
+        close_fd();
+        return fail("cannot read " + what + " " + path + ": " + std::strerror(e));
+    }
+    if (!S_ISREG(out.st.st_mode)) {
+        close_fd();
+        return fail(what + " " + path + " is not a regular file");
+    }
+    const std::string too_big = what + " " + path + " is larger than " + std::to_string(cap / 1024) + " KiB";
+    if (static_cast<std::uint64_t>(out.st.st_size) > cap) {
+        close_fd();
+        return fail(too_big);
+    }
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            const int e = errno;
+            close_fd();
+            return fail("cannot read " + what + " " + path + ": " + std::strerror(e));
+        }
+        if (n == 0) break;
+        // The size can change between fstat and read (a growing file): the cap holds regardless.
+        if (out.text.size() + static_cast<std::size_t>(n) > cap) {
+            close_fd();
+            return fail(too_big);
+        }
+        out.text.append(buf, static_cast<std::size_t>(n));
+    }
+    close_fd();
+    return out;
+}
+
+std::string mode_text(mode_t m) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+    return buf;
+}
+
+bool group_or_world_readable(mode_t m) { return (m & (S_IRGRP | S_IROTH)) != 0; }
+
+// A secret file's contents. Loose permissions are a warning, not an error: refusing would break a
+// working setup on upgrade; root-owned files are exempt (root:group 0640 is how a group shares one).
+result<std::string> read_secret_file(const std::string& path, const std::string& name, std::vector<std::string>& warnings) {
+    auto r = read_capped(path, max_secret_size, name + " file");
+    if (!r) return unexpected{r.err()};
+    if (group_or_world_readable(r->st.st_mode) && r->st.st_uid != 0)
+        warnings.push_back(name + " file " + path + " can be read by group or others (mode " + mode_text(r->st.st_mode) +
+                           "); make it readable by its owner only (chmod 600)");
+    std::string v = std::move(r->text);
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+    if (v.empty()) return fail(name + " file " + path + " is empty");
+    return v;
+}
+
+bool valid_env_name(std::string_view n) {
+    if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
+    return n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == std::string_view::npos;
+}
+
+const char* env(const char* name) {
+    const char* v = std::getenv(name);
+    return v && *v ? v : nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The TOML file
+
+struct file_context {
+    std::string path;
+    fs::path dir;  // relative paths in the file are relative to it
+    mode_t mode = 0600;
+    uid_t owner = 0;
+    std::vector<std::string>* warnings = nullptr;
+
+    std::string at(const toml::source_region& r) const {
+        return path + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+    }
+    origin from(const toml::node& n) const { return origin::file(path, n.source().begin.line, n.source().begin.column); }
+    unexpected error(const toml::node& n, const std::string& why) const { return fail(at(n.source()) + ": " + why); }
+    std::string resolve(const std::string& p) const {
+        if (dir.empty() || fs::path(p).is_absolute()) return p;
+        return (dir / p).lexically_normal().string();
+    }
+};
+
+std::string dotted(std::string_view table, std::string_view key) {
+    return table.empty() ? std::string(key) : std::string(table) + "." + std::string(key);
+}
+
+unexpected unknown_key(const file_context& f, const toml::key& k, std::string_view table, const std::vector<std::string>& known) {
+    const std::string name = dotted(table, k.str());
+    std::string msg = f.at(k.source()) + ": unknown key '" + name + "'";
+    std::vector<std::string> full;
+    for (const auto& n : known) full.push_back(dotted(table, n));
+    if (auto near = text::closest_match(name, full)) msg += "; did you mean '" + *near + "'?";
+    else {
+        msg += "; known keys here:";
+        for (std::size_t i = 0; i < full.size(); ++i) msg += (i ? ", " : " ") + full[i];
+    }
+    return fail(msg);
+}
+
+result<std::string> get_string(const file_context& f, const toml::node& v, const std::string& name) {
+    if (!v.is_string()) return f.error(v, name + " must be a string");
+    return std::string(*v.value<std::string_view>());
+}
+
+result<std::string> get_path(const file_context& f, const toml::node& v, const std::string& name) {
+    auto s = get_string(f, v, name);
+    if (!s) return s;
+    auto p = check_path(name, *s);
+    if (!p) return f.error(v, p.err().message);
+    return f.resolve(*p);
+}
+
+result<bool> get_bool(const file_context& f, const toml::node& v, const std::string& name) {
+    if (!v.is_boolean()) return f.error(v, name + " must be true or false");
+    return *v.value<bool>();
+}
+
+result<int> get_int(const file_context& f, const toml::node& v, const std::string& name, const int_range& r) {
+    if (v.is_floating_point()) return f.error(v, name + " must be " + range_text(r));
+    if (!v.is_integer()) return f.error(v, name + " must be a number");
+    auto i = check_int(name, *v.value<std::int64_t>(), r);
+    if (!i) return f.error(v, i.err().message);
+    return i;
+}
+
+result<const toml::table*> get_table(const file_context& f, const toml::node& v, const std::string& name) {
+    if (!v.is_table()) return f.error(v, name + " must be a table ([" + name + "])");
+    return v.as_table();
+}
+
+// Reads the secret `name` of `table` (its X, X_file, X_env keys); `seen` says which keys it used.
+result<void> get_secret(const file_context& f, const toml::table& t, std::string_view section, const std::string& name,
+                        secret& out) {
+    const toml::node* found = nullptr;
+    std::string found_key;
+    for (const std::string suffix : {"", "_file", "_env"}) {
+        const std::string key = name + suffix;
+        const toml::node* n = t.get(key);
+        if (!n) continue;
+        if (found)
+            return f.error(*n, dotted(section, found_key) + " and " + dotted(section, key) +
+                                   " exclude each other (give the secret one way)");
+        found = n;
+        found_key = key;
+    }
+    if (!found) return {};
+    const std::string full = dotted(section, found_key);
+    // The type error never shows the value: a mistyped password is still a password.
+    if (!found->is_string()) return f.error(*found, full + " must be a string");
+    const std::string v(*found->value<std::string_view>());
+    if (found_key.ends_with("_file")) {
+        auto p = check_path(full, v);
+        if (!p) return f.error(*found, p.err().message);
+        const std::string path = f.resolve(*p);
+        auto content = read_secret_file(path, dotted(section, name), *f.warnings);
+        if (!content) return f.error(*found, content.err().message);
+        out = secret::from_file(std::move(content).value(), path, f.from(*found));
+    } else if (found_key.ends_with("_env")) {
+        if (!valid_env_name(v)) return f.error(*found, full + " must be the name of an environment variable");
+        const char* value = env(v.c_str());
+        if (!value) return f.error(*found, full + " names " + v + ", which is not set");
+        out = secret::from_environment(value, v, f.from(*found));
+    } else {
+        if (v.empty()) return f.error(*found, full + " is empty");
+        if (group_or_world_readable(f.mode))
+            f.warnings->push_back(f.at(found->source()) + ": " + full + " is written in a configuration file that group or others can read (mode " +
+                                  mode_text(f.mode) + "); use " + full + "_file or " + full + "_env, or chmod 600 the file");
+        out = secret::literal(v, f.from(*found));
+    }
+    return {};
+}
+
+using key_handler = std::function<result<void>(const toml::node&)>;
+struct key_rule {
+    std::string key;
+    key_handler handle;
+};
+
+// Walks a table: every key must have a rule; `extra_known` are keys handled elsewhere (secrets).
+result<void> walk(const file_context& f, const toml::table& t, std::string_view table, const std::vector<key_rule>& rules,
+                  const std::vector<std::string>& extra_known = {}) {
+    std::vector<std::string> known;
+    for (const auto& r : rules) known.push_back(r.key);
+    known.insert(known.end(), extra_known.begin(), extra_known.end());
+    for (auto&& [k, v] : t) {
+        const key_rule* rule = nullptr;
+        for (const auto& r : rules)
+            if (r.key == k.str()) rule = &r;
+        if (!rule) {
+            bool handled = false;
+            for (const auto& e : extra_known) handled = handled || e == k.str();
+            if (handled) continue;
+            return unknown_key(f, k, table, known);
+        }
+        if (auto r = rule->handle(v); !r) return r;
+    }
+    return {};
+}
+
+template <class T>
+key_rule path_rule(const file_context& f, std::string key, std::string_view table, setting<T>& out) {
+    const std::string name = dotted(table, key);
+    return {std::move(key), [&f, &out, name](const toml::node& v) -> result<void> {
+                auto p = get_path(f, v, name);
+                if (!p) return unexpected{p.err()};
+                out = {std::move(p).value(), f.from(v)};
+                return {};
+            }};
+}
+
+key_rule bool_rule(const file_context& f, std::string key, std::string_view table, setting<bool>& out) {
+    const std::string name = dotted(table, key);
+    return {std::move(key), [&f, &out, name](const toml::node& v) -> result<void> {
+                auto b = get_bool(f, v, name);
+                if (!b) return unexpected{b.err()};
+                out = {*b, f.from(v)};
+                return {};
+            }};
+}
+
+key_rule int_rule(const file_context& f, std::string key, std::string_view table, const int_range& r,
+                  setting<std::optional<int>>& out) {
+    const std::string name = dotted(table, key);
+    return {std::move(key), [&f, &out, name, r](const toml::node& v) -> result<void> {
+                auto i = get_int(f, v, name, r);
+                if (!i) return unexpected{i.err()};
+                out = {*i, f.from(v)};
+                return {};
+            }};
+}
+
+result<void> read_dns(const file_context& f, const toml::table& t, dns_settings& d) {
+    std::vector<key_rule> rules;
+    rules.push_back(path_rule(f, "zone", "dns", d.zone));
+    rules.push_back(path_rule(f, "with", "dns", d.with));
+    rules.push_back({"servers", [&](const toml::node& v) -> result<void> {
+                         const toml::array* a = v.as_array();
+                         if (!a) return f.error(v, "dns.servers must be an array of strings ([\"192.0.2.53\", ...])");
+                         std::vector<std::string> list;
+                         for (const auto& e : *a) {
+                             if (!e.is_string()) return f.error(e, "dns.servers must be an array of strings");
+                             const std::string s(*e.value<std::string_view>());
+                             if (auto ok = check_server("dns.servers", s); !ok) return f.error(e, ok.err().message);
+                             list.push_back(s);
+                         }
+                         d.servers = {std::move(list), f.from(v)};
+                         return {};
+                     }});
+    rules.push_back(int_rule(f, "timeout", "dns", timeout_range, d.timeout_s));
+    if (t.get("zone") && t.get("with"))
+        return f.error(*t.get("with"), "dns.zone and dns.with exclude each other (zone: only the file answers; with: the file over live DNS)");
+    if (auto r = walk(f, t, "dns", rules); !r) return r;
+    // One DNS choice: this file naming one of the two replaces the other from an earlier layer.
+    if (t.get("zone")) d.with = {};
+    if (t.get("with")) d.zone = {};
+    return {};
+}
+
+result<void> read_enrich(const file_context& f, const toml::table& t, enrich_settings& e) {
+    std::vector<key_rule> rules;
+    rules.push_back(bool_rule(f, "on_ingest", "enrich", e.on_ingest));
+    rules.push_back(bool_rule(f, "offline", "enrich", e.offline));
+    rules.push_back(path_rule(f, "location_db", "enrich", e.location_db));
+    rules.push_back(path_rule(f, "mmdb", "enrich", e.mmdb));
+    rules.push_back(int_rule(f, "ttl_days", "enrich", ttl_range, e.ttl_days));
+    return walk(f, t, "enrich", rules);
+}
+
+result<void> read_label(const file_context& f, const toml::table& t, std::size_t index, label& out) {
+    const std::string name = "label[" + std::to_string(index) + "]";
+    out.from = f.from(t);
+    bool have_class = false;
+    std::vector<key_rule> rules;
+    rules.push_back({"domain", [&](const toml::node& v) -> result<void> {
+                         auto s = get_string(f, v, name + ".domain");
+                         if (!s) return unexpected{s.err()};
+                         auto d = check_domain(name + ".domain", *s);
+                         if (!d) return f.error(v, d.err().message);
+                         out.domain = std::move(d).value();
+                         return {};
+                     }});
+    rules.push_back({"source", [&](const toml::node& v) -> result<void> {
+                         auto s = get_string(f, v, name + ".source");
+                         if (!s) return unexpected{s.err()};
+                         auto c = cidr::parse(text::trim(*s));
+                         if (!c) return f.error(v, name + ".source: " + c.err().message);
+                         out.source = *c;
+                         return {};
+                     }});
+    rules.push_back({"service", [&](const toml::node& v) -> result<void> {
+                         auto s = get_string(f, v, name + ".service");
+                         if (!s) return unexpected{s.err()};
+                         if (text::trim(*s).empty()) return f.error(v, name + ".service must not be empty");
+                         out.service = std::string(text::trim(*s));
+                         return {};
+                     }});
+    rules.push_back({"class", [&](const toml::node& v) -> result<void> {
+                         auto s = get_string(f, v, name + ".class");
+                         if (!s) return unexpected{s.err()};
+                         auto c = parse_label_class(*s);
+                         if (!c) {
+                             std::string msg = name + ".class " + quote(*s) + " is not one of";
+                             std::vector<std::string> names;
+                             for (const auto& [k, n] : class_names) names.emplace_back(n);
+                             for (std::size_t i = 0; i < names.size(); ++i) msg += (i ? ", " : " ") + names[i];
+                             if (auto near = text::closest_match(*s, names)) msg += "; did you mean '" + *near + "'?";
+                             return f.error(v, msg);
+                         }
+                         out.cls = *c;
+                         have_class = true;
+                         return {};
+                     }});
+    rules.push_back({"note", [&](const toml::node& v) -> result<void> {
+                         auto s = get_string(f, v, name + ".note");
+                         if (!s) return unexpected{s.err()};
+                         out.note = std::move(s).value();
+                         return {};
+                     }});
+    if (auto r = walk(f, t, name, rules); !r) return r;
+    if (out.domain.empty()) return f.error(t, name + " needs a domain");
+    if (out.source && !out.service.empty()) return f.error(t, name + " has both source and service; give exactly one");
+    if (!out.source && out.service.empty()) return f.error(t, name + " needs a source (IP or CIDR) or a service");
+    if (!have_class) return f.error(t, name + " needs a class");
+    return {};
+}
+
+result<void> read_root(const file_context& f, const toml::table& root, settings& s) {
+    std::vector<key_rule> rules;
+    rules.push_back(path_rule(f, "database", "", s.database));
+    rules.push_back(path_rule(f, "quarantine", "", s.quarantine));
+    rules.push_back(path_rule(f, "services", "", s.services));
+    rules.push_back({"dns", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "dns");
+                         if (!t) return unexpected{t.err()};
+                         return read_dns(f, **t, s.dns);
+                     }});
+    rules.push_back({"enrich", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "enrich");
+                         if (!t) return unexpected{t.err()};
+                         return read_enrich(f, **t, s.enrich);
+                     }});
+    rules.push_back({"label", [&](const toml::node& v) -> result<void> {
+                         const toml::array* a = v.as_array();
+                         if (!a) return f.error(v, "label must be written [[label]] (one table per label)");
+                         for (const auto& e : *a) {
+                             const toml::table* t = e.as_table();
+                             if (!t) return f.error(e, "label must be written [[label]] (one table per label)");
+                             label l;
+                             if (auto r = read_label(f, *t, s.labels.size() + 1, l); !r) return r;
+                             s.labels.push_back(std::move(l));
+                         }
+                         return {};
+                     }});
+    rules.push_back({"postgres", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "postgres");
+                         if (!t) return unexpected{t.err()};
+                         if (auto r = walk(f, **t, "postgres", {}, {"password", "password_file", "password_env"}); !r) return r;
+                         return get_secret(f, **t, "postgres", "password", s.postgres.password);
+                     }});
+    return walk(f, root, "", rules);
+}
+
+// The DMARCSIGHT_* variables; the secret one is handled apart from set_from_text.
+const std::vector<environment_variable> variables = {
+    {"DMARCSIGHT_DB", "database"},
+    {"DMARCSIGHT_QUARANTINE", "quarantine"},
+    {"DMARCSIGHT_DNS_ZONE", "dns.zone"},
+    {"DMARCSIGHT_DNS_WITH", "dns.with"},
+    {"DMARCSIGHT_DNS_SERVERS", "dns.servers"},
+    {"DMARCSIGHT_DNS_TIMEOUT", "dns.timeout"},
+    {"DMARCSIGHT_ENRICH", "enrich.on_ingest"},
+    {"DMARCSIGHT_OFFLINE", "enrich.offline"},
+    {"DMARCSIGHT_LOCATION_DB", "enrich.location_db"},
+    {"DMARCSIGHT_MMDB", "enrich.mmdb"},
+    {"DMARCSIGHT_SERVICES", "services"},
+    {"DMARCSIGHT_POSTGRES_PASSWORD", "postgres.password"},
+};
+constexpr const char* postgres_password_variable = "DMARCSIGHT_POSTGRES_PASSWORD";
+
+}  // namespace
+
+const std::vector<environment_variable>& environment_variables() { return variables; }
+
+// ---------------------------------------------------------------------------------------------
+// Layers
+
+result<void> apply_text(settings& s, std::string_view text, const std::string& path, mode_t file_mode, uid_t file_owner) {
+    settings next = s;  // a failed file changes nothing
+    file_context f;
+    f.path = path;
+    f.dir = fs::path(path).parent_path();
+    f.mode = file_mode;
+    f.owner = file_owner;
+    f.warnings = &next.warnings;
+    toml::table root;
+    try {
+        root = toml::parse(text, std::string_view(path));
+    } catch (const toml::parse_error& e) {
+        return fail(f.at(e.source()) + ": " + without_quoted_input(e.description()));
+    }
+    if (auto r = read_root(f, root, next); !r) return r;
+    s = std::move(next);
+    return {};
+}
+
+result<void> apply_file(settings& s, const std::string& path, const origin& chosen_by) {
+    auto bytes = read_capped(path, max_config_size, "configuration file");
+    if (!bytes) return unexpected{bytes.err()};
+    if (auto r = apply_text(s, bytes->text, path, bytes->st.st_mode, bytes->st.st_uid); !r) return r;
+    s.file = {path, chosen_by};
+    return {};
+}
+
+result<void> set_from_text(settings& s, std::string_view key, std::string_view text, const origin& from) {
+    const std::string name = from.where.empty() ? std::string(key) : from.where;
+    auto set_path = [&](setting<std::optional<std::string>>& out) -> result<void> {
+        auto p = check_path(name, text);
+        if (!p) return unexpected{p.err()};
+        out = {std::move(p).value(), from};
+        return {};
+    };
+    if (key == "database") {
+        auto p = check_path(name, text);
+        if (!p) return unexpected{p.err()};
+        s.database = {std::move(p).value(), from};
+    } else if (key == "quarantine") {
+        return set_path(s.quarantine);
+    } else if (key == "services") {
+        return set_path(s.services);
+    } else if (key == "dns.zone" || key == "dns.with") {
+        // One DNS choice: a later layer naming one of the two replaces the other.
+        auto& mine = key == "dns.zone" ? s.dns.zone : s.dns.with;
+        auto& other = key == "dns.zone" ? s.dns.with : s.dns.zone;
+        if (auto r = set_path(mine); !r) return r;
+        other = {std::nullopt, from};
+    } else if (key == "dns.servers") {
+        std::vector<std::string> list;
+        std::string_view rest = text;
+        while (!rest.empty()) {
+            const auto comma = rest.find(',');
+            const std::string_view item = text::trim(rest.substr(0, comma));
+            rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+            if (item.empty()) continue;
+            if (auto ok = check_server(name, item); !ok) return ok;
+            list.emplace_back(item);
+        }
+        if (list.empty()) return fail(name + " names no server (write ip[:port],ip[:port],...)");
+        s.dns.servers = {std::move(list), from};
+    } else if (key == "dns.timeout" || key == "enrich.ttl_days") {
+        auto i = parse_int_text(name, text, key == "dns.timeout" ? timeout_range : ttl_range);
+        if (!i) return unexpected{i.err()};
+        (key == "dns.timeout" ? s.dns.timeout_s : s.enrich.ttl_days) = {*i, from};
+    } else if (key == "enrich.on_ingest" || key == "enrich.offline") {
+        auto b = parse_bool_text(name, text);
+        if (!b) return unexpected{b.err()};
+        (key == "enrich.on_ingest" ? s.enrich.on_ingest : s.enrich.offline) = {*b, from};
+    } else if (key == "enrich.location_db") {
+        auto p = check_path(name, text);
+        if (!p) return unexpected{p.err()};
+        s.enrich.location_db = {std::move(p).value(), from};
+    } else if (key == "enrich.mmdb") {
+        return set_path(s.enrich.mmdb);
+    } else {
+        return fail("unknown setting '" + std::string(key) + "'");
+    }
+    return {};
+}
+
+result<void> apply_environment(settings& s) {
+    if (env("DMARCSIGHT_DNS_ZONE") && env("DMARCSIGHT_DNS_WITH"))
+        return fail("DMARCSIGHT_DNS_ZONE and DMARCSIGHT_DNS_WITH exclude each other");
+    settings next = s;
+    for (const auto& v : variables) {
+        const std::string name(v.name);
+        const char* value = env(name.c_str());
+        if (!value) continue;
+        if (name == postgres_password_variable) {
+            next.postgres.password = secret::from_environment(value, name, origin::environment(name));
+            continue;
+        }
+        if (auto r = set_from_text(next, v.key, value, origin::environment(name)); !r) return r;
+    }
+    s = std::move(next);
+    return {};
+}
+
+result<settings> load(const load_options& o) {
+    settings s;
+    std::optional<std::string> path;
+    origin chosen;
+    if (o.config_flag) {
+        if (o.config_flag->empty()) return fail("--config needs a file name");
+        path = *o.config_flag;
+        chosen = origin::flag("--config");
+    } else if (const char* e = o.use_environment ? env("DMARCSIGHT_CONFIG") : nullptr) {
+        path = e;
+        chosen = origin::environment("DMARCSIGHT_CONFIG");
+    } else {
+        std::error_code ec;
+        // Present but unreadable is an error (apply_file says why); absent is the normal case.
+        if (fs::exists(o.default_path, ec) || (ec && ec != std::errc::no_such_file_or_directory)) path = o.default_path;
+    }
+    if (path) {
+        std::error_code ec;
+        if (chosen.k != origin::kind::built_in && !fs::exists(*path, ec) && !ec)
+            return fail("configuration file " + *path + " (" + chosen.describe() + ") does not exist");
+        if (auto r = apply_file(s, *path, chosen); !r) return unexpected{r.err()};
+    }
+    if (o.use_environment) {
+        if (auto r = apply_environment(s); !r) return unexpected{r.err()};
+    }
+    return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// config show
+
+std::vector<shown_setting> describe(const settings& s) {
+    std::vector<shown_setting> out;
+    auto opt = [](const std::optional<std::string>& v, const char* none) { return v ? *v : std::string(none); };
+    auto opt_int = [](const std::optional<int>& v, const char* none) { return v ? std::to_string(*v) : std::string(none); };
+    auto yes_no = [](bool b) { return std::string(b ? "true" : "false"); };
+    out.push_back({"config_file", opt(s.file.value, "(none)"), s.file.from});
+    out.push_back({"database", s.database.value, s.database.from});
+    out.push_back({"quarantine", opt(s.quarantine.value, "(none: <database>.quarantine)"), s.quarantine.from});
+    out.push_back({"services", opt(s.services.value, "(none: the built-in catalogue only)"), s.services.from});
+    out.push_back({"dns.zone", opt(s.dns.zone.value, "(none)"), s.dns.zone.from});
+    out.push_back({"dns.with", opt(s.dns.with.value, "(none)"), s.dns.with.from});
+    std::string servers;
+    for (const auto& v : s.dns.servers.value) servers += (servers.empty() ? "" : ",") + v;
+    out.push_back({"dns.servers", servers.empty() ? "(none: /etc/resolv.conf)" : servers, s.dns.servers.from});
+    out.push_back({"dns.timeout", opt_int(s.dns.timeout_s.value, "(none: each command's default)"), s.dns.timeout_s.from});
+    out.push_back({"enrich.on_ingest", yes_no(s.enrich.on_ingest.value), s.enrich.on_ingest.from});
+    out.push_back({"enrich.offline", yes_no(s.enrich.offline.value), s.enrich.offline.from});
+    out.push_back({"enrich.location_db", s.enrich.location_db.value, s.enrich.location_db.from});
+    out.push_back({"enrich.mmdb", opt(s.enrich.mmdb.value, "(none)"), s.enrich.mmdb.from});
+    out.push_back({"enrich.ttl_days", opt_int(s.enrich.ttl_days.value, "(none: the built-in TTLs)"), s.enrich.ttl_days.from});
+    for (std::size_t i = 0; i < s.labels.size(); ++i) {
+        const label& l = s.labels[i];
+        std::string v = "domain=" + l.domain;
+        v += l.source ? " source=" + l.source->to_string() : " service=" + l.service;
+        v += " class=" + std::string(to_string(l.cls));
+        if (!l.note.empty()) v += " note=" + l.note;
+        out.push_back({"label[" + std::to_string(i + 1) + "]", std::move(v), l.from});
+    }
+    out.push_back({"postgres.password", s.postgres.password.describe(), s.postgres.password.from()});
+    return out;
+}
+
+}  // namespace dmarcsight::config

@@ -40,7 +40,7 @@ result<std::vector<source_row>> finish_rows(store::store& db, std::vector<source
         source_evidence e = find_service(r.s, r.ip ? &*r.ip : nullptr, services);
         for (const auto& l : labels)
             if (label_matches(l, r.s, e.service)) {
-                // A label for the IP beats one for its service.
+                // The first matching label wins, except that one for the IP beats one for its service.
                 if (!e.label || (!l.source.empty() && e.label->source.empty())) e.label = &l;
             }
         if (e.service) r.service = *e.service;

@@ -184,7 +184,9 @@ void run(const args& a, bool senders_style) {
     q.group = a.group == "service" ? analyze::group_by::service
               : a.group == "base-domain" ? analyze::group_by::base_domain
                                          : analyze::group_by::ip;
-    auto services = load_services(a.services_files);
+    std::vector<std::string> files = a.services_files;
+    if (files.empty() && settings().services.value) files.push_back(*settings().services.value);
+    auto services = load_services(files);
     if (!services) {
         error_line(services.err().message);
         exit_code() = exit_usage;
@@ -198,6 +200,16 @@ void run(const args& a, bool senders_style) {
         error_line(labels.err().message);
         exit_code() = exit_usage;
         return;
+    }
+    // Labels of the config file count too; the database's (dmarcsight label) come first and win.
+    for (const auto& l : settings().labels) {
+        store::label_row row;
+        row.policy_domain = l.domain;
+        if (l.source) row.source = l.source->to_string();
+        row.service = l.service;
+        row.cls = std::string(config::to_string(l.cls));
+        row.note = l.note.empty() ? "(config file)" : l.note + " (config file)";
+        labels->push_back(std::move(row));
     }
     const bool grouped = q.group != analyze::group_by::ip;
     std::size_t n = 0;
@@ -289,7 +301,8 @@ void add_common(CLI::App* cmd, args& a) {
         ->capture_default_str();
     cmd->add_option("--class", a.cls, std::string("Only sources of this class: ") + analyze::source_class_names);
     cmd->add_option("--services", a.services_files,
-                    "Your own service catalogue file (same format as the built-in one; its entries win); repeatable");
+                    "Your own service catalogue file (same format as the built-in one; its entries win); repeatable. "
+                    "Default: `services` of the config file");
 }
 
 }  // namespace

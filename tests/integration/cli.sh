@@ -80,11 +80,12 @@ json=$("$bin" senders --db "$db" --format json)
 check "senders json" python3 -c "
 import json,sys; rows=json.loads(sys.argv[1])
 top=rows[0]; assert top['policy_domain']=='example.com' and top['source_ip']=='192.0.2.26' and top['messages']==2969, top
-assert top['dmarc_pass']==1.0 and top['disposition']['none']==2969, top
+assert top['dmarc_pass_share']==1.0 and top['dmarc_pass_messages']==2969 and top['none_messages']==2969, top
+assert top['class']=='authorized' and top['ptr'] is None, top
 crm=[r for r in rows if r['source_ip']=='198.51.100.77'][0]
-assert crm['dmarc_pass']==0.0 and crm['disposition']['quarantine']==105, crm
+assert crm['dmarc_pass_share']==0.0 and crm['quarantine_messages']==105, crm
 esp=[r for r in rows if r['source_ip']=='198.51.100.40'][0]
-assert esp['spf_aligned']==0.0 and esp['dkim_aligned']==1.0, esp
+assert esp['spf_aligned_share']==0.0 and esp['dkim_aligned_share']==1.0 and esp['dkim_aligned_messages']==esp['messages'], esp
 assert sorted(esp['reporters'])==['Mimecast','Outlook.com','Yahoo','google.com','mx.example-isp.net'], esp
 assert [r['messages'] for r in rows]==sorted([r['messages'] for r in rows], reverse=True)
 assert len(rows)==9" "$json"
@@ -100,7 +101,7 @@ import json,sys; rows=json.loads(sys.argv[1])
 assert rows and all(r['first_seen']=='2025-11-20' for r in rows), rows" "$json"
 "$bin" senders --db "$db" --since yesterday >/dev/null 2>&1; check "bad --since is 2" eq "$?" 2
 csv=$("$bin" senders --db "$db" --format csv)
-check "senders csv header" contains "$csv" "policy_domain,source_ip,messages,dmarc_pass"
+check "senders csv header" contains "$csv" "policy_domain,source_ip,ptr,service,class,messages,dmarc_pass_share,spf_aligned_share"
 
 # export: parsedmarc's shape, and CSV with its columns.
 "$bin" export --db "$db" --format json > "$work/export.json"

@@ -132,9 +132,9 @@ check "no 100.0% where one failed" lacks "$(line 192.0.2.50)" "100.0%"
 check "1/100000 is 0.1%, not 0.0%" contains "$(line 192.0.2.51)" "   0.1%"
 check "999/1000 is 99.9%" contains "$(line 192.0.2.52)" "  99.9%"
 check "2/3 is 66.7%, 3/3 is 100.0%" py "
-import sys; f=sys.argv[1].split(); assert f[3]=='100.0%' and f[4]=='100.0%' and f[5]=='66.7%', f" "$(line 192.0.2.53)"
+import sys; f=sys.argv[1].split(); assert f[4]=='100.0%' and f[5]=='100.0%' and f[6]=='66.7%', f" "$(line 192.0.2.53)"
 check "whole is 100.0%, none is 0.0%" py "
-import sys; f=sys.argv[1].split(); assert f[3]=='100.0%' and f[4]=='0.0%', f" "$("$bin" senders --db "$db" --domain example.com | grep -F 198.51.100.40)"
+import sys; f=sys.argv[1].split(); assert f[4]=='100.0%' and f[5]=='0.0%', f" "$("$bin" senders --db "$db" --domain example.com | grep -F 198.51.100.40)"
 csv=$("$bin" senders --db "$db" --domain pct.example --format csv)
 check "csv share 99999/100000 is 0.9999" contains "$(grep -F 192.0.2.50 <<<"$csv")" ",100000,0.9999,0.9999,0.9999,"
 check "csv share 1/100000 is 0.0001" contains "$(grep -F 192.0.2.51 <<<"$csv")" ",100000,0.0001,0.0000,0.0001,"
@@ -186,7 +186,7 @@ err=$("$bin" --version >/dev/null; "$bin" exprot --format csv 2>&1)
 check "exprot suggests export" contains "$err" "unknown command 'exprot'; did you mean 'export'?"
 err=$("$bin" frobnicate 2>&1); rc=$?
 check "far-off command: 2" eq "$rc" 2
-check "far-off command lists commands" contains "$err" "commands: ingest, stats, senders, export, rejected"
+check "far-off command lists commands" contains "$err" "commands: ingest, stats, sources, senders, domains, label"
 err=$("$bin" senders --db "$db" --domian example.com 2>&1); rc=$?
 check "misspelled option: 2" eq "$rc" 2
 check "misspelled option suggested" contains "$err" "unknown option '--domian' for 'senders'; did you mean '--domain'?"

@@ -366,21 +366,15 @@ const service* catalog::match(std::string_view name, bool ptr) const {
     std::array<char, 256> buf;
     std::string_view n;
     if (!normalize(name, buf, n)) return nullptr;
-    // std::string keys and string_view probes: build each probe once (≤ 127 suffixes, usually 3-5).
-    std::string key;
-    key.reserve(n.size());
     for (auto l = layers_.rbegin(); l != layers_.rend(); ++l) {
         const auto& map = ptr ? l->ptr : l->domain;
         if (map.empty()) continue;
-        // Longest first: the whole name, then each suffix after a dot. Every pattern has at least
-        // two labels, so the last label alone is never probed.
-        std::size_t start = 0;
-        while (true) {
-            const auto rest = n.substr(start);
-            if (rest.find('.') == std::string_view::npos) break;
-            key.assign(rest);
-            if (auto it = map.find(key); it != map.end()) return &services_[it->second];
+        // Longest first: the whole name, then each suffix after a dot (a name has at most 127
+        // labels). Every pattern has at least two labels, so the last label alone is never probed.
+        for (std::size_t start = 0;;) {
             const auto dot = n.find('.', start);
+            if (dot == std::string_view::npos) break;
+            if (auto it = map.find(n.substr(start)); it != map.end()) return &services_[it->second];
             start = dot + 1;
         }
     }

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,10 +87,17 @@ public:
     const std::vector<service>& services() const { return services_; }
 
 private:
+    // Transparent hashing: a lookup probes with a string_view into the caller's name, no copies.
+    struct suffix_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    using suffix_map = std::unordered_map<std::string, std::uint32_t, suffix_hash, std::equal_to<>>;
+
     // One layer per add_text call (0 = the first, usually built-in); a higher layer wins.
     struct layer {
-        std::unordered_map<std::string, std::uint32_t> ptr;     // suffix -> index into services_
-        std::unordered_map<std::string, std::uint32_t> domain;  // suffix -> index into services_
+        suffix_map ptr;     // suffix -> index into services_
+        suffix_map domain;  // suffix -> index into services_
         std::unordered_map<std::uint32_t, std::uint32_t> asn;   // ASN -> index into services_
     };
 

@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include <unistd.h>
+
 #include "core/limits.hpp"
 
 namespace dmarcsight::catalog {

@@ -213,4 +213,16 @@ inline constexpr std::size_t spf_analysis_max_records = 100;
 inline constexpr unsigned spf_analysis_max_dns_terms = 200;
 // ---- end auth module: SPF ----
 
+// ---- catalog module: service catalogue files (data/services.toml and the user's own) ----
+// A user's catalogue file is read whole and parsed into a DOM: the built-in one is ~100 KiB, so
+// 4 MiB leaves room for a large private list while refusing a mistaken multi-GB file.
+inline constexpr std::size_t catalog_max_file_size = 4 * MiB;
+// [[service]] entries in one file (the built-in one has a few hundred).
+inline constexpr std::size_t catalog_max_entries = 10'000;
+// Values in one array of one entry (ptr_suffixes, asns, ...): real services need a handful.
+inline constexpr std::size_t catalog_max_array = 256;
+inline constexpr std::size_t catalog_max_name = 200;    // bytes of a service name
+inline constexpr std::size_t catalog_max_text = 2048;   // bytes of setup or docs
+// ---- end catalog module ----
+
 }  // namespace dmarcsight::limits

@@ -51,6 +51,9 @@ server:
     minimal-responses: no
     round-robin: no
     refuse-any: no
+    # Response rate limiting off: tests send thousands of queries per second from one address
+    # (enrichment's query_many), which NSD's default RRL (200 qps per class) would drop or truncate.
+    rrl-ratelimit: 0
 remote-control:
     control-enable: no
 CONF

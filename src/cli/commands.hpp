@@ -21,5 +21,6 @@ void register_export(CLI::App& app);
 void register_rejected(CLI::App& app);
 void register_check(CLI::App& app);
 void register_spf(CLI::App& app);
+void register_enrich(CLI::App& app);
 
 }  // namespace dmarcsight::cli

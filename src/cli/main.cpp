@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
     register_rejected(app);
     register_check(app);
     register_spf(app);
+    register_enrich(app);
     if (!subcommand_known(app, argc, argv)) return exit_usage;
     try {
         app.parse(argc, argv);

@@ -3,11 +3,13 @@
 
 #include <chrono>
 #include <csignal>
+#include <optional>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/enrich_run.hpp"
 #include "core/text.hpp"
 #include "ingest/ingester.hpp"
 
@@ -25,6 +27,10 @@ struct ingest_args {
     std::string quarantine = settings().quarantine.value.value_or("");  // empty: <db>.quarantine
     bool quiet = false;
     bool keep_raw = false;
+    // --enrich: `dmarcsight enrich` after the ingest (live DNS unless --enrich-zone).
+    bool enrich = false;
+    std::string enrich_zone;
+    std::vector<std::string> enrich_servers;
 };
 
 extern "C" void on_stop_signal(int sig) { ingest::request_stop(sig); }
@@ -106,6 +112,19 @@ int run_ingest(const ingest_args& a) {
     std::size_t new_rejections = 0;
     for (const auto& u : rejected) new_rejections += u.unchanged ? 0 : 1;
 
+    // Enrichment of the new sources, once what was read is committed.
+    int enrich_rc = exit_ok;
+    std::optional<enrich_report> enriched;
+    if (a.enrich && env_error && f && sig == 0) {
+        enrich_request req;
+        req.zone_file = a.enrich_zone;
+        req.servers = a.enrich_servers;
+        req.progress = progress;
+        enriched.emplace();
+        enrich_rc = run_enrichment(*db, req, *enriched);
+        if (enrich_rc == exit_usage) enriched.reset();
+    }
+
     if (json) {
         nlohmann::json out = {{"inputs", t.inputs},       {"stored", t.stored},     {"duplicate", t.duplicate},
                               {"skipped", t.skipped},     {"rejected", t.rejected}, {"unchanged", t.unchanged},
@@ -120,6 +139,7 @@ int run_ingest(const ingest_args& a) {
                            {"quarantined", u.quarantined.empty() ? nlohmann::json(nullptr)
                                                                  : nlohmann::json(opt.quarantine_dir + "/" + u.quarantined)}});
         out["rejected_inputs"] = std::move(rej);
+        if (enriched) out["enrichment"] = enrich_report_json(*enriched);
         if (!env_error) out["error"] = env_error.err().message;
         else if (!f) out["error"] = f.err().message;
         std::printf("%s\n", json_text(out, 2).c_str());
@@ -141,6 +161,7 @@ int run_ingest(const ingest_args& a) {
                         any_kept ? ("rejected inputs are kept in " + text::for_terminal(opt.quarantine_dir)).c_str()
                                  : "rejected inputs could not be kept (unreadable)",
                         text::for_terminal(a.db).c_str());
+        if (enriched && (!a.quiet || enrich_rc != exit_ok)) print_enrich_report(*enriched);
     }
     if (!env_error) {
         error_line(env_error.err().message);
@@ -151,7 +172,8 @@ int run_ingest(const ingest_args& a) {
         return exit_usage;
     }
     if (sig != 0) return exit_signal_base + sig;
-    return new_rejections ? exit_findings : exit_ok;
+    if (enrich_rc == exit_usage) return exit_usage;
+    return new_rejections || enrich_rc != exit_ok ? exit_findings : exit_ok;
 }
 
 }  // namespace
@@ -166,6 +188,9 @@ void register_ingest(CLI::App& app) {
     cmd->add_option("--quarantine", a->quarantine, "Where rejected inputs' bytes are kept (default: <db>.quarantine)");
     cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary unless something new was rejected");
     cmd->add_flag("--keep-raw", a->keep_raw, "Keep every report's raw bytes in the quarantine folder, not only rejected ones");
+    cmd->add_flag("--enrich", a->enrich, "Then enrich the new source IPs (as `dmarcsight enrich`; live DNS unless --enrich-zone)");
+    cmd->add_option("--enrich-zone", a->enrich_zone, "Zone file --enrich answers from instead of live DNS");
+    cmd->add_option("--enrich-server", a->enrich_servers, "DNS server --enrich asks instead of /etc/resolv.conf (repeatable)");
     cmd->footer(
         "Exit status: 0 all inputs handled (inputs rejected before with the same bytes do not count again);\n"
         "1 some inputs were rejected (the rest are stored); 2 usage or environment error (a path that does not exist,\n"

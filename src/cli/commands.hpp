@@ -26,5 +26,6 @@ void register_domains(CLI::App& app);
 void register_rebuild(CLI::App& app);
 void register_label(CLI::App& app);
 void register_config(CLI::App& app);
+void register_enrich(CLI::App& app);
 
 }  // namespace dmarcsight::cli

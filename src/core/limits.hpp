@@ -123,7 +123,33 @@ inline constexpr int dns_edns_payload = 1232;
 // One resolver query() in all — every server, every try and back-off, the TCP fallback after a
 // truncated reply, and every CNAME continuation — ends within this (then rcode::timeout).
 inline constexpr int dns_query_deadline_ms = 10'000;
+// Queries one cares_resolver::query_many keeps in flight on its channel. A local recursive server
+// (Unbound's num-queries-per-thread default is 1024, BIND's recursive-clients 1000) takes this
+// many without dropping; more only fills its queue. c-ares multiplexes them on one UDP socket per
+// server (16-bit query ids, so far below the 65536 ids of RFC 1035 §4.1.1).
+inline constexpr std::size_t dns_max_in_flight = 256;
 // ---- end dns module ----
+
+// ---- enrich module (src/enrich/) --------------------------------------------------------------
+// PTR targets of one IP that are checked forward (A/AAAA). RFC 1912 §2.1 asks for one PTR per
+// address; a few hosts publish several (shared hosting lists dozens): the first few settle FCrDNS
+// and bound the queries one hostile reverse zone can cause.
+inline constexpr std::size_t enrich_max_ptr_targets = 4;
+// A PTR name kept: a domain name in presentation form (RFC 1035 §2.3.4); longer is not a name.
+inline constexpr std::size_t enrich_max_ptr_name = max_domain_length;
+// How long a looked-up IP is believed: the PTR's TTL clamped to [1 day, 30 days] (reverse zones
+// often say 5 minutes or 1 week; a report history neither needs minute-fresh data nor year-old).
+inline constexpr std::int64_t enrich_min_ttl = 86'400;
+inline constexpr std::int64_t enrich_max_ttl = 30 * 86'400;
+// A temporary failure (time-out, SERVFAIL, REFUSED, an untrusted resolver's NXDOMAIN) is retried
+// after an hour, never remembered as "no PTR".
+inline constexpr std::int64_t enrich_error_ttl = 3'600;
+// IPs handed to the resolver in one query_many batch (progress is reported between batches; the
+// batch's answers are held in memory: a few MB).
+inline constexpr std::size_t enrich_batch = 4'096;
+// An AS name or a country code read from a geo database (files the user names are input too).
+inline constexpr std::size_t enrich_max_as_name = 256;
+// ---- end enrich module ----
 
 // ---- auth records + posture checks (DMARC/DKIM/MTA-STS/TLS-RPT/BIMI parsers, `check`) --------
 // One TXT record is at most 65535 octets of RDATA (RFC 1035 §3.3.14, 16-bit RDLENGTH).

@@ -27,6 +27,11 @@
 //   answers per RFC 2308 §5, server failures and time-outs for limits::dns_failure_cache_ttl
 //   (RFC 9520 §3.2) so one dead server does not cost its time-out on every lookup of a run.
 //
+// * query_many(): the same answers as query() in turn (cache, CNAME following, per-query and
+//   overall deadlines, failure caching), but with up to limits::dns_max_in_flight network queries
+//   in flight on the one channel at once, each with its own deadline; repeated questions in a
+//   batch are asked once.
+//
 // Thread-safety: none. A c-ares channel and our cache belong to one instance; use one instance per
 // thread (they are cheap), or guard one with a lock.
 #pragma once
@@ -65,6 +70,7 @@ public:
     cares_resolver& operator=(const cares_resolver&) = delete;
 
     answer query(std::string_view name, rr_type type) override;
+    std::vector<answer> query_many(const std::vector<question>& qs) override;
 
     using clock = std::chrono::steady_clock;
     // Every query from now on ends by `end` (nullopt: no overall deadline, only the per-query one).
@@ -84,8 +90,15 @@ private:
     explicit cares_resolver(cares_options options);
 
     struct raw_result;
+    // One query() in progress: the CNAME chain so far and its deadline.
+    struct follow;
     raw_result ask(const std::string& name, rr_type type, clock::time_point end);
     answer ask_and_follow(const std::string& name, rr_type type);
+    follow start_follow(const std::string& name, rr_type type);
+    // True (and f finished with a time-out) when f's deadline has passed.
+    bool follow_expired(follow& f);
+    // Takes the reply to f.cur: f is finished, or f.cur is the next name to ask.
+    void follow_step(follow& f, const raw_result& raw);
 
     cares_options options_;
     std::unique_ptr<impl> impl_;

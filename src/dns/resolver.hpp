@@ -68,11 +68,27 @@ struct answer {
     bool temporary_failure() const { return status == rcode::servfail || status == rcode::timeout; }
 };
 
+// One question of a batch (query_many).
+struct question {
+    std::string name;
+    rr_type type = rr_type::a;
+};
+
 class resolver {
 public:
     virtual ~resolver() = default;
     // `name` may carry a trailing dot; it is compared case-insensitively.
     virtual answer query(std::string_view name, rr_type type) = 0;
+    // Every question answered, in the same order: answers[i] is what query(qs[i]) would return.
+    // Backends that talk to the network override it to keep many queries in flight at once
+    // (enrichment asks tens of thousands of PTRs); the default asks one after the other, which is
+    // right for in-memory backends.
+    virtual std::vector<answer> query_many(const std::vector<question>& qs) {
+        std::vector<answer> out;
+        out.reserve(qs.size());
+        for (const auto& q : qs) out.push_back(query(q.name, q.type));
+        return out;
+    }
 };
 
 }  // namespace dmarcsight::dns

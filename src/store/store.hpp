@@ -116,7 +116,9 @@ struct ip_info {
     std::string base_domain; // registrable domain of ptr (Public Suffix List)
     std::optional<std::uint32_t> asn;
     std::string as_name, country;
-    std::string status;      // "ok", "no_ptr" (NXDOMAIN/NODATA from a resolver that answers known names), "error"
+    // "ok", "no_ptr" (NXDOMAIN/NODATA from a resolver that answers known names), "error" (temporary:
+    // kept for an hour), "geo_only" (offline run: network fields only; expires at once).
+    std::string status;
     std::int64_t checked_at = 0, expires_at = 0;
 };
 

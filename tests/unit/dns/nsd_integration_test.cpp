@@ -422,3 +422,75 @@ TEST(dns_deadline, bad_query_deadline_is_refused) {
     o.query_deadline_ms = 0;
     EXPECT_FALSE(cares_resolver::create(o).ok());
 }
+
+// ---- query_many: many queries in flight on one channel, the same answers as query() ----------
+
+TEST_F(nsd_server, query_many_gives_the_answers_of_query_in_turn) {
+    cares_options o;
+    o.cache = false;
+    auto r = make(o);
+    ASSERT_NE(r, nullptr);
+    std::vector<question> qs;
+    // Each query three times over: more than one batch of in-flight queries' worth of work, with
+    // repeated questions (asked once each).
+    for (int round = 0; round < 3; ++round)
+        for (const auto& [name, type] : comparison_queries()) qs.push_back({name, type});
+    const auto answers = r->query_many(qs);
+    ASSERT_EQ(answers.size(), qs.size());
+    for (std::size_t i = 0; i < qs.size(); ++i) {
+        EXPECT_EQ(describe(answers[i]), describe(zone.resolve(qs[i].name, qs[i].type)))
+            << qs[i].name << " type " << static_cast<int>(qs[i].type) << " (" << answers[i].detail << ")";
+    }
+    // "WWW.Dns.Test." and "www.dns.test" are one question; CNAME continuations add a few.
+    EXPECT_LT(r->network_queries(), comparison_queries().size() + 10);
+}
+
+TEST_F(nsd_server, query_many_keeps_hundreds_in_flight_and_caches) {
+    auto r = make();
+    ASSERT_NE(r, nullptr);
+    std::vector<question> qs;
+    for (int i = 0; i < 2000; ++i) qs.push_back({"n" + std::to_string(i) + ".dns.test", rr_type::a});
+    qs.push_back({"www.dns.test", rr_type::a});
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto answers = r->query_many(qs);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    for (std::size_t i = 0; i + 1 < qs.size(); ++i) EXPECT_EQ(answers[i].status, rcode::nxdomain) << qs[i].name;
+    EXPECT_EQ(addresses(answers.back()), (std::vector<std::string>{"192.0.2.10", "192.0.2.11"}));
+    std::printf("[ measured ] query_many: 2001 queries against NSD in %lld ms\n", static_cast<long long>(took.count()));
+    const auto sent = r->network_queries();
+    EXPECT_EQ(sent, qs.size());
+    // Everything is cached now (negative answers too): the same batch sends nothing.
+    const auto again = r->query_many(qs);
+    EXPECT_EQ(r->network_queries(), sent);
+    EXPECT_EQ(again.back().status, rcode::noerror);
+}
+
+TEST(dns_deadline, query_many_against_a_silent_server_ends_within_one_query_deadline) {
+    silent_server s;
+    ASSERT_GT(s.port, 0);
+    cares_options o;
+    o.servers = {"127.0.0.1:" + std::to_string(s.port)};
+    o.timeout_ms = 200;
+    o.tries = 6;
+    o.query_deadline_ms = 800;
+    auto r = cares_resolver::create(o);
+    ASSERT_TRUE(r.ok()) << r.err().message;
+    std::vector<question> qs;
+    for (int i = 0; i < 300; ++i) qs.push_back({"q" + std::to_string(i) + ".example", rr_type::ptr});
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto answers = (*r)->query_many(qs);
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    for (const auto& a : answers) EXPECT_EQ(a.status, rcode::timeout) << a.detail;
+    // 256 in flight, then the other 44: two query deadlines at most, not 300.
+    EXPECT_LT(took, std::chrono::milliseconds(2 * 800 + 400)) << took.count() << " ms";
+}
+
+TEST(resolver_default, query_many_asks_in_turn) {
+    zone_resolver z;
+    ASSERT_TRUE(z.load_text("$ORIGIN example.\na IN A 192.0.2.1\n").ok());
+    const auto answers = z.query_many({{"a.example", rr_type::a}, {"b.example", rr_type::a}, {"A.EXAMPLE.", rr_type::aaaa}});
+    ASSERT_EQ(answers.size(), 3u);
+    EXPECT_EQ(addresses(answers[0]), (std::vector<std::string>{"192.0.2.1"}));
+    EXPECT_EQ(answers[1].status, rcode::nxdomain);
+    EXPECT_TRUE(answers[2].nodata());
+}

@@ -257,8 +257,9 @@ void run(const args& a, bool senders_style) {
         std::printf("no sources%s\n", qf.domain.empty() ? "" : " for that domain");
         return;
     }
+    std::vector<column> cols;
     if (senders_style) {
-        print_columns({{.header = "DOMAIN", .keep = true},
+        cols = {{.header = "DOMAIN", .keep = true},
                        {.header = "SOURCE IP", .keep = true},
                        {.header = "PTR"},
                        {.header = "SERVICE"},
@@ -270,10 +271,9 @@ void run(const args& a, bool senders_style) {
                        {.header = "NONE/QUAR/REJ", .right = true, .keep = true},
                        {.header = "REPORTED BY"},
                        {.header = "FIRST", .keep = true},
-                       {.header = "LAST", .keep = true}},
-                      table);
+                       {.header = "LAST", .keep = true}};
     } else {
-        print_columns({{.header = "DOMAIN", .keep = true},
+        cols = {{.header = "DOMAIN", .keep = true},
                        {.header = grouped ? "SOURCE(S)" : "SOURCE IP", .keep = true},
                        {.header = "PTR"},
                        {.header = "SERVICE"},
@@ -281,9 +281,10 @@ void run(const args& a, bool senders_style) {
                        {.header = "MESSAGES", .right = true, .keep = true},
                        {.header = "DMARC PASS", .right = true, .keep = true},
                        {.header = "LAST", .keep = true},
-                       {.header = "WHY"}},
-                      table);
+                       {.header = "WHY"}};
     }
+    drop_empty_columns(cols, table);
+    print_columns(cols, table);
     if (!enriched)
         std::printf("(no reverse DNS or network data yet: run `dmarcsight enrich` for names and surer classes)\n");
 }

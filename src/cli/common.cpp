@@ -211,6 +211,22 @@ double share(std::int64_t part, std::int64_t whole) {
     return static_cast<double>(part) / static_cast<double>(whole);
 }
 
+void drop_empty_columns(std::vector<column>& columns, std::vector<std::vector<std::string>>& rows) {
+    for (std::size_t c = columns.size(); c-- > 0;) {
+        if (columns[c].keep) continue;
+        bool empty = true;
+        for (const auto& r : rows)
+            if (c < r.size() && !r[c].empty()) {
+                empty = false;
+                break;
+            }
+        if (!empty) continue;
+        columns.erase(columns.begin() + static_cast<std::ptrdiff_t>(c));
+        for (auto& r : rows)
+            if (c < r.size()) r.erase(r.begin() + static_cast<std::ptrdiff_t>(c));
+    }
+}
+
 std::string percent(std::int64_t part, std::int64_t whole) { return text::format_percent(part, whole); }
 
 }  // namespace dmarcsight::cli

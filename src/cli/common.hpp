@@ -69,6 +69,9 @@ std::optional<std::size_t> output_width();
 // Prints rows as an aligned table fitted to output_width(); every cell goes through
 // text::for_terminal; widths count characters (CJK wide as 2), never bytes.
 void print_columns(const std::vector<column>& columns, const std::vector<std::vector<std::string>>& rows);
+// Removes the columns that may shrink (not `keep`) and are empty in every row (names that are not
+// known yet, such as PTR before enrichment).
+void drop_empty_columns(std::vector<column>& columns, std::vector<std::vector<std::string>>& rows);
 // The same, fitted to `width` (nullopt: no limit), returned instead of printed (for tests).
 std::string format_table(const std::vector<column>& columns, const std::vector<std::vector<std::string>>& rows,
                          std::optional<std::size_t> width);

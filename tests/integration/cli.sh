@@ -87,7 +87,10 @@ assert crm['dmarc_pass_share']==0.0 and crm['quarantine_messages']==105, crm
 esp=[r for r in rows if r['source_ip']=='198.51.100.40'][0]
 assert esp['spf_aligned_share']==0.0 and esp['dkim_aligned_share']==1.0 and esp['dkim_aligned_messages']==esp['messages'], esp
 assert sorted(esp['reporters'])==['Mimecast','Outlook.com','Yahoo','google.com','mx.example-isp.net'], esp
-assert [r['messages'] for r in rows]==sorted([r['messages'] for r in rows], reverse=True)
+# Domain by domain (name order), largest first within each.
+assert [r['policy_domain'] for r in rows]==sorted(r['policy_domain'] for r in rows), rows
+for d in {r['policy_domain'] for r in rows}:
+    m=[r['messages'] for r in rows if r['policy_domain']==d]; assert m==sorted(m, reverse=True), (d, m)
 assert len(rows)==9" "$json"
 json=$("$bin" senders --db "$db" --format json --domain example.org)
 check "senders --domain" python3 -c "

@@ -14,5 +14,5 @@ echo "(one sample report is truncated on purpose: it is rejected, and its bytes 
 echo "\$ dmarcsight ingest --db build/demo.db examples/reports/"
 "$bin" ingest --db "$db" "$root/examples/reports" || [ $? = 1 ]   # 1: the sample set holds one broken report on purpose
 echo
-echo "\$ dmarcsight senders --db build/demo.db"
-"$bin" senders --db "$db"
+echo "\$ dmarcsight sources --db build/demo.db"
+"$bin" sources --db "$db"

@@ -91,6 +91,9 @@ std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
     std::sort(rows.begin(), rows.end(), by_volume);
     std::vector<source_row> out;
     std::map<std::pair<std::string, std::string>, std::size_t> index;
+    // Messages per class within each group: a group takes the class (and the reason of the
+    // largest member) that most of its messages have.
+    std::map<std::size_t, std::map<source_class, std::pair<std::int64_t, classification>>> classes;
     for (auto& r : rows) {
         if (r.sample_ips.empty()) r.sample_ips = {r.s.source_ip};
         std::string key;
@@ -102,6 +105,9 @@ std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
             continue;
         }
         auto [it, fresh] = index.try_emplace({r.s.policy_domain, key}, out.size());
+        auto& per_class = classes[it->second][r.c.cls];
+        if (per_class.first == 0) per_class.second = r.c;
+        per_class.first += r.s.m.messages;
         if (fresh) {
             out.push_back(std::move(r));
             continue;
@@ -118,7 +124,11 @@ std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
                 g.s.header_from.push_back(h);
         for (auto& rep : r.s.reporters)
             if (std::find(g.s.reporters.begin(), g.s.reporters.end(), rep) == g.s.reporters.end()) g.s.reporters.push_back(rep);
-        // The group keeps the class and reason of its largest member (rows come largest first).
+    }
+    for (auto& [i, per_class] : classes) {
+        const auto best = std::max_element(per_class.begin(), per_class.end(),
+                                           [](const auto& a, const auto& b) { return a.second.first < b.second.first; });
+        out[i].c = best->second.second;
     }
     for (auto& g : out) {
         std::sort(g.s.reporters.begin(), g.s.reporters.end());

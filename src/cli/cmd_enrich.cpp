@@ -45,6 +45,8 @@ int run_enrich(enrich_args& a) {
         }
         a.req.filter.domain = d;
     }
+    apply_config_defaults(a.req, a.live || !a.req.zone_file.empty() || !a.req.with_file.empty() || !a.req.servers.empty() ||
+                                     a.req.offline);
     auto db = open_store(a.db, store::open_mode::read_write);
     if (!db) return exit_usage;
     const bool json = a.format == "json";

@@ -119,6 +119,7 @@ int run_ingest(const ingest_args& a) {
         enrich_request req;
         req.zone_file = a.enrich_zone;
         req.servers = a.enrich_servers;
+        apply_config_defaults(req, !a.enrich_zone.empty() || !a.enrich_servers.empty());
         req.progress = progress;
         enriched.emplace();
         enrich_rc = run_enrichment(*db, req, *enriched);
@@ -180,6 +181,7 @@ int run_ingest(const ingest_args& a) {
 
 void register_ingest(CLI::App& app) {
     auto a = std::make_shared<ingest_args>();
+    a->enrich = settings().enrich.on_ingest.value;  // [enrich] on_ingest of the config file
     auto* cmd = app.add_subcommand("ingest", "Read DMARC reports from files, folders, mbox files, Maildir folders or - (stdin)");
     cmd->add_option("--db", a->db, "SQLite database (created if missing)")->capture_default_str();
     cmd->add_option("inputs", a->inputs, "Files, folders (recursive), mbox files, Maildir folders, or - for stdin")
@@ -188,7 +190,8 @@ void register_ingest(CLI::App& app) {
     cmd->add_option("--quarantine", a->quarantine, "Where rejected inputs' bytes are kept (default: <db>.quarantine)");
     cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary unless something new was rejected");
     cmd->add_flag("--keep-raw", a->keep_raw, "Keep every report's raw bytes in the quarantine folder, not only rejected ones");
-    cmd->add_flag("--enrich", a->enrich, "Then enrich the new source IPs (as `dmarcsight enrich`; live DNS unless --enrich-zone)");
+    cmd->add_flag("--enrich,!--no-enrich", a->enrich, "Then enrich the new source IPs (as `dmarcsight enrich`; DNS as [dns] of the config says, else live "
+                  "DNS, unless --enrich-zone). Default: [enrich] on_ingest of the config file");
     cmd->add_option("--enrich-zone", a->enrich_zone, "Zone file --enrich answers from instead of live DNS");
     cmd->add_option("--enrich-server", a->enrich_servers, "DNS server --enrich asks instead of /etc/resolv.conf (repeatable)");
     cmd->footer(

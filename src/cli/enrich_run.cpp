@@ -154,4 +154,17 @@ nlohmann::json enrich_report_json(const enrich_report& r) {
             {"seconds", r.seconds}};
 }
 
+void apply_config_defaults(enrich_request& req, bool dns_flags) {
+    const config::settings& cfg = settings();
+    if (!dns_flags) {
+        if (cfg.enrich.offline.value) req.offline = true;
+        if (cfg.dns.zone.value) req.zone_file = *cfg.dns.zone.value;
+        if (cfg.dns.with.value) req.with_file = *cfg.dns.with.value;
+        if (req.servers.empty()) req.servers = cfg.dns.servers.value;
+    }
+    if (req.location_db.empty()) req.location_db = cfg.enrich.location_db.value;
+    if (req.mmdb.empty() && cfg.enrich.mmdb.value) req.mmdb.push_back(*cfg.enrich.mmdb.value);
+    if (!req.ttl_days && cfg.enrich.ttl_days.value) req.ttl_days = *cfg.enrich.ttl_days.value;
+}
+
 }  // namespace dmarcsight::cli

@@ -38,6 +38,10 @@ struct enrich_report {
     double seconds = 0;
 };
 
+// Fills what the command line left open from the configuration ([dns], [enrich]): the DNS choice
+// only when no DNS flag was given (`dns_flags`), so a flag always beats the file.
+void apply_config_defaults(enrich_request& req, bool dns_flags);
+
 // Exit code: 0 done, 1 some lookups failed temporarily (asked again next run), 2 environment
 // error (message printed): no DNS reachable, a bad zone file, the store failing.
 int run_enrichment(store::store& db, const enrich_request& req, enrich_report& out);

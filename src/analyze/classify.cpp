@@ -87,8 +87,19 @@ source_evidence find_service(const source_summary& s, const store::ip_info* ip, 
         e.service = dir->by_ptr(ip->ptr);
         e.service_by_ptr = e.service != nullptr;
     }
-    if (!e.service && !s.foreign_dkim_domain.empty()) e.service = dir->by_domain(s.foreign_dkim_domain);
-    if (!e.service && !s.foreign_spf_domain.empty()) e.service = dir->by_domain(s.foreign_spf_domain);
+    // A mailbox provider's hosts also carry its lists and forwarding (Google Groups from
+    // google.com hosts): a list or forwarder named by the envelope or DKIM domain is the better name.
+    const service_info* by_dkim = s.foreign_dkim_domain.empty() ? nullptr : dir->by_domain(s.foreign_dkim_domain);
+    const service_info* by_spf = s.foreign_spf_domain.empty() ? nullptr : dir->by_domain(s.foreign_spf_domain);
+    if (e.service && e.service->type == "mailbox_provider") {
+        for (const service_info* other : {by_spf, by_dkim})
+            if (other && (other->is_list() || other->is_forwarder())) {
+                e.service = other;
+                e.service_by_ptr = false;
+                break;
+            }
+    }
+    if (!e.service) e.service = by_dkim ? by_dkim : by_spf;
     return e;
 }
 
@@ -154,26 +165,41 @@ classification classify(const source_summary& s, const source_evidence& e, const
     const bool ptr_in_domain = fc.value_or(false) && e.ip && store::related_domain(e.ip->ptr, d);
     const std::string name = who(e);
 
-    // 2. Forwarded: RFC 7489 §4: SPF cannot survive forwarding, aligned DKIM can.
-    if (!own_spf && !ptr_in_domain &&
-        ((env_al >= t.majority && dkim_ok) || fwd_reason >= t.majority ||
-         (e.service && e.service->is_forwarder() && env_al >= t.majority))) {
-        c.cls = source_class::forwarded;
-        c.reason = name + " forwards mail: the envelope stays in " + d + " (" + pct(env_al) + "), SPF fails there, aligned DKIM survives on " +
-                   pct(dkim_al) + (fwd_reason > 0 ? ", receivers say forwarded/ARC on " + pct(fwd_reason) : "");
-        return c;
-    }
-    // 3. Mailing lists change the message (subject tag, footer), breaking the author's DKIM, and
-    //    send with their own envelope (RFC 7960 §3.2.3).
-    if (!own_spf && !ptr_in_domain &&
-        ((spf_pf >= t.majority && dkim_af >= t.majority) || list_reason >= t.majority ||
-         (e.service && e.service->is_list() && (e.service_by_ptr || fail >= t.majority)))) {
-        c.cls = source_class::mailing_list;
-        c.reason = name + " is a mailing list: SPF passes for its own envelope" +
-                   (s.foreign_spf_domain.empty() ? std::string() : " (" + s.foreign_spf_domain + ")") + " on " + pct(spf_pf) + ", " +
-                   d + "'s DKIM signature breaks on " + pct(dkim_af) +
-                   (list_reason > 0 ? ", receivers say mailing_list on " + pct(list_reason) : "");
-        return c;
+    // 2, 3. Intermediaries: forwarders keep the envelope in the domain (SPF cannot survive
+    //    forwarding, aligned DKIM can: RFC 7489 §4); mailing lists send with their own envelope and
+    //    change the message, breaking the author's DKIM (RFC 7960 §3.2.3). The evidence in the
+    //    results decides first; receivers' override reasons next — but arc=pass only says some
+    //    intermediary sealed the message (lists seal too), so the envelope says which kind.
+    if (!own_spf && !ptr_in_domain) {
+        const bool env_kept = env_al >= t.majority;
+        const bool own_envelope = spf_pf >= t.majority && !env_kept;
+        const double said_forwarded = std::max(share(m.reason_forwarded, n), share(m.reason_trusted_forwarder, n));
+        const double arc = share(m.reason_arc_pass, n);
+        const auto forwarded = [&] {
+            c.cls = source_class::forwarded;
+            c.reason = name + " forwards mail: the envelope stays in " + d + " (" + pct(env_al) + "), SPF fails there, aligned DKIM survives on " +
+                       pct(dkim_al) + (fwd_reason > 0 ? ", receivers say forwarded/ARC on " + pct(fwd_reason) : "");
+            return c;
+        };
+        const auto list = [&] {
+            c.cls = source_class::mailing_list;
+            c.reason = name + " is a mailing list: SPF passes for its own envelope" +
+                       (s.foreign_spf_domain.empty() ? std::string() : " (" + s.foreign_spf_domain + ")") + " on " + pct(spf_pf) + ", " +
+                       d + "'s DKIM signature breaks on " + pct(dkim_af) +
+                       (list_reason > 0 ? ", receivers say mailing_list on " + pct(list_reason) : "");
+            return c;
+        };
+        if (env_kept && dkim_ok) return forwarded();
+        // A catalogued sender (by its PTR) whose signatures fail is a failing sender, not a list.
+        const bool known_sender = e.service && e.service_by_ptr && !e.service->is_list() && !e.service->is_forwarder() &&
+                                  e.service->type != "mailbox_provider";
+        if (own_envelope && dkim_af >= t.majority && !known_sender) return list();
+        if (list_reason >= t.majority) return list();
+        if (said_forwarded >= t.majority && !own_envelope) return forwarded();
+        if (arc >= t.majority && env_kept) return forwarded();
+        if (arc >= t.majority && own_envelope) return list();
+        if (e.service && e.service->is_forwarder() && env_kept) return forwarded();
+        if (e.service && e.service->is_list() && (e.service_by_ptr || fail >= t.majority)) return list();
     }
     // 4. The domain's own servers, or a service it has set up.
     if (ptr_in_domain || own_spf || dkim_ok) {

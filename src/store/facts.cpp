@@ -69,7 +69,7 @@ const report::spf_auth_result* mfrom_result(const report::record& rec) {
 // Per-record flags: which measures a message of this record counts in.
 struct record_flags {
     std::array<bool, measure_count> on{};
-    std::string foreign_spf, foreign_dkim;
+    std::string_view foreign_spf, foreign_dkim;  // into the record (lower-cased when stored)
 };
 
 record_flags flags_of(const report::record& rec, std::string_view pd) {
@@ -90,9 +90,9 @@ record_flags flags_of(const report::record& rec, std::string_view pd) {
         m.spf_pass = spf->result == "pass";
         m.spf_pass_foreign = m.spf_pass && foreign;
         m.spf_fail = spf->result == "fail" || spf->result == "softfail";
-        if (foreign) f.foreign_spf = lowered(d);
+        if (foreign) f.foreign_spf = d;
     }
-    if (f.foreign_spf.empty() && !envelope.empty() && !related_domain(envelope, pd)) f.foreign_spf = lowered(envelope);
+    if (f.foreign_spf.empty() && !envelope.empty() && !related_domain(envelope, pd)) f.foreign_spf = envelope;
     bool aligned_seen = false, aligned_pass = false, foreign_pass = false;
     for (const auto& d : rec.dkim_results) {
         const std::string_view dom = domain_part(d.domain);
@@ -102,7 +102,7 @@ record_flags flags_of(const report::record& rec, std::string_view pd) {
             aligned_pass = aligned_pass || pass;
         } else if (!dom.empty()) {
             // The first passing foreign d=, else the first foreign one.
-            if (f.foreign_dkim.empty() || (pass && !foreign_pass)) f.foreign_dkim = lowered(dom);
+            if (f.foreign_dkim.empty() || (pass && !foreign_pass)) f.foreign_dkim = dom;
             foreign_pass = foreign_pass || pass;
         }
     }
@@ -111,12 +111,12 @@ record_flags flags_of(const report::record& rec, std::string_view pd) {
     m.dkim_foreign_pass = foreign_pass;
     m.dkim_none = rec.dkim_results.empty();
     for (const auto& r : rec.reasons) {
-        const std::string t = lowered(r.type);
-        if (t == "forwarded") m.reason_forwarded = 1;
-        else if (t == "trusted_forwarder") m.reason_trusted_forwarder = 1;
-        else if (t == "mailing_list") m.reason_mailing_list = 1;
-        else if (t == "local_policy") m.reason_local_policy = 1;
-        else if (t == "sampled_out") m.reason_sampled_out = 1;
+        const std::string_view t = r.type;
+        if (iequals(t, "forwarded")) m.reason_forwarded = 1;
+        else if (iequals(t, "trusted_forwarder")) m.reason_trusted_forwarder = 1;
+        else if (iequals(t, "mailing_list")) m.reason_mailing_list = 1;
+        else if (iequals(t, "local_policy")) m.reason_local_policy = 1;
+        else if (iequals(t, "sampled_out")) m.reason_sampled_out = 1;
         else m.reason_other = 1;
         if (icontains(r.comment, "arc=pass")) m.reason_arc_pass = 1;
     }
@@ -244,7 +244,8 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
     probe_.policy_domain = pd;
     probe_.source_ip.clear();
     rec.source_ip.append_to(probe_.source_ip);
-    probe_.header_from = lowered(domain_part(rec.header_from));
+    probe_.header_from.assign(domain_part(rec.header_from));
+    for (auto& c : probe_.header_from) c = lower(c);
     for (std::size_t i = 0; i < parts.size(); ++i) {
         // A record's zero-message parts are no fact (but a record of count 0 is seen on its day).
         if (parts[i] == 0 && !(i == 0 && rec.count == 0)) continue;
@@ -258,14 +259,18 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
         source_day_row& row = it->second;
         add_scaled(row.m, f, sign * parts[i]);
         row.records += sign;
-        if (row.foreign_spf_domain.empty()) row.foreign_spf_domain = f.foreign_spf;
-        if (row.foreign_dkim_domain.empty()) row.foreign_dkim_domain = f.foreign_dkim;
+        if (row.foreign_spf_domain.empty() && !f.foreign_spf.empty()) row.foreign_spf_domain = lowered(f.foreign_spf);
+        if (row.foreign_dkim_domain.empty() && !f.foreign_dkim.empty()) row.foreign_dkim_domain = lowered(f.foreign_dkim);
     }
-    source_reporter_key rk{pd, probe_.source_ip, meta.org_name};
-    auto [rit, inserted] = reporters_.try_emplace(rk);
+    rprobe_.policy_domain = pd;
+    rprobe_.source_ip = probe_.source_ip;
+    rprobe_.reporter = meta.org_name;
+    auto rit = reporters_.find(rprobe_);
+    const bool inserted = rit == reporters_.end();
+    if (inserted) rit = reporters_.emplace(rprobe_, source_reporter_row{}).first;
     source_reporter_row& r = rit->second;
     if (inserted) {
-        r.key = std::move(rk);
+        r.key = rprobe_;
         r.first_day = day_text_.front();
         r.last_day = day_text_.back();
     } else {

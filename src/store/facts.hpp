@@ -163,6 +163,7 @@ private:
     std::unordered_map<source_day_key, source_day_row, source_day_key_hash> days_;
     std::unordered_map<source_reporter_key, source_reporter_row, source_reporter_key_hash> reporters_;
     source_day_key probe_;
+    source_reporter_key rprobe_;
 };
 
 }  // namespace dmarcsight::store

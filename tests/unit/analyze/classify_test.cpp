@@ -119,6 +119,24 @@ TEST(classify, mailing_list_breaks_dkim_and_uses_its_own_envelope) {
     EXPECT_NE(c.reason.find("lists.example.org"), std::string::npos);
 }
 
+TEST(classify, arc_pass_from_a_list_is_still_a_list) {
+    // Gmail says local_policy arc=pass for lists as well as forwarders: the envelope decides.
+    auto s = source(243);
+    s.m.dmarc_pass = s.m.dkim_aligned = s.m.dkim_aligned_pass = 9;
+    s.m.dkim_aligned_fail = 100;
+    s.m.spf_pass = s.m.spf_pass_foreign = 243;
+    s.m.reason_local_policy = s.m.reason_arc_pass = 139;
+    s.foreign_spf_domain = "vger.kernel.org";
+    const auto ip = confirmed("subspace.kernel.org");
+    EXPECT_EQ(run(s, &ip).cls, source_class::mailing_list);
+    // The same reasons with the envelope kept in the domain: a forwarder.
+    s.m.spf_pass_foreign = 0;
+    s.m.envelope_aligned = 243;
+    s.m.spf_fail = 243;
+    s.foreign_spf_domain.clear();
+    EXPECT_EQ(run(s, &ip).cls, source_class::forwarded);
+}
+
 TEST(classify, known_service_not_set_up_is_third_party_unaligned_with_its_fix) {
     auto s = source(4673);
     s.m.spf_pass = s.m.spf_pass_foreign = 4673;

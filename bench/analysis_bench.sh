@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Analysis benchmark (issue 6): a store of ~10 million records (../shared/scenario/gen_scenario.py
+# --scale 60), and on it the time (wall and CPU) and peak RSS of what a user runs:
+#   ingest of the whole scenario, enrich (zone-file resolver), sources --domain D, senders --domain D,
+#   the overview (sources --limit 50), the full inventory streamed (sources --format json), domains;
+# and the store's size per record. Median of RUNS runs (default 3) for the queries; one ingest.
+#
+#   bench/analysis_bench.sh BUILD_DIR [SCALE]     (BUILD_DIR from a Release build)
+# Optional: OLD_BIN=path/to/previous/dmarcsight adds the previous commit's ingest CPU beside ours
+# on the same scenario (the ingest bar is "at most 1.25x the CPU before the facts").
+set -euo pipefail
+build=${1:?usage: analysis_bench.sh BUILD_DIR [SCALE]}
+scale=${2:-60}
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED_DIR:-$root/../shared}
+runs=${RUNS:-3}
+bin="$build/src/cli/dmarcsight"
+work=${BENCH_WORK:-/tmp/dmarcsight-analysis-bench}
+mkdir -p "$work"
+scen="$work/scale$scale"
+if [ ! -f "$scen/truth.json" ]; then
+  echo "generating the scenario at scale $scale (a few minutes) ..."
+  python3 "$shared/scenario/gen_scenario.py" --world "$shared/scenario/world-a.json" --out "$scen" --scale "$scale" --force --quiet
+fi
+db="$work/s.db"
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# timed LABEL RUNS CMD...: prints wall s, CPU s (median), max RSS MB.
+timed() {
+  local label=$1 n=$2; shift 2
+  local wall=() cpu=() rss=()
+  for _ in $(seq "$n"); do
+    /usr/bin/time -o "$work/t" -f '%e %U %S %M' "$@" >/dev/null 2>"$work/err" || { cat "$work/err"; }
+    read -r e u s m < "$work/t"
+    wall+=("$e"); cpu+=("$(echo "$u + $s" | bc)"); rss+=("$m")
+  done
+  printf '%-34s wall %7.2f s  CPU %7.2f s  peak RSS %7.1f MB\n' "$label" \
+    "$(printf '%s\n' "${wall[@]}" | median)" "$(printf '%s\n' "${cpu[@]}" | median)" \
+    "$(printf '%s\n' "${rss[@]}" | sort -g | tail -n 1 | awk '{print $1/1024}')"
+}
+
+cat "$scen"/reports/* > /dev/null 2>&1 || true
+if [ -n "${OLD_BIN:-}" ]; then
+  rm -f "$work/old.db"*
+  timed "ingest (previous commit)" 1 "$OLD_BIN" ingest --quiet --db "$work/old.db" "$scen/reports"
+  rm -f "$work/old.db"*
+fi
+rm -f "$db" "$db-wal" "$db-shm"; rm -rf "$db.quarantine"
+timed "ingest" 1 "$bin" ingest --quiet --db "$db" "$scen/reports"
+records=$(sqlite3 "$db" "SELECT sum(record_count) FROM reports")
+size=$(stat -c %s "$db")
+facts=$(sqlite3 "$db" "SELECT count(*) FROM source_day")
+echo "store: $records records, $facts source_day rows, $(( size / 1024 / 1024 )) MB = $(( size / records )) bytes per record"
+timed "enrich (zone file)" 1 "$bin" enrich --quiet --db "$db" --zone "$scen/dns.zone"
+domain=$(sqlite3 "$db" "SELECT policy_domain FROM reports GROUP BY 1 ORDER BY sum(message_count) DESC LIMIT 1")
+echo "domain: $domain ($(sqlite3 "$db" "SELECT count(DISTINCT source_ip) FROM source_day WHERE policy_domain = '$domain'") sources)"
+timed "sources --domain D" "$runs" "$bin" sources --db "$db" --domain "$domain"
+timed "senders --domain D" "$runs" "$bin" senders --db "$db" --domain "$domain"
+timed "sources --limit 50 (overview)" "$runs" "$bin" sources --db "$db" --limit 50
+timed "sources --format json (everything)" 1 "$bin" sources --db "$db" --format json
+timed "sources --group service (everything)" 1 "$bin" sources --db "$db" --group service
+timed "domains" "$runs" "$bin" domains --db "$db"
+timed "rebuild" 1 "$bin" rebuild --quiet --db "$db"

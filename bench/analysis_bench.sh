@@ -45,15 +45,17 @@ if [ -n "${OLD_BIN:-}" ]; then
   timed "ingest (previous commit)" 1 "$OLD_BIN" ingest --quiet --db "$work/old.db" "$scen/reports"
   rm -f "$work/old.db"*
 fi
-rm -f "$db" "$db-wal" "$db-shm"; rm -rf "$db.quarantine"
-timed "ingest" 1 "$bin" ingest --quiet --db "$db" "$scen/reports"
+if [ -z "${SKIP_INGEST:-}" ] || [ ! -f "$db" ]; then
+  rm -f "$db" "$db-wal" "$db-shm"; rm -rf "$db.quarantine"
+  timed "ingest" 1 "$bin" ingest --quiet --db "$db" "$scen/reports"
+fi
 records=$(sqlite3 "$db" "SELECT sum(record_count) FROM reports")
 size=$(stat -c %s "$db")
-facts=$(sqlite3 "$db" "SELECT count(*) FROM source_day")
-echo "store: $records records, $facts source_day rows, $(( size / 1024 / 1024 )) MB = $(( size / records )) bytes per record"
+facts=$(sqlite3 "$db" "SELECT count(*) FROM source_facts")
+echo "store: $records records, $facts source_facts rows, $(( size / 1024 / 1024 )) MB = $(( size / records )) bytes per record"
 timed "enrich (zone file)" 1 "$bin" enrich --quiet --db "$db" --zone "$scen/dns.zone"
 domain=$(sqlite3 "$db" "SELECT policy_domain FROM reports GROUP BY 1 ORDER BY sum(message_count) DESC LIMIT 1")
-echo "domain: $domain ($(sqlite3 "$db" "SELECT count(DISTINCT source_ip) FROM source_day WHERE policy_domain = '$domain'") sources)"
+echo "domain: $domain ($(sqlite3 "$db" "SELECT count(DISTINCT source_ip) FROM source_facts WHERE policy_domain = '$domain'") sources)"
 timed "sources --domain D" "$runs" "$bin" sources --db "$db" --domain "$domain"
 timed "senders --domain D" "$runs" "$bin" senders --db "$db" --domain "$domain"
 timed "sources --limit 50 (overview)" "$runs" "$bin" sources --db "$db" --limit 50

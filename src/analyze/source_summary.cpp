@@ -9,40 +9,53 @@ double share(std::int64_t part, std::int64_t whole) {
     return static_cast<double>(part) / static_cast<double>(whole);
 }
 
-std::optional<source_summary> source_rollup::add(const store::source_day_row& row) {
-    std::optional<source_summary> done;
-    if (current_ && (current_->policy_domain != row.key.policy_domain || current_->source_ip != row.key.source_ip)) {
-        done = std::move(current_);
-        current_.reset();
+bool source_rollup::add(const store::source_day_row& row, std::vector<source_summary>& done) {
+    bool finished = false;
+    if (row.key.policy_domain != domain_) {
+        if (!by_ip_.empty()) {
+            done = finish();
+            finished = true;
+        }
+        domain_ = row.key.policy_domain;
     }
-    if (!current_) {
-        current_.emplace();
-        current_->policy_domain = row.key.policy_domain;
-        current_->source_ip = row.key.source_ip;
-        current_->first_day = row.key.day;
-        last_day_.clear();
+    auto [it, fresh] = by_ip_.try_emplace(row.key.source_ip);
+    building& b = it->second;
+    source_summary& s = b.s;
+    if (fresh) {
+        s.policy_domain = row.key.policy_domain;
+        s.source_ip = row.key.source_ip;
+        s.first_day = s.last_day = row.key.day;
     }
-    source_summary& s = *current_;
     s.m.add(row.m);
-    if (row.key.day != last_day_) {
-        ++s.days_active;
-        last_day_ = row.key.day;
-    }
+    if (std::find(b.days.begin(), b.days.end(), row.key.day) == b.days.end()) b.days.push_back(row.key.day);
     s.first_day = std::min(s.first_day, row.key.day);
     s.last_day = std::max(s.last_day, row.key.day);
     if (s.header_from.size() < max_header_from &&
         std::find(s.header_from.begin(), s.header_from.end(), row.key.header_from) == s.header_from.end())
         s.header_from.push_back(row.key.header_from);
-    // The latest day's foreign domains describe the source as it is now.
-    if (!row.foreign_spf_domain.empty()) s.foreign_spf_domain = row.foreign_spf_domain;
-    if (!row.foreign_dkim_domain.empty()) s.foreign_dkim_domain = row.foreign_dkim_domain;
-    return done;
+    for (const auto& rep : row.reporters)
+        if (s.reporters.size() < max_reporters && std::find(s.reporters.begin(), s.reporters.end(), rep) == s.reporters.end())
+            s.reporters.push_back(rep);
+    // The foreign domains of the latest day describe the source as it is now.
+    if (!row.foreign_spf_domain.empty() && (s.foreign_spf_domain.empty() || row.key.day >= s.last_day))
+        s.foreign_spf_domain = row.foreign_spf_domain;
+    if (!row.foreign_dkim_domain.empty() && (s.foreign_dkim_domain.empty() || row.key.day >= s.last_day))
+        s.foreign_dkim_domain = row.foreign_dkim_domain;
+    return finished;
 }
 
-std::optional<source_summary> source_rollup::finish() {
-    std::optional<source_summary> done = std::move(current_);
-    current_.reset();
-    return done;
+std::vector<source_summary> source_rollup::finish() {
+    std::vector<source_summary> out;
+    out.reserve(by_ip_.size());
+    for (auto& [ip, b] : by_ip_) {
+        b.s.days_active = static_cast<std::int64_t>(b.days.size());
+        std::sort(b.s.reporters.begin(), b.s.reporters.end());
+        std::sort(b.s.header_from.begin(), b.s.header_from.end());
+        out.push_back(std::move(b.s));
+    }
+    by_ip_.clear();
+    std::sort(out.begin(), out.end(), [](const source_summary& a, const source_summary& b) { return a.source_ip < b.source_ip; });
+    return out;
 }
 
 }  // namespace dmarcsight::analyze

@@ -1,10 +1,11 @@
 // One source of one policy domain over a window: the facts of its days summed (pure: rows in,
-// summaries out; the store returns the rows in (policy_domain, source_ip, day) order).
+// summaries out).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "store/facts.hpp"
@@ -23,18 +24,25 @@ struct source_summary {
 };
 inline constexpr std::size_t max_header_from = 16;
 
-// Sums source_day rows of one (policy domain, source IP) at a time.
+// Sums fact rows into one summary per source, a policy domain at a time (the store returns each
+// domain's rows together, in no order within it).
 class source_rollup {
 public:
-    // Adds a row; when it starts a new source, the previous one is returned complete.
-    std::optional<source_summary> add(const store::source_day_row& row);
-    // The last source, if any.
-    std::optional<source_summary> finish();
+    // Adds a row. When it starts a new policy domain, the previous domain's sources are moved to
+    // `done` (sorted by source IP) and true is returned.
+    bool add(const store::source_day_row& row, std::vector<source_summary>& done);
+    // The last domain's sources.
+    std::vector<source_summary> finish();
 
 private:
-    std::optional<source_summary> current_;
-    std::string last_day_;
+    struct building {
+        source_summary s;
+        std::vector<std::string> days;
+    };
+    std::string domain_;
+    std::unordered_map<std::string, building> by_ip_;
 };
+inline constexpr std::size_t max_reporters = 64;
 
 // Shares of messages (0..1), 0 for a source without messages.
 double share(std::int64_t part, std::int64_t whole);

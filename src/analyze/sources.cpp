@@ -16,8 +16,7 @@ bool by_volume(const source_row& a, const source_row& b) {
 
 // Enriches, attributes and classifies the summaries of one batch of sources.
 result<std::vector<source_row>> finish_rows(store::store& db, std::vector<source_summary> sums, const sources_query& q,
-                                            const service_directory* services, const std::vector<store::label_row>& labels,
-                                            const std::unordered_map<std::string, std::vector<std::string>>* reporters) {
+                                            const service_directory* services, const std::vector<store::label_row>& labels) {
     std::vector<std::string> ips;
     ips.reserve(sums.size());
     for (const auto& s : sums) ips.push_back(s.source_ip);
@@ -31,10 +30,6 @@ result<std::vector<source_row>> finish_rows(store::store& db, std::vector<source
     for (auto& s : sums) {
         source_row r;
         r.s = std::move(s);
-        if (reporters) {
-            auto it = reporters->find(r.s.source_ip);
-            if (it != reporters->end()) r.s.reporters = it->second;
-        }
         auto it = by_ip.find(r.s.source_ip);
         if (it != by_ip.end()) r.ip = it->second;
         source_evidence e = find_service(r.s, r.ip ? &*r.ip : nullptr, services);
@@ -73,16 +68,6 @@ private:
     std::size_t limit_;
     std::vector<source_row> rows_;
 };
-
-result<std::unordered_map<std::string, std::vector<std::string>>> reporters_of(store::store& db, const store::fact_filter& f) {
-    std::unordered_map<std::string, std::vector<std::string>> out;
-    auto r = db.source_reporters(f, [&](const store::source_reporter_row& row) -> result<void> {
-        out[row.key.source_ip].push_back(row.key.reporter);
-        return {};
-    });
-    if (!r) return unexpected{r.err()};
-    return out;
-}
 
 }  // namespace
 
@@ -143,7 +128,7 @@ std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
 
 result<void> list_sources(store::store& db, const sources_query& q, const service_directory* services,
                           const std::vector<store::label_row>& labels, const std::function<result<void>(const source_row&)>& emit) {
-    // The top N of the whole selection, without reading every source in full.
+    // The top N of the whole selection: the volumes first, then only those sources in full.
     if (q.limit > 0 && !q.only && q.group == group_by::ip) {
         std::vector<store::source_volume> top;
         const auto cmp = [](const store::source_volume& a, const store::source_volume& b) {
@@ -151,7 +136,9 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
             if (a.policy_domain != b.policy_domain) return a.policy_domain < b.policy_domain;
             return a.source_ip < b.source_ip;
         };
+        std::size_t seen = 0;
         auto v = db.source_volumes(q.filter, [&](const store::source_volume& sv) -> result<void> {
+            ++seen;
             if (top.size() < q.limit) {
                 top.push_back(sv);
                 std::push_heap(top.begin(), top.end(), cmp);
@@ -163,28 +150,25 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
             return {};
         });
         if (!v) return v;
-        std::sort(top.begin(), top.end(), cmp);
+        if (q.matched) *q.matched = seen;
+        std::map<std::string, std::vector<std::string>> by_domain;
+        for (const auto& t : top) by_domain[t.policy_domain].push_back(t.source_ip);
         std::vector<source_summary> sums;
-        std::unordered_map<std::string, std::vector<std::string>> reps;
-        for (const auto& t : top) {
+        for (auto& [domain, ips] : by_domain) {
             store::fact_filter f = q.filter;
-            f.domain = t.policy_domain;
+            f.domain = domain;
             f.include_subdomains = false;
-            f.source_ip = t.source_ip;
+            f.source_ips = ips;
             source_rollup roll;
+            std::vector<source_summary> done;
             auto r = db.source_days(f, [&](const store::source_day_row& row) -> result<void> {
-                (void)roll.add(row);
+                (void)roll.add(row, done);
                 return {};
             });
             if (!r) return r;
-            if (auto s = roll.finish()) {
-                auto rr = reporters_of(db, f);
-                if (!rr) return unexpected{rr.err()};
-                s->reporters = (*rr)[t.source_ip];
-                sums.push_back(std::move(*s));
-            }
+            for (auto& s : roll.finish()) sums.push_back(std::move(s));
         }
-        auto rows = finish_rows(db, std::move(sums), q, services, labels, nullptr);
+        auto rows = finish_rows(db, std::move(sums), q, services, labels);
         if (!rows) return unexpected{rows.err()};
         std::sort(rows->begin(), rows->end(), by_volume);
         for (const auto& r : *rows) {
@@ -194,21 +178,15 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
         return {};
     }
 
-    // Domain by domain: the facts arrive in (policy_domain, source_ip, day) order.
+    // Domain by domain: each domain's facts arrive together.
     top_rows best(q.limit);
-    std::vector<source_summary> domain_sums;
-    std::string domain;
-    const auto flush = [&]() -> result<void> {
-        if (domain_sums.empty()) return {};
-        store::fact_filter f = q.filter;
-        f.domain = domain;
-        f.include_subdomains = false;
-        auto reps = reporters_of(db, f);
-        if (!reps) return unexpected{reps.err()};
-        auto rows = finish_rows(db, std::move(domain_sums), q, services, labels, &*reps);
-        domain_sums.clear();
+    std::size_t seen = 0;
+    const auto flush = [&](std::vector<source_summary>&& sums) -> result<void> {
+        if (sums.empty()) return {};
+        auto rows = finish_rows(db, std::move(sums), q, services, labels);
         if (!rows) return unexpected{rows.err()};
         std::vector<source_row> out = group_rows(std::move(*rows), q.group);
+        seen += out.size();
         std::sort(out.begin(), out.end(), by_volume);
         if (q.limit > 0) {
             best.offer(std::move(out));
@@ -221,28 +199,15 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
         return {};
     };
     source_rollup roll;
+    std::vector<source_summary> done;
     auto r = db.source_days(q.filter, [&](const store::source_day_row& row) -> result<void> {
-        if (auto done = roll.add(row)) {
-            if (done->policy_domain != domain) {
-                auto f = flush();
-                if (!f) return f;
-                domain = done->policy_domain;
-            }
-            domain_sums.push_back(std::move(*done));
-        }
+        if (roll.add(row, done)) return flush(std::move(done));
         return {};
     });
     if (!r) return r;
-    if (auto done = roll.finish()) {
-        if (done->policy_domain != domain) {
-            auto f = flush();
-            if (!f) return f;
-            domain = done->policy_domain;
-        }
-        domain_sums.push_back(std::move(*done));
-    }
-    auto f = flush();
+    auto f = flush(roll.finish());
     if (!f) return f;
+    if (q.matched) *q.matched = seen;
     if (q.limit > 0)
         for (const auto& row : best.take()) {
             auto e = emit(row);

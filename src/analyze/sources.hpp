@@ -35,6 +35,7 @@ struct sources_query {
     std::optional<source_class> only;
     group_by group = group_by::ip;
     thresholds rules;
+    std::size_t* matched = nullptr;  // when set: how many sources (or groups) matched, before the limit
 };
 
 // Calls emit for each row: ordered by messages (descending) within each policy domain, domains

@@ -20,8 +20,9 @@ struct args {
     std::string format = "table";
     std::string cls;
     std::string group = "ip";
-    std::size_t limit = 0;
+    std::size_t limit = unset;  // tables: table_rows; json and csv: every row
     std::vector<std::string> services_files;
+    static constexpr std::size_t unset = static_cast<std::size_t>(-1);
 };
 
 std::string join(const std::vector<std::string>& v) {
@@ -172,7 +173,11 @@ void run(const args& a, bool senders_style) {
     if (!make_filter(a.domain, a.since, a.until, qf)) return;
     analyze::sources_query q;
     q.filter = to_fact_filter(qf);
-    q.limit = a.limit;
+    // A table is for reading: the largest rows, and a line saying how many more there are.
+    constexpr std::size_t table_rows = 50;
+    q.limit = a.limit != args::unset ? a.limit : a.format == "table" ? table_rows : 0;
+    std::size_t matched = 0;
+    q.matched = &matched;
     if (!a.cls.empty()) {
         q.only = analyze::parse_source_class(a.cls);
         if (!q.only) {
@@ -285,6 +290,9 @@ void run(const args& a, bool senders_style) {
     }
     drop_empty_columns(cols, table);
     print_columns(cols, table);
+    if (q.limit > 0 && matched > table.size())
+        std::printf("... %zu more %s (--limit 0 shows them all; --format json or csv exports every row)\n", matched - table.size(),
+                    grouped ? "groups" : "sources");
     if (!enriched)
         std::printf("(no reverse DNS or network data yet: run `dmarcsight enrich` for names and surer classes)\n");
 }
@@ -316,8 +324,9 @@ void register_sources(CLI::App& app) {
     cmd->add_option("--group", a->group, "One row per IP, per service, or per base domain of the PTR name")
         ->check(CLI::IsMember({"ip", "service", "base-domain"}))
         ->capture_default_str();
-    cmd->add_option("--limit", a->limit, "At most this many rows, the largest by messages over all domains (0 = all)")
-        ->capture_default_str();
+    cmd->add_option("--limit", a->limit,
+                    "At most this many rows, the largest by messages over all domains (0 = all; default: 50 for a table, "
+                    "all for json and csv)");
     cmd->callback([a] { run(*a, false); });
 }
 
@@ -326,7 +335,7 @@ void register_senders(CLI::App& app) {
     a->db = default_db_path();
     auto* cmd = app.add_subcommand("senders", "Every source IP sending as your domains, by volume, with DMARC/SPF/DKIM results");
     add_common(cmd, *a);
-    cmd->add_option("--limit", a->limit, "At most this many rows, the largest by messages (0 = all)");
+    cmd->add_option("--limit", a->limit, "At most this many rows, the largest by messages (0 = all; default: 50 for a table, all for json and csv)");
     cmd->callback([a] { run(*a, true); });
 }
 

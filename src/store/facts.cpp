@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <cstring>
+#include <tuple>
 
 #include "core/time.hpp"
 
@@ -17,10 +19,6 @@ std::int64_t sat_add(std::int64_t a, std::int64_t b) {
     std::int64_t r;
     if (__builtin_add_overflow(a, b, &r)) return b > 0 ? std::numeric_limits<std::int64_t>::max() : 0;
     return r;
-}
-
-void hash_mix(std::size_t& h, std::string_view s) {
-    h ^= std::hash<std::string_view>{}(s) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
 }
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -147,21 +145,79 @@ void source_measures::add(const source_measures& o, std::int64_t sign) {
     for_each_measure(*this, [&](const char*, std::int64_t& v) { v = sat_add(v, sign * vals[i++]); });
 }
 
-std::size_t source_day_key_hash::operator()(const source_day_key& k) const noexcept {
-    std::size_t h = 0;
-    hash_mix(h, k.policy_domain);
-    hash_mix(h, k.source_ip);
-    hash_mix(h, k.day);
-    hash_mix(h, k.header_from);
-    return h;
+bool is_column_measure(std::string_view n) {
+    return n == "messages" || n == "dmarc_pass_messages" || n == "spf_aligned_messages" || n == "dkim_aligned_messages" ||
+           n == "none_messages" || n == "quarantine_messages" || n == "reject_messages";
 }
 
-std::size_t source_reporter_key_hash::operator()(const source_reporter_key& k) const noexcept {
-    std::size_t h = 0;
-    hash_mix(h, k.policy_domain);
-    hash_mix(h, k.source_ip);
-    hash_mix(h, k.reporter);
-    return h;
+namespace {
+
+void put_varint(std::string& out, std::uint64_t v) {
+    while (v >= 0x80) {
+        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+        v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+}
+
+bool get_varint(std::string_view& in, std::uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (in.empty()) return false;
+        const auto b = static_cast<unsigned char>(in.front());
+        in.remove_prefix(1);
+        v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+        if (!(b & 0x80)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+void encode_evidence(const source_day_row& row, std::string& out) {
+    out.clear();
+    out.push_back(static_cast<char>(evidence_version));
+    for_each_measure(row.m, [&](const char* name, const std::int64_t& v) {
+        if (is_column_measure(name)) return;
+        put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));  // zigzag
+    });
+    for (const std::string* d : {&row.foreign_spf_domain, &row.foreign_dkim_domain}) {
+        put_varint(out, d->size());
+        out += *d;
+    }
+    put_varint(out, row.reporters.size());
+    for (const auto& r : row.reporters) {
+        put_varint(out, r.size());
+        out += r;
+    }
+}
+
+bool decode_evidence(std::string_view in, source_day_row& row) {
+    if (in.empty() || static_cast<std::uint8_t>(in.front()) != evidence_version) return false;
+    in.remove_prefix(1);
+    bool ok = true;
+    for_each_measure(row.m, [&](const char* name, std::int64_t& v) {
+        if (is_column_measure(name) || !ok) return;
+        std::uint64_t z;
+        ok = get_varint(in, z);
+        v = static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
+    });
+    for (std::string* d : {&row.foreign_spf_domain, &row.foreign_dkim_domain}) {
+        std::uint64_t n;
+        if (!ok || !get_varint(in, n) || n > in.size()) return false;
+        d->assign(in.substr(0, n));
+        in.remove_prefix(n);
+    }
+    std::uint64_t count;
+    if (!ok || !get_varint(in, count) || count > max_row_reporters) return false;
+    row.reporters.resize(count);
+    for (auto& r : row.reporters) {
+        std::uint64_t n;
+        if (!get_varint(in, n) || n > in.size()) return false;
+        r.assign(in.substr(0, n));
+        in.remove_prefix(n);
+    }
+    return ok && in.empty();
 }
 
 bool related_domain(std::string_view domain, std::string_view policy_domain) {
@@ -221,11 +277,99 @@ std::vector<std::int64_t> split_count(std::int64_t count, const std::vector<day_
     return parts;
 }
 
+namespace {
+constexpr std::size_t arena_block_size = 256 * 1024;
+
+std::size_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s); }
+}  // namespace
+
+void encode_evidence(const fact_entry& e, std::string& out) {
+    source_day_row r;
+    r.m = e.m;
+    r.foreign_spf_domain.assign(e.foreign_spf_domain);
+    r.foreign_dkim_domain.assign(e.foreign_dkim_domain);
+    for (auto v : e.reporters) r.reporters.emplace_back(v);
+    encode_evidence(r, out);
+}
+
 void fact_accumulator::clear() {
-    days_.clear();
-    reporters_.clear();
+    entries_.clear();
+    std::fill(slots_.begin(), slots_.end(), 0u);
+    arena_used_ = 0;
+    arena_block_ = 0;
+    if (arena_.size() > 8) arena_.resize(8);  // keep a few blocks for the next batch
+    reporter_text_.clear();
+    reporter_view_ = {};
     cached_end_ = -1;
     cached_begin_ = 0;
+}
+
+std::string_view fact_accumulator::keep(std::string_view text) {
+    if (text.empty()) return {};
+    if (text.size() > arena_block_size) {
+        // Longer than a block (capped fields make this impossible; handled anyway).
+        arena_.insert(arena_.begin() + static_cast<std::ptrdiff_t>(arena_block_), std::make_unique<char[]>(text.size()));
+        char* p = arena_[arena_block_].get();
+        std::memcpy(p, text.data(), text.size());
+        ++arena_block_;
+        arena_used_ = 0;
+        return {p, text.size()};
+    }
+    if (arena_block_ >= arena_.size() || arena_used_ + text.size() > arena_block_size) {
+        if (arena_block_ < arena_.size() && arena_used_ > 0) ++arena_block_;
+        if (arena_block_ >= arena_.size()) arena_.push_back(std::make_unique<char[]>(arena_block_size));
+        arena_used_ = 0;
+    }
+    char* p = arena_[arena_block_].get() + arena_used_;
+    std::memcpy(p, text.data(), text.size());
+    arena_used_ += text.size();
+    return {p, text.size()};
+}
+
+void fact_accumulator::grow() {
+    const std::size_t n = slots_.empty() ? 1024 : slots_.size() * 2;
+    slots_.assign(n, 0u);
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+        std::size_t at = hash_text(entries_[i].packed) & (n - 1);
+        while (slots_[at] != 0) at = (at + 1) & (n - 1);
+        slots_[at] = static_cast<std::uint32_t>(i + 1);
+    }
+}
+
+fact_entry& fact_accumulator::find_or_add(std::string_view packed, bool& fresh) {
+    if ((entries_.size() + 1) * 2 > slots_.size()) grow();
+    const std::size_t mask = slots_.size() - 1;
+    std::size_t at = hash_text(packed) & mask;
+    while (slots_[at] != 0) {
+        fact_entry& e = entries_[slots_[at] - 1];
+        if (e.packed == packed) {
+            fresh = false;
+            return e;
+        }
+        at = (at + 1) & mask;
+    }
+    fresh = true;
+    entries_.emplace_back();
+    slots_[at] = static_cast<std::uint32_t>(entries_.size());
+    fact_entry& e = entries_.back();
+    e.packed = keep(packed);
+    // The fields are slices of the packed key.
+    std::string_view rest = e.packed;
+    std::string_view* fields[] = {&e.policy_domain, &e.day, &e.source_ip, &e.header_from};
+    for (std::string_view* f : fields) {
+        const auto nul = rest.find('\0');
+        *f = rest.substr(0, nul);
+        rest = nul == std::string_view::npos ? std::string_view() : rest.substr(nul + 1);
+    }
+    return e;
+}
+
+std::vector<const fact_entry*> fact_accumulator::sorted() const {
+    std::vector<const fact_entry*> out;
+    out.reserve(entries_.size());
+    for (const auto& e : entries_) out.push_back(&e);
+    std::sort(out.begin(), out.end(), [](const fact_entry* a, const fact_entry* b) { return a->packed < b->packed; });
+    return out;
 }
 
 void fact_accumulator::add_record(const report::report_header& h, const report::record& rec, std::int64_t sign) {
@@ -239,46 +383,49 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
     }
     const std::string& pd = h.policy.domain;
     const record_flags f = flags_of(rec, pd);
+    ip_.clear();
+    rec.source_ip.append_to(ip_);
+    header_from_.assign(domain_part(rec.header_from));
+    for (auto& c : header_from_) c = lower(c);
+    const auto add_part = [&](std::size_t i, std::int64_t count) {
+        probe_.assign(pd);
+        probe_ += '\0';
+        probe_ += day_text_[i];
+        probe_ += '\0';
+        probe_ += ip_;
+        probe_ += '\0';
+        probe_ += header_from_;
+        bool fresh = false;
+        fact_entry& e = find_or_add(probe_, fresh);
+        add_scaled(e.m, f, sign * count);
+        e.records += sign;
+        if (e.reporters.size() < max_row_reporters &&
+            std::find(e.reporters.begin(), e.reporters.end(), std::string_view(meta.org_name)) == e.reporters.end()) {
+            if (reporter_view_.empty() || reporter_text_ != meta.org_name) {
+                reporter_text_ = meta.org_name;
+                reporter_view_ = keep(reporter_text_);
+            }
+            e.reporters.push_back(reporter_view_);
+        }
+        if (e.foreign_spf_domain.empty() && !f.foreign_spf.empty()) {
+            lowered_ = lowered(f.foreign_spf);
+            e.foreign_spf_domain = keep(lowered_);
+        }
+        if (e.foreign_dkim_domain.empty() && !f.foreign_dkim.empty()) {
+            lowered_ = lowered(f.foreign_dkim);
+            e.foreign_dkim_domain = keep(lowered_);
+        }
+    };
+    if (shares_.size() == 1) {
+        add_part(0, rec.count);
+        return;
+    }
     const std::vector<std::int64_t> parts = split_count(rec.count, shares_);
-
-    probe_.policy_domain = pd;
-    probe_.source_ip.clear();
-    rec.source_ip.append_to(probe_.source_ip);
-    probe_.header_from.assign(domain_part(rec.header_from));
-    for (auto& c : probe_.header_from) c = lower(c);
     for (std::size_t i = 0; i < parts.size(); ++i) {
         // A record's zero-message parts are no fact (but a record of count 0 is seen on its day).
         if (parts[i] == 0 && !(i == 0 && rec.count == 0)) continue;
-        probe_.day = day_text_[i];
-        auto it = days_.find(probe_);
-        if (it == days_.end()) {
-            source_day_row row;
-            row.key = probe_;
-            it = days_.emplace(probe_, std::move(row)).first;
-        }
-        source_day_row& row = it->second;
-        add_scaled(row.m, f, sign * parts[i]);
-        row.records += sign;
-        if (row.foreign_spf_domain.empty() && !f.foreign_spf.empty()) row.foreign_spf_domain = lowered(f.foreign_spf);
-        if (row.foreign_dkim_domain.empty() && !f.foreign_dkim.empty()) row.foreign_dkim_domain = lowered(f.foreign_dkim);
+        add_part(i, parts[i]);
     }
-    rprobe_.policy_domain = pd;
-    rprobe_.source_ip = probe_.source_ip;
-    rprobe_.reporter = meta.org_name;
-    auto rit = reporters_.find(rprobe_);
-    const bool inserted = rit == reporters_.end();
-    if (inserted) rit = reporters_.emplace(rprobe_, source_reporter_row{}).first;
-    source_reporter_row& r = rit->second;
-    if (inserted) {
-        r.key = rprobe_;
-        r.first_day = day_text_.front();
-        r.last_day = day_text_.back();
-    } else {
-        r.first_day = std::min(r.first_day, day_text_.front());
-        r.last_day = std::max(r.last_day, day_text_.back());
-    }
-    r.messages = sat_add(r.messages, sign * rec.count);
-    r.records += sign;
 }
 
 }  // namespace dmarcsight::store

@@ -91,6 +91,7 @@ struct fact_filter {
     bool include_subdomains = false;
     std::string since_day, until_day;  // empty: unbounded
     std::string source_ip;             // empty: every source
+    std::vector<std::string> source_ips;  // non-empty: only these sources
 };
 
 // (policy domain, source IP, messages) over a filter: enough to pick the top N.
@@ -189,13 +190,11 @@ public:
     virtual result<std::vector<std::pair<std::string, std::string>>> dkim_selectors() = 0;
 
     // --- analysis facts (store/facts.hpp), kept at ingest.
-    // Rows of source_day in (policy_domain, source_ip, day, header_from) order.
+    // The fact rows the filter selects, each policy domain's rows together (domains in name
+    // order), in no particular order within a domain; a key may come in several rows: sum them.
     virtual result<void> source_days(const fact_filter& filter,
                                      const std::function<result<void>(const source_day_row&)>& each) = 0;
-    // Rows of source_reporter whose days overlap the filter's, in (policy_domain, source_ip) order.
-    virtual result<void> source_reporters(const fact_filter& filter,
-                                          const std::function<result<void>(const source_reporter_row&)>& each) = 0;
-    // Messages per (policy domain, source IP) over the filter, in no particular order.
+    // Messages per (policy domain, source IP) over the filter, domain by domain.
     virtual result<void> source_volumes(const fact_filter& filter,
                                         const std::function<result<void>(const source_volume&)>& each) = 0;
     virtual result<std::vector<domain_row>> domains(const fact_filter& filter) = 0;

@@ -5,12 +5,12 @@ namespace dmarcsight::store::sqlite {
 
 namespace {
 
-// The fact_filter's domain and days over source_day, as facts.cpp's fact_where (the same
-// parameter numbers: ?1 domain, ?2 since, ?3 until, ?4 source IP); ?5 is `now`.
+// The fact_filter's domain and days over source_facts (?1 domain, ?2 since, ?3 until, ?4 source
+// IP); ?5 is `now`.
 std::string source_day_where(const fact_filter& f) {
     std::string w = " WHERE 1";
     if (!f.domain.empty())
-        w += f.include_subdomains ? " AND (policy_domain = ?1 OR (policy_domain > ?1 AND substr(policy_domain, -length(?1) - 1) = '.' || ?1))"
+        w += f.include_subdomains ? " AND (policy_domain = ?1 OR substr(policy_domain, -length(?1) - 1) = '.' || ?1)"
                                   : " AND policy_domain = ?1";
     if (!f.since_day.empty()) w += " AND day >= ?2";
     if (!f.until_day.empty()) w += " AND day < ?3";
@@ -37,8 +37,8 @@ ip_info read_ip_info(const statement& s) {
 
 result<std::vector<std::string>> sqlite_store::ips_to_enrich(std::int64_t now, const fact_filter& f) {
     // Each IP once, whatever the number of days, domains and header_froms it has rows for.
-    const std::string sql = "SELECT DISTINCT source_ip FROM source_day" + source_day_where(f) +
-                            " AND NOT EXISTS (SELECT 1 FROM ip_info WHERE ip_info.ip = source_day.source_ip AND "
+    const std::string sql = "SELECT DISTINCT source_ip FROM source_facts" + source_day_where(f) +
+                            " AND NOT EXISTS (SELECT 1 FROM ip_info WHERE ip_info.ip = source_facts.source_ip AND "
                             "ip_info.expires_at > ?5) ORDER BY source_ip";
     statement s;
     auto p = s.prepare(db_, sql.c_str());

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -67,8 +68,6 @@ public:
     // --- analysis facts (facts.cpp)
     result<void> source_days(const fact_filter& filter,
                              const std::function<result<void>(const source_day_row&)>& each) override;
-    result<void> source_reporters(const fact_filter& filter,
-                                  const std::function<result<void>(const source_reporter_row&)>& each) override;
     result<void> source_volumes(const fact_filter& filter,
                                 const std::function<result<void>(const source_volume&)>& each) override;
     result<std::vector<domain_row>> domains(const fact_filter& filter) override;
@@ -98,6 +97,10 @@ private:
     result<void> add_record_facts(const report::record& rec);
     result<void> subtract_report_facts(std::int64_t report);
     result<rebuild_summary> rebuild_facts_in_transaction(const std::function<void(std::int64_t, std::int64_t)>& progress);
+    // The fact_domains id of a policy domain (created when `create`), and the next free fact id.
+    result<std::optional<std::int64_t>> fact_domain_id(const std::string& domain, bool create);
+    // The domains a filter covers: (id, name), in name order.
+    result<std::vector<std::pair<std::int64_t, std::string>>> fact_domains_of(const fact_filter& f);
 
     result<void> exec(const char* sql);
     // Runs one cached statement that returns no rows: `bind(statement&)` sets its parameters.
@@ -180,6 +183,9 @@ private:
     std::uint64_t block_records_ = 0;
     // Facts of this batch not yet written (facts.cpp), and the header of the unit's report.
     fact_accumulator facts_;
+    // Within the open transaction: each domain's fact id range and next free id (another process
+    // may have appended since our last transaction, so this is read afresh in each).
+    std::unordered_map<std::string, std::pair<std::int64_t, std::int64_t>> fact_next_;
     bool needs_upgrade_ = false;
     report::report_header unit_header_;
 };

@@ -38,6 +38,10 @@ public:
     void bind(int i, std::string_view s) {
         check(sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
     }
+    // The text must stay valid until the statement is reset.
+    void bind_text_static(int i, std::string_view s) {
+        check(sqlite3_bind_text64(stmt_, i, s.empty() ? "" : s.data(), s.size(), SQLITE_STATIC, SQLITE_UTF8));
+    }
     void bind_or_null(int i, std::string_view s) {
         if (s.empty()) bind_null(i);
         else bind(i, s);

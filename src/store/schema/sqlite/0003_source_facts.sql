@@ -3,56 +3,48 @@
 -- chosen), rebuilt from the records by `dmarcsight rebuild`. Plain SQL aggregates only, so the
 -- PostgreSQL driver keeps the same tables.
 
--- One row per policy domain, UTC day, source IP and header_from. Every *_messages column counts
--- messages (a subset of `messages`); see store::source_measures for each one's meaning.
-CREATE TABLE source_day (
+-- The policy domains that have facts, each with its own range of source_facts ids.
+CREATE TABLE fact_domains (
+    id            INTEGER PRIMARY KEY,
+    policy_domain TEXT NOT NULL UNIQUE
+);
+
+-- The facts: per policy domain, UTC day, source IP and header_from, the messages, and
+-- every measure analysis reads (store::source_measures says what each one counts; all are
+-- subsets of `messages`). A key may have several rows (one per ingest batch that added to it):
+-- readers sum them. Rows are appended, never updated: id = (fact_domains.id << 40) | n, so each
+-- domain's facts are one id range, read without an index, and ingest writes at the end of it
+-- (an UPSERT into a table keyed by the dimensions cost ~6 µs a row here, 3x the ingest itself).
+CREATE TABLE source_facts (
+    id                         INTEGER PRIMARY KEY,
     policy_domain              TEXT NOT NULL,
-    source_ip                  TEXT NOT NULL,
     day                        TEXT NOT NULL,   -- YYYY-MM-DD (UTC)
+    source_ip                  TEXT NOT NULL,
     header_from                TEXT NOT NULL,
     messages                   INTEGER NOT NULL DEFAULT 0,
     dmarc_pass_messages        INTEGER NOT NULL DEFAULT 0,  -- policy_evaluated dkim=pass or spf=pass
     spf_aligned_messages       INTEGER NOT NULL DEFAULT 0,  -- policy_evaluated spf=pass
     dkim_aligned_messages      INTEGER NOT NULL DEFAULT 0,  -- policy_evaluated dkim=pass
-    envelope_aligned_messages  INTEGER NOT NULL DEFAULT 0,  -- envelope domain in the policy domain
-    spf_pass_messages          INTEGER NOT NULL DEFAULT 0,  -- auth_results SPF pass (any domain)
-    spf_pass_foreign_messages  INTEGER NOT NULL DEFAULT 0,  -- ... for a domain outside the policy domain
-    spf_fail_messages          INTEGER NOT NULL DEFAULT 0,  -- auth_results SPF fail or softfail
-    dkim_aligned_pass_messages INTEGER NOT NULL DEFAULT 0,  -- a passing signature of the policy domain
-    dkim_aligned_fail_messages INTEGER NOT NULL DEFAULT 0,  -- signatures of the policy domain, none passing
-    dkim_foreign_pass_messages INTEGER NOT NULL DEFAULT 0,  -- a passing signature of another domain
-    dkim_none_messages         INTEGER NOT NULL DEFAULT 0,  -- no DKIM result at all
-    forwarded_messages         INTEGER NOT NULL DEFAULT 0,  -- policy override reason forwarded
-    trusted_forwarder_messages INTEGER NOT NULL DEFAULT 0,
-    mailing_list_messages      INTEGER NOT NULL DEFAULT 0,
-    local_policy_messages      INTEGER NOT NULL DEFAULT 0,
-    arc_pass_messages          INTEGER NOT NULL DEFAULT 0,  -- a reason whose comment says arc=pass
-    sampled_out_messages       INTEGER NOT NULL DEFAULT 0,
-    other_reason_messages      INTEGER NOT NULL DEFAULT 0,
     none_messages              INTEGER NOT NULL DEFAULT 0,  -- disposition none (or RFC 9990 pass)
     quarantine_messages        INTEGER NOT NULL DEFAULT 0,
     reject_messages            INTEGER NOT NULL DEFAULT 0,
-    foreign_spf_domain         TEXT,   -- an SPF/envelope domain outside the policy domain (first seen)
-    foreign_dkim_domain        TEXT,   -- a DKIM d= outside the policy domain (first passing one seen)
-    PRIMARY KEY (policy_domain, source_ip, day, header_from)
-) WITHOUT ROWID;
+    -- The other measures analysis reads (envelope in the domain, auth_results SPF/DKIM pass and
+    -- fail, foreign passes, override reasons), a foreign SPF / DKIM domain seen and the reporters
+    -- (org_name) behind the row, encoded as
+    -- store/facts.hpp encode_evidence says: internal, read them through dmarcsight.
+    evidence                   BLOB NOT NULL
+);
 
--- Which reporters (org_name) saw each source, and when.
-CREATE TABLE source_reporter (
-    policy_domain TEXT NOT NULL,
-    source_ip     TEXT NOT NULL,
-    reporter      TEXT NOT NULL,
-    first_day     TEXT NOT NULL,
-    last_day      TEXT NOT NULL,
-    messages      INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (policy_domain, source_ip, reporter)
-) WITHOUT ROWID;
-
--- The public, stable view (README.md "SQL interface"): columns are only ever added.
+-- The public, stable view (README.md "SQL interface"): one row per policy domain, day, source IP
+-- and header_from. Columns are only ever added.
 CREATE VIEW v_source_day AS
-SELECT policy_domain, day, source_ip, header_from, messages, dmarc_pass_messages, spf_aligned_messages,
-       dkim_aligned_messages, none_messages, quarantine_messages, reject_messages
-  FROM source_day;
+SELECT policy_domain, day, source_ip, header_from,
+       sum(messages) AS messages, sum(dmarc_pass_messages) AS dmarc_pass_messages,
+       sum(spf_aligned_messages) AS spf_aligned_messages, sum(dkim_aligned_messages) AS dkim_aligned_messages,
+       sum(none_messages) AS none_messages, sum(quarantine_messages) AS quarantine_messages,
+       sum(reject_messages) AS reject_messages
+  FROM source_facts
+ GROUP BY policy_domain, day, source_ip, header_from;
 
 -- What we know of each source IP (dmarcsight enrich): reverse DNS, forward confirmation, base
 -- domain, network. A row is looked up again after expires_at; failures are never cached as "no PTR".

@@ -27,7 +27,11 @@ bool source_rollup::add(const store::source_day_row& row, std::vector<source_sum
         s.first_day = s.last_day = row.key.day;
     }
     s.m.add(row.m);
-    if (std::find(b.days.begin(), b.days.end(), row.key.day) == b.days.end()) b.days.push_back(row.key.day);
+    // "YYYY-MM-DD" as one number, so a source's distinct days cost 4 bytes each.
+    std::int32_t day = 0;
+    for (char c : row.key.day)
+        if (c >= '0' && c <= '9') day = day * 10 + (c - '0');
+    if (std::find(b.days.begin(), b.days.end(), day) == b.days.end()) b.days.push_back(day);
     s.first_day = std::min(s.first_day, row.key.day);
     s.last_day = std::max(s.last_day, row.key.day);
     if (s.header_from.size() < max_header_from &&

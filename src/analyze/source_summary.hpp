@@ -37,7 +37,7 @@ public:
 private:
     struct building {
         source_summary s;
-        std::vector<std::string> days;
+        std::vector<std::int32_t> days;  // distinct days seen, as YYYYMMDD numbers
     };
     std::string domain_;
     std::unordered_map<std::string, building> by_ip_;

@@ -22,28 +22,34 @@ result<std::vector<source_row>> finish_rows(store::store& db, std::vector<source
     for (const auto& s : sums) ips.push_back(s.source_ip);
     auto infos = db.ip_infos(ips);
     if (!infos) return unexpected{infos.err()};
+    ips = {};
     std::unordered_map<std::string, store::ip_info> by_ip;
     by_ip.reserve(infos->size());
-    for (auto& i : *infos) by_ip.emplace(i.ip, std::move(i));
+    for (auto& i : *infos) {
+        std::string key = i.ip;
+        by_ip.emplace(std::move(key), std::move(i));
+    }
+    *infos = {};
     std::vector<source_row> rows;
     rows.reserve(sums.size());
     for (auto& s : sums) {
         source_row r;
         r.s = std::move(s);
         auto it = by_ip.find(r.s.source_ip);
-        if (it != by_ip.end()) r.ip = it->second;
+        if (it != by_ip.end()) r.ip = std::move(it->second);  // each source IP once per call
         source_evidence e = find_service(r.s, r.ip ? &*r.ip : nullptr, services);
         for (const auto& l : labels)
             if (label_matches(l, r.s, e.service)) {
                 // The first matching label wins, except that one for the IP beats one for its service.
                 if (!e.label || (!l.source.empty() && e.label->source.empty())) e.label = &l;
             }
-        if (e.service) r.service = *e.service;
+        r.service = e.service;
         r.c = classify(r.s, e, q.rules);
         if (q.only && r.c.cls != *q.only) continue;
         r.sample_ips = {r.s.source_ip};
         rows.push_back(std::move(r));
     }
+    sums = {};  // the moved-from summaries' storage goes before the caller sorts and groups
     return rows;
 }
 
@@ -181,20 +187,46 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
     // Domain by domain: each domain's facts arrive together.
     top_rows best(q.limit);
     std::size_t seen = 0;
+    // Streaming one domain: its summaries are sorted by volume first and turned into rows (IP
+    // data, service, class, reason) a chunk at a time, so memory holds the summaries, not the rows.
+    constexpr std::size_t chunk = 4096;
     const auto flush = [&](std::vector<source_summary>&& sums) -> result<void> {
         if (sums.empty()) return {};
-        auto rows = finish_rows(db, std::move(sums), q, services, labels);
-        if (!rows) return unexpected{rows.err()};
-        std::vector<source_row> out = group_rows(std::move(*rows), q.group);
-        seen += out.size();
-        std::sort(out.begin(), out.end(), by_volume);
-        if (q.limit > 0) {
-            best.offer(std::move(out));
+        if (q.group != group_by::ip) {
+            auto rows = finish_rows(db, std::move(sums), q, services, labels);
+            if (!rows) return unexpected{rows.err()};
+            std::vector<source_row> out = group_rows(std::move(*rows), q.group);
+            seen += out.size();
+            std::sort(out.begin(), out.end(), by_volume);
+            if (q.limit > 0) {
+                best.offer(std::move(out));
+                return {};
+            }
+            for (const auto& r : out) {
+                auto e = emit(r);
+                if (!e) return e;
+            }
             return {};
         }
-        for (const auto& r : out) {
-            auto e = emit(r);
-            if (!e) return e;
+        std::sort(sums.begin(), sums.end(), [](const source_summary& a, const source_summary& b) {
+            if (a.m.messages != b.m.messages) return a.m.messages > b.m.messages;
+            return a.source_ip < b.source_ip;
+        });
+        for (std::size_t at = 0; at < sums.size(); at += chunk) {
+            const std::size_t end = std::min(sums.size(), at + chunk);
+            std::vector<source_summary> part(std::make_move_iterator(sums.begin() + static_cast<std::ptrdiff_t>(at)),
+                                             std::make_move_iterator(sums.begin() + static_cast<std::ptrdiff_t>(end)));
+            auto rows = finish_rows(db, std::move(part), q, services, labels);
+            if (!rows) return unexpected{rows.err()};
+            seen += rows->size();
+            if (q.limit > 0) {
+                best.offer(std::move(*rows));
+                continue;
+            }
+            for (const auto& r : *rows) {
+                auto e = emit(r);
+                if (!e) return e;
+            }
         }
         return {};
     };

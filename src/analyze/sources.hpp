@@ -21,7 +21,7 @@ enum class group_by { ip, service, base_domain };
 struct source_row {
     source_summary s;
     std::optional<store::ip_info> ip;  // absent: not enriched
-    std::optional<service_info> service;
+    const service_info* service = nullptr;  // the directory's entry (it outlives the rows)
     classification c;
     // Grouped rows only: how many IPs, and the largest few.
     std::int64_t source_ips = 1;

@@ -51,7 +51,7 @@ server="127.0.0.1:$port"
 db="$work/e.db"
 "$bin" ingest --db "$db" -q "$work/wa/reports"; rc=$?
 check "ingest of world-a exits 0" eq "$rc" 0
-ips=$(sqlite3 "$db" "select count(distinct source_ip) from source_day")
+ips=$(sqlite3 "$db" "select count(distinct source_ip) from source_facts")
 
 start=$(date +%s.%N)
 "$bin" enrich --db "$db" --server "$server" --format json >"$work/enrich.json" 2>"$work/enrich.err"; rc=$?
@@ -120,7 +120,7 @@ db2="$work/i.db"
 mkdir "$work/few"; ls "$work/wa/reports" | head -n 5 | while read -r f; do cp "$work/wa/reports/$f" "$work/few/"; done
 out=$("$bin" ingest --db "$db2" --enrich --enrich-server "$server" "$work/few"); rc=$?
 check "ingest --enrich exits 0" eq "$rc" 0
-check "ingest --enrich filled ip_info" eq "$(sqlite3 "$db2" "select count(*) from ip_info")" "$(sqlite3 "$db2" "select count(distinct source_ip) from source_day")"
+check "ingest --enrich filled ip_info" eq "$(sqlite3 "$db2" "select count(*) from ip_info")" "$(sqlite3 "$db2" "select count(distinct source_ip) from source_facts")"
 case "$out" in *"enriched "*) pass=$((pass+1));; *) failn=$((failn+1)); echo "FAIL: ingest --enrich summary: $out";; esac
 
 echo "$pass passed, $failn failed"

@@ -212,11 +212,12 @@ TEST(classify, no_messages_is_unknown) { EXPECT_EQ(run(source(0), nullptr).cls, 
 
 TEST(group_rows, one_row_per_service_with_counts_and_samples) {
     std::vector<analyze::source_row> rows;
+    const analyze::service_info sendgrid{"SendGrid", "esp", "", {}};
     for (int i = 0; i < 40; ++i) {
         analyze::source_row r;
         r.s = source(100 + i);
         r.s.source_ip = "198.51.100." + std::to_string(i);
-        r.service = analyze::service_info{"SendGrid", "esp", "", {}};
+        r.service = &sendgrid;
         r.c.cls = source_class::authorized;
         rows.push_back(r);
     }

@@ -89,10 +89,12 @@ int run_enrichment(store::store& db, const enrich_request& req, enrich_report& o
     opt.ttl_days = req.ttl_days;
     opt.now = now;
     bool progress_shown = false;
+    std::size_t offset = 0;  // IPs of the slices before this one
+    const std::size_t all = ips->size();
     if (req.progress) {
-        opt.progress = [&](std::size_t done, std::size_t total) {
+        opt.progress = [&](std::size_t done, std::size_t) {
             progress_shown = true;
-            std::fprintf(stderr, "\renriching: %zu of %zu IPs   ", done, total);
+            std::fprintf(stderr, "\renriching: %zu of %zu IPs   ", offset + done, all);
             std::fflush(stderr);
         };
     }
@@ -102,18 +104,25 @@ int run_enrichment(store::store& db, const enrich_request& req, enrich_report& o
         out.trusted = c.trusted;
         out.trust_detail = c.detail;
     }
-    auto rows = e.enrich(*ips);
-    if (progress_shown) std::fprintf(stderr, "\r\033[K");
-    if (req.offline) {
-        if (auto k = keep_dns_facts(db, rows); !k) {
-            error_line("cannot read the enrichment cache: " + k.err().message);
+    // A slice at a time, each saved before the next: memory stays flat however many IPs, and an
+    // interrupted run keeps what it learned.
+    constexpr std::size_t slice = 20'000;
+    for (; offset < all; offset += slice) {
+        const std::vector<std::string> part(ips->begin() + static_cast<std::ptrdiff_t>(offset),
+                                            ips->begin() + static_cast<std::ptrdiff_t>(std::min(all, offset + slice)));
+        auto rows = e.enrich(part);
+        if (req.offline) {
+            if (auto k = keep_dns_facts(db, rows); !k) {
+                error_line("cannot read the enrichment cache: " + k.err().message);
+                return exit_usage;
+            }
+        }
+        if (auto saved = db.save_ip_info(rows); !saved) {
+            error_line("cannot save the enrichment: " + saved.err().message);
             return exit_usage;
         }
     }
-    if (auto saved = db.save_ip_info(rows); !saved) {
-        error_line("cannot save the enrichment: " + saved.err().message);
-        return exit_usage;
-    }
+    if (progress_shown) std::fprintf(stderr, "\r\033[K");
     out.counts = e.counts();
     out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return out.counts.errors > 0 ? exit_findings : exit_ok;

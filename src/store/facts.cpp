@@ -299,6 +299,7 @@ void fact_accumulator::clear() {
     arena_block_ = 0;
     if (arena_.size() > 8) arena_.resize(8);  // keep a few blocks for the next batch
     reporter_text_.clear();
+    reporter_raw_.clear();
     reporter_view_ = {};
     cached_end_ = -1;
     cached_begin_ = 0;
@@ -386,7 +387,9 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
     ip_.clear();
     rec.source_ip.append_to(ip_);
     header_from_.assign(domain_part(rec.header_from));
-    for (auto& c : header_from_) c = lower(c);
+    // NUL separates the packed key's fields: a field must not hold one (the XML parser refuses
+    // NUL already; this keeps the key unambiguous whatever a caller passes).
+    for (auto& c : header_from_) c = c == '\0' ? '?' : lower(c);
     const auto add_part = [&](std::size_t i, std::int64_t count) {
         probe_.assign(pd);
         probe_ += '\0';
@@ -399,14 +402,15 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
         fact_entry& e = find_or_add(probe_, fresh);
         add_scaled(e.m, f, sign * count);
         e.records += sign;
-        if (e.reporters.size() < max_row_reporters &&
-            std::find(e.reporters.begin(), e.reporters.end(), std::string_view(meta.org_name)) == e.reporters.end()) {
-            if (reporter_view_.empty() || reporter_text_ != meta.org_name) {
-                reporter_text_ = meta.org_name;
-                reporter_view_ = keep(reporter_text_);
-            }
-            e.reporters.push_back(reporter_view_);
+        if (reporter_view_.empty() || reporter_raw_ != meta.org_name) {
+            reporter_raw_ = meta.org_name;
+            reporter_text_ = meta.org_name;
+            std::replace(reporter_text_.begin(), reporter_text_.end(), '\0', '?');
+            reporter_view_ = keep(reporter_text_);
         }
+        if (e.reporters.size() < max_row_reporters &&
+            std::find(e.reporters.begin(), e.reporters.end(), reporter_view_) == e.reporters.end())
+            e.reporters.push_back(reporter_view_);
         if (e.foreign_spf_domain.empty() && !f.foreign_spf.empty()) {
             lowered_ = lowered(f.foreign_spf);
             e.foreign_spf_domain = keep(lowered_);

@@ -179,7 +179,7 @@ private:
     std::vector<std::unique_ptr<char[]>> arena_;
     std::size_t arena_used_ = 0, arena_block_ = 0;
     std::string probe_, ip_, header_from_, lowered_;
-    std::string reporter_text_;       // the reporter of the last record added ...
+    std::string reporter_raw_, reporter_text_;  // the reporter of the last record added ...
     std::string_view reporter_view_;  // ... and its copy in the arena
 };
 

@@ -38,7 +38,7 @@ bool source_rollup::add(const store::source_day_row& row, std::vector<source_sum
         std::find(s.header_from.begin(), s.header_from.end(), row.key.header_from) == s.header_from.end())
         s.header_from.push_back(row.key.header_from);
     for (const auto& rep : row.reporters)
-        if (s.reporters.size() < max_reporters && std::find(s.reporters.begin(), s.reporters.end(), rep) == s.reporters.end())
+        if (s.reporters.size() < store::max_row_reporters && std::find(s.reporters.begin(), s.reporters.end(), rep) == s.reporters.end())
             s.reporters.push_back(rep);
     // The foreign domains of the latest day describe the source as it is now.
     if (!row.foreign_spf_domain.empty() && (s.foreign_spf_domain.empty() || row.key.day >= s.last_day))

@@ -42,7 +42,6 @@ private:
     std::string domain_;
     std::unordered_map<std::string, building> by_ip_;
 };
-inline constexpr std::size_t max_reporters = 64;
 
 // Shares of messages (0..1), 0 for a source without messages.
 double share(std::int64_t part, std::int64_t whole);

@@ -174,22 +174,32 @@ bool get_varint(std::string_view& in, std::uint64_t& v) {
 
 }  // namespace
 
-void encode_evidence(const source_day_row& row, std::string& out) {
+namespace {
+
+// The one encoder behind both public overloads (rows of the store, entries of the accumulator).
+template <class Text, class Reporters>
+void encode_evidence_of(const source_measures& m, const Text& spf, const Text& dkim, const Reporters& reporters, std::string& out) {
     out.clear();
     out.push_back(static_cast<char>(evidence_version));
-    for_each_measure(row.m, [&](const char* name, const std::int64_t& v) {
+    for_each_measure(m, [&](const char* name, const std::int64_t& v) {
         if (is_column_measure(name)) return;
         put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));  // zigzag
     });
-    for (const std::string* d : {&row.foreign_spf_domain, &row.foreign_dkim_domain}) {
-        put_varint(out, d->size());
-        out += *d;
+    for (std::string_view d : {std::string_view(spf), std::string_view(dkim)}) {
+        put_varint(out, d.size());
+        out += d;
     }
-    put_varint(out, row.reporters.size());
-    for (const auto& r : row.reporters) {
+    put_varint(out, reporters.size());
+    for (std::string_view r : reporters) {
         put_varint(out, r.size());
         out += r;
     }
+}
+
+}  // namespace
+
+void encode_evidence(const source_day_row& row, std::string& out) {
+    encode_evidence_of(row.m, row.foreign_spf_domain, row.foreign_dkim_domain, row.reporters, out);
 }
 
 bool decode_evidence(std::string_view in, source_day_row& row) {
@@ -284,12 +294,7 @@ std::size_t hash_text(std::string_view s) { return std::hash<std::string_view>{}
 }  // namespace
 
 void encode_evidence(const fact_entry& e, std::string& out) {
-    source_day_row r;
-    r.m = e.m;
-    r.foreign_spf_domain.assign(e.foreign_spf_domain);
-    r.foreign_dkim_domain.assign(e.foreign_dkim_domain);
-    for (auto v : e.reporters) r.reporters.emplace_back(v);
-    encode_evidence(r, out);
+    encode_evidence_of(e.m, e.foreign_spf_domain, e.foreign_dkim_domain, e.reporters, out);
 }
 
 void fact_accumulator::clear() {

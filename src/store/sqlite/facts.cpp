@@ -54,6 +54,24 @@ const std::string& insert_sql(int rows) {
     return rows == 1 ? one : many;
 }
 
+// One domain's id range and the filter's days (and source): the WHERE every fact query shares
+// (?1..?2 the range, ?3 since, ?4 until, ?5 source IP), and its binding.
+std::string range_where(const fact_filter& f, bool with_source) {
+    std::string w = " WHERE id BETWEEN ?1 AND ?2";
+    if (!f.since_day.empty()) w += " AND day >= ?3";
+    if (!f.until_day.empty()) w += " AND day < ?4";
+    if (with_source && !f.source_ip.empty()) w += " AND source_ip = ?5";
+    return w;
+}
+void bind_range(statement& s, std::int64_t domain_id, const fact_filter& f, bool with_source) {
+    s.reset();
+    s.bind(1, domain_id << domain_shift);
+    s.bind(2, (domain_id << domain_shift) + domain_span - 1);
+    if (!f.since_day.empty()) s.bind(3, f.since_day);
+    if (!f.until_day.empty()) s.bind(4, f.until_day);
+    if (with_source && !f.source_ip.empty()) s.bind(5, f.source_ip);
+}
+
 const double int64_ceiling = 9.2e18;
 std::int64_t saturated(double v) { return v >= int64_ceiling ? INT64_MAX : static_cast<std::int64_t>(v); }
 
@@ -217,11 +235,8 @@ result<void> sqlite_store::subtract_report_facts(std::int64_t report) {
 result<void> sqlite_store::source_days(const fact_filter& f, const std::function<result<void>(const source_day_row&)>& each) {
     auto domains = fact_domains_of(f);
     if (!domains) return unexpected{domains.err()};
-    std::string sql = "SELECT source_ip, day, header_from, " + measure_columns() +
-                      ", evidence FROM source_facts WHERE id BETWEEN ?1 AND ?2";
-    if (!f.since_day.empty()) sql += " AND day >= ?3";
-    if (!f.until_day.empty()) sql += " AND day < ?4";
-    if (!f.source_ip.empty()) sql += " AND source_ip = ?5";
+    const std::string sql =
+        "SELECT source_ip, day, header_from, " + measure_columns() + ", evidence FROM source_facts" + range_where(f, true);
     statement s;
     auto p = s.prepare(db_, sql.c_str());
     if (!p) return p;
@@ -229,12 +244,7 @@ result<void> sqlite_store::source_days(const fact_filter& f, const std::function
     source_day_row row;
     std::string ip;
     for (const auto& [id, name] : *domains) {
-        s.reset();
-        s.bind(1, id << domain_shift);
-        s.bind(2, (id << domain_shift) + domain_span - 1);
-        if (!f.since_day.empty()) s.bind(3, f.since_day);
-        if (!f.until_day.empty()) s.bind(4, f.until_day);
-        if (!f.source_ip.empty()) s.bind(5, f.source_ip);
+        bind_range(s, id, f, true);
         row.key.policy_domain = name;
         int rc;
         while ((rc = s.step()) == SQLITE_ROW) {
@@ -265,9 +275,7 @@ result<void> sqlite_store::source_days(const fact_filter& f, const std::function
 result<void> sqlite_store::source_volumes(const fact_filter& f, const std::function<result<void>(const source_volume&)>& each) {
     auto domains = fact_domains_of(f);
     if (!domains) return unexpected{domains.err()};
-    std::string sql = "SELECT source_ip, messages FROM source_facts WHERE id BETWEEN ?1 AND ?2";
-    if (!f.since_day.empty()) sql += " AND day >= ?3";
-    if (!f.until_day.empty()) sql += " AND day < ?4";
+    const std::string sql = "SELECT source_ip, messages FROM source_facts" + range_where(f, false);
     statement s;
     auto p = s.prepare(db_, sql.c_str());
     if (!p) return p;
@@ -275,11 +283,7 @@ result<void> sqlite_store::source_volumes(const fact_filter& f, const std::funct
     std::unordered_map<std::string, std::int64_t> sums;
     source_volume v;
     for (const auto& [id, name] : *domains) {
-        s.reset();
-        s.bind(1, id << domain_shift);
-        s.bind(2, (id << domain_shift) + domain_span - 1);
-        if (!f.since_day.empty()) s.bind(3, f.since_day);
-        if (!f.until_day.empty()) s.bind(4, f.until_day);
+        bind_range(s, id, f, false);
         sums.clear();
         int rc;
         while ((rc = s.step()) == SQLITE_ROW) {
@@ -303,11 +307,10 @@ result<void> sqlite_store::source_volumes(const fact_filter& f, const std::funct
 result<std::vector<domain_row>> sqlite_store::domains(const fact_filter& f) {
     auto domains = fact_domains_of(f);
     if (!domains) return unexpected{domains.err()};
-    std::string sql =
+    const std::string sql =
         "SELECT total(messages), total(dmarc_pass_messages), count(DISTINCT source_ip), min(day), max(day), count(*) "
-        "FROM source_facts WHERE id BETWEEN ?1 AND ?2";
-    if (!f.since_day.empty()) sql += " AND day >= ?3";
-    if (!f.until_day.empty()) sql += " AND day < ?4";
+        "FROM source_facts" +
+        range_where(f, false);
     statement s;
     auto p = s.prepare(db_, sql.c_str());
     if (!p) return unexpected{p.err()};
@@ -316,11 +319,7 @@ result<std::vector<domain_row>> sqlite_store::domains(const fact_filter& f) {
     if (!p) return unexpected{p.err()};
     std::vector<domain_row> out;
     for (const auto& [id, name] : *domains) {
-        s.reset();
-        s.bind(1, id << domain_shift);
-        s.bind(2, (id << domain_shift) + domain_span - 1);
-        if (!f.since_day.empty()) s.bind(3, f.since_day);
-        if (!f.until_day.empty()) s.bind(4, f.until_day);
+        bind_range(s, id, f, false);
         const int rc = s.step();
         if (rc != SQLITE_ROW) return fail(s.error_text(rc));
         if (s.i64(5) == 0) continue;  // nothing in the window

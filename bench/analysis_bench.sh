@@ -55,7 +55,7 @@ facts=$(sqlite3 "$db" "SELECT count(*) FROM source_facts")
 echo "store: $records records, $facts source_facts rows, $(( size / 1024 / 1024 )) MB = $(( size / records )) bytes per record"
 timed "enrich (zone file)" 1 "$bin" enrich --quiet --db "$db" --zone "$scen/dns.zone"
 domain=$(sqlite3 "$db" "SELECT policy_domain FROM reports GROUP BY 1 ORDER BY sum(message_count) DESC LIMIT 1")
-echo "domain: $domain ($(sqlite3 "$db" "SELECT count(DISTINCT source_ip) FROM source_facts WHERE policy_domain = '$domain'") sources)"
+echo "domain: $domain ($(sqlite3 "$db" "SELECT count(DISTINCT source_ip) FROM v_source_day WHERE policy_domain = '$domain'") sources)"
 timed "sources --domain D" "$runs" "$bin" sources --db "$db" --domain "$domain"
 timed "senders --domain D" "$runs" "$bin" senders --db "$db" --domain "$domain"
 timed "sources --limit 50 (overview)" "$runs" "$bin" sources --db "$db" --limit 50

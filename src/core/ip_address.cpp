@@ -51,9 +51,57 @@ void ip_address::append_to(std::string& out) const {
         out.append(buf, static_cast<std::size_t>(p - buf));
         return;
     }
-    char buf[INET6_ADDRSTRLEN];
-    inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
-    out.append(buf);
+    // Hand-rolled too, the same text as glibc's inet_ntop (RFC 5952 §4: lower-case hex without
+    // leading zeros; the longest run of two or more zero groups, the first of equals, as "::";
+    // and glibc's dotted tail for ::a.b.c.d and ::ffff:a.b.c.d). tests/unit/core compares them.
+    std::array<unsigned, 8> w{};
+    for (std::size_t i = 0; i < 8; ++i) w[i] = static_cast<unsigned>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+    int best = -1, best_len = 0;
+    for (int i = 0; i < 8;) {
+        if (w[static_cast<std::size_t>(i)] != 0) {
+            ++i;
+            continue;
+        }
+        int j = i;
+        while (j < 8 && w[static_cast<std::size_t>(j)] == 0) ++j;
+        if (j - i > best_len) {
+            best = i;
+            best_len = j - i;
+        }
+        i = j;
+    }
+    if (best_len < 2) best = -1;
+    char buf[48];
+    char* p = buf;
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 8; ++i) {
+        if (best >= 0 && i >= best && i < best + best_len) {
+            if (i == best) *p++ = ':';
+            continue;
+        }
+        if (i != 0) *p++ = ':';
+        if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+            for (std::size_t b = 12; b < 16; ++b) {
+                const unsigned v = bytes[b];
+                if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+                if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+                *p++ = static_cast<char>('0' + v % 10);
+                if (b < 15) *p++ = '.';
+            }
+            break;
+        }
+        const unsigned v = w[static_cast<std::size_t>(i)];
+        bool started = false;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            const unsigned d = (v >> shift) & 0xf;
+            if (d != 0 || started || shift == 0) {
+                *p++ = hex[d];
+                started = true;
+            }
+        }
+    }
+    if (best >= 0 && best + best_len == 8) *p++ = ':';
+    out.append(buf, static_cast<std::size_t>(p - buf));
 }
 
 bool ip_address::in_prefix(const ip_address& prefix, unsigned len) const {

@@ -52,25 +52,20 @@ bool at_or_under(std::string_view a, std::string_view b) {
     return a.size() == b.size() || a[a.size() - b.size() - 1] == '.';
 }
 
-std::string lowered(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = lower(c);
-    return out;
-}
-
 const report::spf_auth_result* mfrom_result(const report::record& rec) {
     for (const auto& s : rec.spf_results)
         if (s.scope.empty() || s.scope == "mfrom") return &s;
     return rec.spf_results.empty() ? nullptr : &rec.spf_results.front();
 }
 
-// Per-record flags: which measures a message of this record counts in.
+// Per-record flags: which measures a message of this record counts in (bit i: measure i of
+// for_each_measure).
 struct record_flags {
-    std::array<bool, measure_count> on{};
+    std::uint32_t on = 0;
     std::string_view foreign_spf, foreign_dkim;  // into the record (lower-cased when stored)
 };
 
-record_flags flags_of(const report::record& rec, std::string_view pd) {
+record_flags flags_of(const report::record& rec, related_domain_memo& related) {
     record_flags f;
     source_measures m;
     const bool dkim_pe = rec.dkim == "pass", spf_pe = rec.spf == "pass";
@@ -81,21 +76,21 @@ record_flags flags_of(const report::record& rec, std::string_view pd) {
     const auto* spf = mfrom_result(rec);
     std::string_view envelope = domain_part(rec.envelope_from);
     if (envelope.empty() && spf) envelope = domain_part(spf->domain);
-    m.envelope_aligned = !envelope.empty() && related_domain(envelope, pd);
+    m.envelope_aligned = !envelope.empty() && related(envelope);
     if (spf) {
         const std::string_view d = domain_part(spf->domain);
-        const bool foreign = !d.empty() && !related_domain(d, pd);
+        const bool foreign = !d.empty() && !related(d);
         m.spf_pass = spf->result == "pass";
         m.spf_pass_foreign = m.spf_pass && foreign;
         m.spf_fail = spf->result == "fail" || spf->result == "softfail";
         if (foreign) f.foreign_spf = d;
     }
-    if (f.foreign_spf.empty() && !envelope.empty() && !related_domain(envelope, pd)) f.foreign_spf = envelope;
+    if (f.foreign_spf.empty() && !envelope.empty() && !related(envelope)) f.foreign_spf = envelope;
     bool aligned_seen = false, aligned_pass = false, foreign_pass = false;
     for (const auto& d : rec.dkim_results) {
         const std::string_view dom = domain_part(d.domain);
         const bool pass = d.result == "pass";
-        if (!dom.empty() && related_domain(dom, pd)) {
+        if (!dom.empty() && related(dom)) {
             aligned_seen = true;
             aligned_pass = aligned_pass || pass;
         } else if (!dom.empty()) {
@@ -123,15 +118,25 @@ record_flags flags_of(const report::record& rec, std::string_view pd) {
     else if (rec.disposition == "reject") m.disposition_reject = 1;
     else m.disposition_none = 1;
     int i = 0;
-    for_each_measure(m, [&](const char*, std::int64_t v) { f.on[i++] = v != 0; });
+    for_each_measure(m, [&](const char*, std::int64_t v) {
+        if (v != 0) f.on |= std::uint32_t{1} << i;
+        ++i;
+    });
     return f;
 }
 
-void add_scaled(source_measures& into, const record_flags& f, std::int64_t count) {
-    int i = 0;
-    for_each_measure(into, [&](const char*, std::int64_t& v) {
-        if (f.on[i++]) v = sat_add(v, count);
-    });
+void add_scaled(std::array<std::int64_t, measure_count>& into, std::uint32_t on, std::int64_t count) {
+    for (; on != 0; on &= on - 1) {
+        auto& v = into[static_cast<std::size_t>(__builtin_ctz(on))];
+        v = sat_add(v, count);
+    }
+}
+
+source_measures from_array(const std::array<std::int64_t, measure_count>& v) {
+    source_measures m;
+    std::size_t i = 0;
+    for_each_measure(m, [&](const char*, std::int64_t& x) { x = v[i++]; });
+    return m;
 }
 
 }  // namespace
@@ -174,40 +179,85 @@ bool get_varint(std::string_view& in, std::uint64_t& v) {
 
 }  // namespace
 
+const std::array<bool, measure_count>& column_measure_mask() {
+    static const std::array<bool, measure_count> mask = [] {
+        std::array<bool, measure_count> m{};
+        source_measures any;
+        std::size_t i = 0;
+        for_each_measure(any, [&](const char* name, std::int64_t&) { m[i++] = is_column_measure(name); });
+        return m;
+    }();
+    return mask;
+}
+
 namespace {
 
-// The one encoder behind both public overloads (rows of the store, entries of the accumulator).
-template <class Text, class Reporters>
-void encode_evidence_of(const source_measures& m, const Text& spf, const Text& dkim, const Reporters& reporters, std::string& out) {
-    out.clear();
-    out.push_back(static_cast<char>(evidence_version));
-    for_each_measure(m, [&](const char* name, const std::int64_t& v) {
-        if (is_column_measure(name)) return;
-        put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));  // zigzag
-    });
-    for (std::string_view d : {std::string_view(spf), std::string_view(dkim)}) {
-        put_varint(out, d.size());
-        out += d;
-    }
-    put_varint(out, reporters.size());
-    for (std::string_view r : reporters) {
-        put_varint(out, r.size());
-        out += r;
-    }
+void put_zigzag(std::string& out, std::int64_t v) {
+    put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+}
+
+void put_text(std::string& out, std::string_view t) {
+    put_varint(out, t.size());
+    out += t;
 }
 
 }  // namespace
 
 void encode_evidence(const source_day_row& row, std::string& out) {
-    encode_evidence_of(row.m, row.foreign_spf_domain, row.foreign_dkim_domain, row.reporters, out);
+    out.clear();
+    out.push_back(static_cast<char>(evidence_version));
+    for_each_measure(row.m, [&](const char* name, const std::int64_t& v) {
+        if (!is_column_measure(name)) put_zigzag(out, v);
+    });
+    put_text(out, row.foreign_spf_domain);
+    put_text(out, row.foreign_dkim_domain);
+    put_varint(out, row.reporters.size());
+    for (const auto& r : row.reporters) put_text(out, r);
 }
+
+// The same bytes as the overload above, from an accumulator entry: written through a pointer
+// into room sized beforehand (this runs once per fact row at every flush).
+void encode_evidence(const fact_entry& e, std::string& out) {
+    const auto& columns = column_measure_mask();
+    std::size_t room = 1 + 10 * measure_count + 3 * 10 + e.foreign_spf_domain.size() + e.foreign_dkim_domain.size() +
+                       10 + e.first_reporter.size();
+    for (std::string_view r : e.more_reporters) room += 10 + r.size();
+    out.resize(room);
+    char* p = out.data();
+    const auto varint = [&p](std::uint64_t v) {
+        while (v >= 0x80) {
+            *p++ = static_cast<char>((v & 0x7f) | 0x80);
+            v >>= 7;
+        }
+        *p++ = static_cast<char>(v);
+    };
+    const auto text = [&](std::string_view t) {
+        varint(t.size());
+        if (!t.empty()) std::memcpy(p, t.data(), t.size());
+        p += t.size();
+    };
+    *p++ = static_cast<char>(evidence_version);
+    for (std::size_t i = 0; i < measure_count; ++i)
+        if (!columns[i]) varint((static_cast<std::uint64_t>(e.v[i]) << 1) ^ static_cast<std::uint64_t>(e.v[i] >> 63));
+    text(e.foreign_spf_domain);
+    text(e.foreign_dkim_domain);
+    varint(e.reporter_count());
+    if (e.first_reporter.data()) text(e.first_reporter);
+    for (std::string_view r : e.more_reporters) text(r);
+    out.resize(static_cast<std::size_t>(p - out.data()));
+}
+
+source_measures fact_entry::measures() const { return from_array(v); }
+
 
 bool decode_evidence(std::string_view in, source_day_row& row) {
     if (in.empty() || static_cast<std::uint8_t>(in.front()) != evidence_version) return false;
     in.remove_prefix(1);
     bool ok = true;
-    for_each_measure(row.m, [&](const char* name, std::int64_t& v) {
-        if (is_column_measure(name) || !ok) return;
+    const auto& columns = column_measure_mask();
+    std::size_t i = 0;
+    for_each_measure(row.m, [&](const char*, std::int64_t& v) {
+        if (columns[i++] || !ok) return;
         std::uint64_t z;
         ok = get_varint(in, z);
         v = static_cast<std::int64_t>((z >> 1) ^ (~(z & 1) + 1));
@@ -230,6 +280,24 @@ bool decode_evidence(std::string_view in, source_day_row& row) {
     return ok && in.empty();
 }
 
+bool related_domain_memo::operator()(std::string_view d) {
+    for (std::size_t i = 0; i < used_; ++i)
+        if (seen_[i] == d) return answer_[i];
+    const bool a = related_domain(d, pd_);
+    const std::size_t at = next_++ % seen_.size();
+    seen_[at].assign(d);
+    answer_[at] = a;
+    used_ = std::max(used_, at + 1);
+    return a;
+}
+
+void related_domain_memo::reset(std::string_view pd) {
+    if (pd == pd_) return;
+    pd_.assign(pd);
+    used_ = 0;
+    next_ = 0;
+}
+
 bool related_domain(std::string_view domain, std::string_view policy_domain) {
     if (domain.empty() || policy_domain.empty()) return false;
     if (domain.back() == '.') domain.remove_suffix(1);
@@ -239,9 +307,11 @@ bool related_domain(std::string_view domain, std::string_view policy_domain) {
 }
 
 source_measures measures_of(const report::record& rec, std::string_view policy_domain) {
-    source_measures m;
-    add_scaled(m, flags_of(rec, policy_domain), rec.count);
-    return m;
+    related_domain_memo related;
+    related.reset(policy_domain);
+    std::array<std::int64_t, measure_count> v{};
+    add_scaled(v, flags_of(rec, related).on, rec.count);
+    return from_array(v);
 }
 
 std::vector<day_share> report_days(std::int64_t begin, std::int64_t end) {
@@ -293,16 +363,14 @@ constexpr std::size_t arena_block_size = 256 * 1024;
 std::size_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s); }
 }  // namespace
 
-void encode_evidence(const fact_entry& e, std::string& out) {
-    encode_evidence_of(e.m, e.foreign_spf_domain, e.foreign_dkim_domain, e.reporters, out);
-}
-
 void fact_accumulator::clear() {
     entries_.clear();
     std::fill(slots_.begin(), slots_.end(), 0u);
     arena_used_ = 0;
     arena_block_ = 0;
     if (arena_.size() > 8) arena_.resize(8);  // keep a few blocks for the next batch
+    domains_.clear();
+    have_last_domain_ = false;
     reporter_text_.clear();
     reporter_raw_.clear();
     reporter_view_ = {};
@@ -310,119 +378,159 @@ void fact_accumulator::clear() {
     cached_begin_ = 0;
 }
 
-std::string_view fact_accumulator::keep(std::string_view text) {
-    if (text.empty()) return {};
-    if (text.size() > arena_block_size) {
+char* fact_accumulator::allocate(std::size_t n) {
+    if (n > arena_block_size) {
         // Longer than a block (capped fields make this impossible; handled anyway).
-        arena_.insert(arena_.begin() + static_cast<std::ptrdiff_t>(arena_block_), std::make_unique<char[]>(text.size()));
+        arena_.insert(arena_.begin() + static_cast<std::ptrdiff_t>(arena_block_), std::make_unique<char[]>(n));
         char* p = arena_[arena_block_].get();
-        std::memcpy(p, text.data(), text.size());
         ++arena_block_;
         arena_used_ = 0;
-        return {p, text.size()};
+        return p;
     }
-    if (arena_block_ >= arena_.size() || arena_used_ + text.size() > arena_block_size) {
+    if (arena_block_ >= arena_.size() || arena_used_ + n > arena_block_size) {
         if (arena_block_ < arena_.size() && arena_used_ > 0) ++arena_block_;
         if (arena_block_ >= arena_.size()) arena_.push_back(std::make_unique<char[]>(arena_block_size));
         arena_used_ = 0;
     }
     char* p = arena_[arena_block_].get() + arena_used_;
+    arena_used_ += n;
+    return p;
+}
+
+std::string_view fact_accumulator::keep(std::string_view text) {
+    if (text.empty()) return {};
+    char* p = allocate(text.size());
     std::memcpy(p, text.data(), text.size());
-    arena_used_ += text.size();
+    return {p, text.size()};
+}
+
+std::string_view fact_accumulator::keep_lowered(std::string_view text) {
+    if (text.empty()) return {};
+    char* p = allocate(text.size());
+    for (std::size_t i = 0; i < text.size(); ++i) p[i] = lower(text[i]);
     return {p, text.size()};
 }
 
 void fact_accumulator::grow() {
     const std::size_t n = slots_.empty() ? 1024 : slots_.size() * 2;
-    slots_.assign(n, 0u);
-    for (std::size_t i = 0; i < entries_.size(); ++i) {
-        std::size_t at = hash_text(entries_[i].packed) & (n - 1);
+    std::vector<std::uint64_t> old(n, 0u);
+    old.swap(slots_);
+    for (const std::uint64_t slot : old) {
+        if (slot == 0) continue;
+        // The tag is the hash's high half: the slot is found again from it and the entry's hash.
+        const std::size_t h = hash_text(entries_[(slot & 0xffffffffu) - 1].key);
+        std::size_t at = h & (n - 1);
         while (slots_[at] != 0) at = (at + 1) & (n - 1);
-        slots_[at] = static_cast<std::uint32_t>(i + 1);
+        slots_[at] = slot;
     }
 }
 
-fact_entry& fact_accumulator::find_or_add(std::string_view packed, bool& fresh) {
+fact_entry& fact_accumulator::find_or_add(std::string_view key, std::size_t hash, bool& fresh) {
     if ((entries_.size() + 1) * 2 > slots_.size()) grow();
     const std::size_t mask = slots_.size() - 1;
-    std::size_t at = hash_text(packed) & mask;
+    const std::uint64_t tag = static_cast<std::uint64_t>(hash >> 32) << 32;
+    std::size_t at = hash & mask;
     while (slots_[at] != 0) {
-        fact_entry& e = entries_[slots_[at] - 1];
-        if (e.packed == packed) {
-            fresh = false;
-            return e;
+        const std::uint64_t slot = slots_[at];
+        if ((slot & ~std::uint64_t{0xffffffffu}) == tag) {
+            fact_entry& e = entries_[(slot & 0xffffffffu) - 1];
+            if (e.key == key) {
+                fresh = false;
+                return e;
+            }
         }
         at = (at + 1) & mask;
     }
     fresh = true;
     entries_.emplace_back();
-    slots_[at] = static_cast<std::uint32_t>(entries_.size());
+    slots_[at] = tag | static_cast<std::uint32_t>(entries_.size());
     fact_entry& e = entries_.back();
-    e.packed = keep(packed);
-    // The fields are slices of the packed key.
-    std::string_view rest = e.packed;
-    std::string_view* fields[] = {&e.policy_domain, &e.day, &e.source_ip, &e.header_from};
-    for (std::string_view* f : fields) {
-        const auto nul = rest.find('\0');
-        *f = rest.substr(0, nul);
-        rest = nul == std::string_view::npos ? std::string_view() : rest.substr(nul + 1);
-    }
+    e.key = keep(key);
     return e;
 }
 
-std::vector<const fact_entry*> fact_accumulator::sorted() const {
-    std::vector<const fact_entry*> out;
-    out.reserve(entries_.size());
-    for (const auto& e : entries_) out.push_back(&e);
-    std::sort(out.begin(), out.end(), [](const fact_entry* a, const fact_entry* b) { return a->packed < b->packed; });
+std::uint32_t fact_accumulator::domain_slot(const std::string& pd) {
+    if (have_last_domain_ && pd == last_domain_) return last_domain_slot_;
+    std::uint32_t i = 0;
+    while (i < domains_.size() && domains_[i] != pd) ++i;  // a batch names few domains
+    if (i == domains_.size()) domains_.push_back(pd);
+    last_domain_ = pd;
+    last_domain_slot_ = i;
+    have_last_domain_ = true;
+    return i;
+}
+
+std::vector<const fact_entry*> fact_accumulator::by_domain() const {
+    std::vector<std::uint32_t> order(domains_.size());
+    std::iota(order.begin(), order.end(), 0u);
+    std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return domains_[a] < domains_[b]; });
+    std::vector<std::size_t> start(domains_.size() + 1, 0);
+    for (const auto& e : entries_) ++start[e.domain + 1];
+    // start[d] = where domain d's rows begin, domains in name order.
+    std::vector<std::size_t> at(domains_.size(), 0);
+    std::size_t pos = 0;
+    for (const std::uint32_t d : order) {
+        at[d] = pos;
+        pos += start[d + 1];
+    }
+    std::vector<const fact_entry*> out(entries_.size());
+    for (const auto& e : entries_) out[at[e.domain]++] = &e;
     return out;
 }
 
 void fact_accumulator::add_record(const report::report_header& h, const report::record& rec, std::int64_t sign) {
     const auto& meta = h.metadata;
-    if (meta.begin != cached_begin_ || meta.end != cached_end_ || day_text_.empty()) {
+    if (meta.begin != cached_begin_ || meta.end != cached_end_ || shares_.empty()) {
         cached_begin_ = meta.begin;
         cached_end_ = meta.end;
         shares_ = report_days(meta.begin, meta.end);
-        day_text_.clear();
-        for (const auto& s : shares_) day_text_.push_back(utc::format_date(s.day * 86400));
     }
     const std::string& pd = h.policy.domain;
-    const record_flags f = flags_of(rec, pd);
-    ip_.clear();
-    rec.source_ip.append_to(ip_);
-    header_from_.assign(domain_part(rec.header_from));
-    // NUL separates the packed key's fields: a field must not hold one (the XML parser refuses
-    // NUL already; this keeps the key unambiguous whatever a caller passes).
-    for (auto& c : header_from_) c = c == '\0' ? '?' : lower(c);
+    const std::uint32_t domain = domain_slot(pd);
+    memo_.reset(pd);
+    const record_flags f = flags_of(rec, memo_);
+    if (reporter_view_.empty() || reporter_raw_ != meta.org_name) {
+        reporter_raw_ = meta.org_name;
+        reporter_text_ = meta.org_name;
+        std::replace(reporter_text_.begin(), reporter_text_.end(), '\0', '?');
+        reporter_view_ = keep(reporter_text_);
+    }
+    // The key: domain slot, day, address family and bytes, then the header_from domain lower-cased.
+    // Fixed-width fields first, so no field needs a separator.
+    const std::string_view hf = domain_part(rec.header_from);
+    constexpr std::size_t fixed = 4 + 4 + 1 + 16;
+    probe_.resize(fixed + hf.size());
+    char* k = probe_.data();
+    std::memcpy(k, &domain, 4);
+    k[8] = static_cast<char>(rec.source_ip.fam);
+    std::memcpy(k + 9, rec.source_ip.bytes.data(), 16);
+    for (std::size_t i = 0; i < hf.size(); ++i) k[fixed + i] = hf[i] == '\0' ? '?' : lower(hf[i]);  // text stays C-safe
     const auto add_part = [&](std::size_t i, std::int64_t count) {
-        probe_.assign(pd);
-        probe_ += '\0';
-        probe_ += day_text_[i];
-        probe_ += '\0';
-        probe_ += ip_;
-        probe_ += '\0';
-        probe_ += header_from_;
+        const auto day = static_cast<std::int32_t>(shares_[i].day);
+        std::memcpy(k + 4, &day, 4);
+        const std::string_view key(probe_);
         bool fresh = false;
-        fact_entry& e = find_or_add(probe_, fresh);
-        add_scaled(e.m, f, sign * count);
-        e.records += sign;
-        if (reporter_view_.empty() || reporter_raw_ != meta.org_name) {
-            reporter_raw_ = meta.org_name;
-            reporter_text_ = meta.org_name;
-            std::replace(reporter_text_.begin(), reporter_text_.end(), '\0', '?');
-            reporter_view_ = keep(reporter_text_);
+        fact_entry& e = find_or_add(key, hash_text(key), fresh);
+        if (fresh) {
+            e.domain = domain;
+            e.day = day;
+            e.source_ip = rec.source_ip;
+            e.header_from = e.key.substr(fixed);
         }
-        if (e.reporters.size() < max_row_reporters &&
-            std::find(e.reporters.begin(), e.reporters.end(), reporter_view_) == e.reporters.end())
-            e.reporters.push_back(reporter_view_);
+        add_scaled(e.v, f.on, sign * count);
+        e.records += sign;
+        if (!e.first_reporter.data()) {
+            e.first_reporter = reporter_view_;
+        } else if (e.first_reporter.data() != reporter_view_.data() && e.first_reporter != reporter_view_ &&
+                   e.reporter_count() < max_row_reporters &&
+                   std::find(e.more_reporters.begin(), e.more_reporters.end(), reporter_view_) == e.more_reporters.end()) {
+            e.more_reporters.push_back(reporter_view_);
+        }
         if (e.foreign_spf_domain.empty() && !f.foreign_spf.empty()) {
-            lowered_ = lowered(f.foreign_spf);
-            e.foreign_spf_domain = keep(lowered_);
+            e.foreign_spf_domain = keep_lowered(f.foreign_spf);
         }
         if (e.foreign_dkim_domain.empty() && !f.foreign_dkim.empty()) {
-            lowered_ = lowered(f.foreign_dkim);
-            e.foreign_dkim_domain = keep(lowered_);
+            e.foreign_dkim_domain = keep_lowered(f.foreign_dkim);
         }
     };
     if (shares_.size() == 1) {

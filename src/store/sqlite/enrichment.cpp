@@ -1,4 +1,4 @@
-// The SQLite driver: the enrichment cache (table ip_info, schema/sqlite/0003_source_facts.sql).
+// The SQLite driver: the enrichment cache (table ip_info, schema/sqlite/0003_source_facts.sql; the facts: 0004).
 #include "store/sqlite/sqlite_store_impl.hpp"
 
 namespace dmarcsight::store::sqlite {
@@ -10,11 +10,11 @@ namespace {
 std::string source_day_where(const fact_filter& f) {
     std::string w = " WHERE 1";
     if (!f.domain.empty())
-        w += f.include_subdomains ? " AND (policy_domain = ?1 OR substr(policy_domain, -length(?1) - 1) = '.' || ?1)"
-                                  : " AND policy_domain = ?1";
-    if (!f.since_day.empty()) w += " AND day >= ?2";
-    if (!f.until_day.empty()) w += " AND day < ?3";
-    if (!f.source_ip.empty()) w += " AND source_ip = ?4";
+        w += f.include_subdomains ? " AND (d.policy_domain = ?1 OR substr(d.policy_domain, -length(?1) - 1) = '.' || ?1)"
+                                  : " AND d.policy_domain = ?1";
+    if (!f.since_day.empty()) w += " AND f.day >= ?2";
+    if (!f.until_day.empty()) w += " AND f.day < ?3";
+    if (!f.source_ip.empty()) w += " AND f.source_ip = ?4";
     return w;
 }
 
@@ -37,8 +37,9 @@ ip_info read_ip_info(const statement& s) {
 
 result<std::vector<std::string>> sqlite_store::ips_to_enrich(std::int64_t now, const fact_filter& f) {
     // Each IP once, whatever the number of days, domains and header_froms it has rows for.
-    const std::string sql = "SELECT DISTINCT source_ip FROM source_facts" + source_day_where(f) +
-                            " AND NOT EXISTS (SELECT 1 FROM ip_info WHERE ip_info.ip = source_facts.source_ip AND "
+    const std::string sql = "SELECT DISTINCT f.source_ip FROM source_facts f JOIN fact_domains d ON d.id = f.domain_id" +
+                            source_day_where(f) +
+                            " AND NOT EXISTS (SELECT 1 FROM ip_info WHERE ip_info.ip = f.source_ip AND "
                             "ip_info.expires_at > ?5) ORDER BY source_ip";
     statement s;
     auto p = s.prepare(db_, sql.c_str());

@@ -27,8 +27,9 @@ inline constexpr std::uint64_t blocks_per_report = std::uint64_t{1} << 32;
 inline constexpr int busy_timeout_ms = 120'000;
 // PRAGMA application_id of our files (the bytes "dmsg"); see schema/sqlite/0002_*.sql.
 inline constexpr std::int64_t application_id = 0x646d7367;
-// The schema version that added the analysis facts (0003_source_facts.sql).
-inline constexpr std::int64_t facts_schema_version = 3;
+// The schema version of the analysis facts' present layout (0004_facts_appended.sql): a store
+// below it has its facts derived again from its records when it is upgraded.
+inline constexpr std::int64_t facts_schema_version = 4;
 
 // JSON array of strings, written by the JSON library (invalid UTF-8 becomes U+FFFD).
 std::string json_strings(const std::vector<std::string>& v);
@@ -94,6 +95,7 @@ private:
     result<void> delete_report(std::int64_t id);
     // facts.cpp
     result<void> flush_facts();
+    result<void> add_fact_range(std::int64_t domain, std::int64_t first, std::int64_t last);
     result<void> add_record_facts(const report::record& rec);
     result<void> subtract_report_facts(std::int64_t report);
     result<rebuild_summary> rebuild_facts_in_transaction(const std::function<void(std::int64_t, std::int64_t)>& progress);
@@ -185,7 +187,7 @@ private:
     fact_accumulator facts_;
     // Within the open transaction: each domain's fact id range and next free id (another process
     // may have appended since our last transaction, so this is read afresh in each).
-    std::unordered_map<std::string, std::pair<std::int64_t, std::int64_t>> fact_next_;
+    std::optional<std::int64_t> next_fact_id_;  // the next source_facts id (known within a transaction)
     bool needs_upgrade_ = false;
     report::report_header unit_header_;
 };

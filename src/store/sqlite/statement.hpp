@@ -34,6 +34,11 @@ public:
         sqlite3_clear_bindings(stmt_);
         bind_rc_ = SQLITE_OK;
     }
+    // reset, keeping the bound values: for a caller that binds every parameter again.
+    void rewind() {
+        sqlite3_reset(stmt_);
+        bind_rc_ = SQLITE_OK;
+    }
 
     void bind(int i, std::string_view s) {
         check(sqlite3_bind_text64(stmt_, i, s.data(), s.size(), SQLITE_TRANSIENT, SQLITE_UTF8));

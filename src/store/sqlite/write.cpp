@@ -13,14 +13,14 @@ namespace dmarcsight::store::sqlite {
 
 result<void> sqlite_store::begin_batch() {
     facts_.clear();
-    fact_next_.clear();
+    next_fact_id_.reset();
     return exec("BEGIN IMMEDIATE");
 }
 
 // The batch's facts are written in its transaction, just before it commits.
 result<void> sqlite_store::commit_batch() {
     auto f = flush_facts();
-    fact_next_.clear();
+    next_fact_id_.reset();
     if (!f) {
         facts_.clear();
         (void)exec("ROLLBACK");

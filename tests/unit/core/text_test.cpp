@@ -1,5 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
 #include "core/ip_address.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
@@ -41,6 +47,54 @@ TEST(ip, parse_and_normalise) {
     EXPECT_FALSE(ip_address::parse("1.2.3.4/24"));
     EXPECT_FALSE(ip_address::parse(""));
     EXPECT_FALSE(ip_address::parse("fe80::1%eth0"));
+}
+
+// Our IPv6 text must be glibc's inet_ntop text byte for byte (stored facts and the enrichment
+// cache are keyed by it): every shape of zero runs, the dotted tails, and random addresses.
+TEST(ip, v6_text_is_inet_ntop_text) {
+    std::vector<std::array<std::uint8_t, 16>> cases;
+    const auto words = [](std::initializer_list<unsigned> ws) {
+        std::array<std::uint8_t, 16> b{};
+        std::size_t i = 0;
+        for (unsigned w : ws) {
+            b[i++] = static_cast<std::uint8_t>(w >> 8);
+            b[i++] = static_cast<std::uint8_t>(w);
+        }
+        return b;
+    };
+    cases.push_back(words({0, 0, 0, 0, 0, 0, 0, 0}));
+    cases.push_back(words({0, 0, 0, 0, 0, 0, 0, 1}));
+    cases.push_back(words({0, 0, 0, 0, 0, 0, 0xc000, 0x0201}));       // ::192.0.2.1
+    cases.push_back(words({0, 0, 0, 0, 0, 0xffff, 0xc000, 0x0201}));  // ::ffff:192.0.2.1
+    cases.push_back(words({0, 0, 0, 0, 0, 0xfffe, 0xc000, 0x0201}));
+    cases.push_back(words({0x2001, 0xdb8, 0, 0, 1, 0, 0, 1}));        // equal runs: the first
+    cases.push_back(words({0x2001, 0xdb8, 0, 1, 0, 0, 0, 1}));        // the longer second
+    cases.push_back(words({0x2001, 0, 0xdb8, 0, 0x1, 0, 0xab, 0}));   // single zeros stay
+    cases.push_back(words({1, 0, 0, 0, 0, 0, 0, 0}));
+    cases.push_back(words({0xfe80, 0, 0, 0, 0x0202, 0xb3ff, 0xfe1e, 0x8329}));
+    cases.push_back(words({0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff}));
+    cases.push_back(words({0, 0, 0, 0, 0, 0, 1, 0}));
+    cases.push_back(words({0, 0, 0, 0, 0, 0, 0, 0x100}));
+    std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    for (int n = 0; n < 20000; ++n) {
+        std::array<std::uint8_t, 16> b{};
+        for (auto& x : b) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            // Many zero bytes, so zero groups and runs of every length come up.
+            x = (seed % 3 == 0) ? static_cast<std::uint8_t>(seed >> 24) : 0;
+        }
+        cases.push_back(b);
+    }
+    for (const auto& b : cases) {
+        ip_address a;
+        a.fam = ip_address::family::v6;
+        a.bytes = b;
+        char want[INET6_ADDRSTRLEN];
+        ASSERT_NE(inet_ntop(AF_INET6, b.data(), want, sizeof want), nullptr);
+        ASSERT_EQ(a.to_string(), want);
+    }
 }
 
 TEST(ip, prefix_match) {

@@ -198,6 +198,77 @@ TEST(sqlite_facts, kept_with_the_report_undone_with_it_and_rebuilt_the_same) {
 
 }
 
+// Rows are appended in ingest order whatever their domain: a domain written in several batches,
+// between other domains' rows, is read whole, and only its own rows.
+TEST(sqlite_facts, a_domain_written_between_other_domains_is_read_whole) {
+    test_support::temp_dir dir;
+    auto db = store::open_sqlite(dir / "f.db", store::open_mode::read_write);
+    ASSERT_TRUE(db.ok());
+    store::store& s = **db;
+    int n = 0;
+    const auto add = [&](const std::string& domain, std::int64_t count) {
+        ASSERT_TRUE(s.begin_unit().ok());
+        auto h = header("r" + std::to_string(++n), oct1, oct1 + 86399);
+        h.policy.domain = domain;
+        auto rid = s.insert_report(h, "t");
+        ASSERT_TRUE(rid.ok());
+        ASSERT_TRUE(s.insert_record(*rid, rec("192.0.2." + std::to_string(n), count)).ok());
+        ASSERT_TRUE(s.finish_report(*rid, {}).ok());
+        ASSERT_TRUE(s.end_unit(true).ok());
+    };
+    const auto batch = [&](const std::vector<std::pair<std::string, std::int64_t>>& reports) {
+        ASSERT_TRUE(s.begin_batch().ok());
+        for (const auto& [d, c] : reports) add(d, c);
+        ASSERT_TRUE(s.commit_batch().ok());
+    };
+    batch({{"a.example", 1}, {"b.example", 10}});
+    batch({{"a.example", 100}});  // b's rows came between: a second run of a's
+    batch({{"a.example", 1000}, {"c.example", 5}});
+    batch({{"b.example", 20}});
+    const auto by_domain = [&](const std::string& d) {
+        store::fact_filter f;
+        f.domain = d;
+        std::map<std::string, std::int64_t> out;
+        EXPECT_TRUE(s.source_days(f, [&](const store::source_day_row& r) -> result<void> {
+                         EXPECT_EQ(r.key.policy_domain, d);
+                         out[r.key.source_ip] += r.m.messages;
+                         return {};
+                     }).ok());
+        return out;
+    };
+    EXPECT_EQ(by_domain("a.example"),
+              (std::map<std::string, std::int64_t>{{"192.0.2.1", 1}, {"192.0.2.3", 100}, {"192.0.2.4", 1000}}));
+    EXPECT_EQ(by_domain("b.example"), (std::map<std::string, std::int64_t>{{"192.0.2.2", 10}, {"192.0.2.6", 20}}));
+    EXPECT_EQ(by_domain("c.example"), (std::map<std::string, std::int64_t>{{"192.0.2.5", 5}}));
+    std::map<std::string, std::int64_t> volumes;
+    ASSERT_TRUE(s.source_volumes({}, [&](const store::source_volume& v) -> result<void> {
+                     volumes[v.policy_domain + " " + v.source_ip] += v.messages;
+                     return {};
+                 }).ok());
+    EXPECT_EQ(volumes.size(), 6u);
+    EXPECT_EQ(volumes["a.example 192.0.2.4"], 1000);
+    EXPECT_EQ(volumes["b.example 192.0.2.6"], 20);
+    auto domains = s.domains({});
+    ASSERT_TRUE(domains.ok());
+    ASSERT_EQ(domains->size(), 3u);
+    EXPECT_EQ((*domains)[0].policy_domain, "a.example");
+    EXPECT_EQ((*domains)[0].messages, 1101);
+    EXPECT_EQ((*domains)[0].sources, 3);
+    // Picking a few sources of a domain (the overview's second step) reads only those.
+    store::fact_filter some;
+    some.domain = "a.example";
+    some.source_ips = {"192.0.2.3", "192.0.2.4", "192.0.2.2"};
+    std::int64_t picked = 0;
+    ASSERT_TRUE(s.source_days(some, [&](const store::source_day_row& r) -> result<void> {
+                     picked += r.m.messages;
+                     return {};
+                 }).ok());
+    EXPECT_EQ(picked, 1100);
+    // Rebuilt, the same.
+    ASSERT_TRUE(s.rebuild_facts({}).ok());
+    EXPECT_EQ(by_domain("b.example"), (std::map<std::string, std::int64_t>{{"192.0.2.2", 10}, {"192.0.2.6", 20}}));
+}
+
 TEST(sqlite_facts, a_store_of_schema_v2_is_upgraded_with_its_facts) {
     const std::string fixture = std::string(DMARCSIGHT_TEST_DIR) + "/fixtures/store/schema-v2.db";
     test_support::temp_dir dir;

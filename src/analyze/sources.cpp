@@ -136,44 +136,17 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
                           const std::vector<store::label_row>& labels, const std::function<result<void>(const source_row&)>& emit) {
     // The top N of the whole selection: the volumes first, then only those sources in full.
     if (q.limit > 0 && !q.only && q.group == group_by::ip) {
-        std::vector<store::source_volume> top;
-        const auto cmp = [](const store::source_volume& a, const store::source_volume& b) {
-            if (a.messages != b.messages) return a.messages > b.messages;
-            if (a.policy_domain != b.policy_domain) return a.policy_domain < b.policy_domain;
-            return a.source_ip < b.source_ip;
-        };
-        std::size_t seen = 0;
-        auto v = db.source_volumes(q.filter, [&](const store::source_volume& sv) -> result<void> {
-            ++seen;
-            if (top.size() < q.limit) {
-                top.push_back(sv);
-                std::push_heap(top.begin(), top.end(), cmp);
-            } else if (cmp(sv, top.front())) {
-                std::pop_heap(top.begin(), top.end(), cmp);
-                top.back() = sv;
-                std::push_heap(top.begin(), top.end(), cmp);
-            }
+        std::vector<source_summary> sums;
+        source_rollup roll;
+        auto matched = db.top_source_days(q.filter, q.limit, [&](const store::source_day_row& row) -> result<void> {
+            std::vector<source_summary> done;
+            if (roll.add(row, done))
+                for (auto& d : done) sums.push_back(std::move(d));
             return {};
         });
-        if (!v) return v;
-        if (q.matched) *q.matched = seen;
-        std::map<std::string, std::vector<std::string>> by_domain;
-        for (const auto& t : top) by_domain[t.policy_domain].push_back(t.source_ip);
-        std::vector<source_summary> sums;
-        for (auto& [domain, ips] : by_domain) {
-            store::fact_filter f = q.filter;
-            f.domain = domain;
-            f.include_subdomains = false;
-            f.source_ips = ips;
-            source_rollup roll;
-            std::vector<source_summary> done;
-            auto r = db.source_days(f, [&](const store::source_day_row& row) -> result<void> {
-                (void)roll.add(row, done);
-                return {};
-            });
-            if (!r) return r;
-            for (auto& s : roll.finish()) sums.push_back(std::move(s));
-        }
+        if (!matched) return unexpected{matched.err()};
+        if (q.matched) *q.matched = *matched;
+        for (auto& d : roll.finish()) sums.push_back(std::move(d));
         auto rows = finish_rows(db, std::move(sums), q, services, labels);
         if (!rows) return unexpected{rows.err()};
         std::sort(rows->begin(), rows->end(), by_volume);

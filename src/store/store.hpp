@@ -94,12 +94,6 @@ struct fact_filter {
     std::vector<std::string> source_ips;  // non-empty: only these sources
 };
 
-// (policy domain, source IP, messages) over a filter: enough to pick the top N.
-struct source_volume {
-    std::string policy_domain, source_ip;
-    std::int64_t messages = 0;
-};
-
 struct domain_row {
     std::string policy_domain;
     std::int64_t reports = 0;
@@ -194,9 +188,11 @@ public:
     // order), in no particular order within a domain; a key may come in several rows: sum them.
     virtual result<void> source_days(const fact_filter& filter,
                                      const std::function<result<void>(const source_day_row&)>& each) = 0;
-    // Messages per (policy domain, source IP) over the filter, domain by domain.
-    virtual result<void> source_volumes(const fact_filter& filter,
-                                        const std::function<result<void>(const source_volume&)>& each) = 0;
+    // The n sources (policy domain, source IP) with the most messages over the filter (ties: the
+    // domain, then the IP, in text order), as their fact rows, a domain's together; returns how
+    // many sources the filter holds. What the overview reads without summing every source in full.
+    virtual result<std::size_t> top_source_days(const fact_filter& filter, std::size_t n,
+                                                const std::function<result<void>(const source_day_row&)>& each) = 0;
     virtual result<std::vector<domain_row>> domains(const fact_filter& filter) = 0;
     // Recomputes every fact from the stored records, in one transaction. progress(done, total).
     virtual result<rebuild_summary> rebuild_facts(const std::function<void(std::int64_t, std::int64_t)>& progress) = 0;

@@ -178,7 +178,9 @@ TEST_F(config_test, toml_syntax_errors_have_a_position) {
     EXPECT_NE(junk.find("saw an unexpected character"), std::string::npos) << junk;
     EXPECT_EQ(junk.find("'Y'"), std::string::npos) << junk;
     const std::string escape = error_of("[postgres]\npassword = \"x\\Y\"\n");
-    EXPECT_EQ(escape.find("Y"), std::string::npos) << escape;
+    // (After the file's path: the temporary folder's random name may hold a Y.)
+    const std::string message = escape.substr(std::min(escape.size(), escape.find("dmarcsight.toml")));
+    EXPECT_EQ(message.find("Y"), std::string::npos) << escape;
     EXPECT_NE(escape.find("unknown escape sequence"), std::string::npos) << escape;
 }
 

@@ -240,14 +240,15 @@ TEST(sqlite_facts, a_domain_written_between_other_domains_is_read_whole) {
               (std::map<std::string, std::int64_t>{{"192.0.2.1", 1}, {"192.0.2.3", 100}, {"192.0.2.4", 1000}}));
     EXPECT_EQ(by_domain("b.example"), (std::map<std::string, std::int64_t>{{"192.0.2.2", 10}, {"192.0.2.6", 20}}));
     EXPECT_EQ(by_domain("c.example"), (std::map<std::string, std::int64_t>{{"192.0.2.5", 5}}));
-    std::map<std::string, std::int64_t> volumes;
-    ASSERT_TRUE(s.source_volumes({}, [&](const store::source_volume& v) -> result<void> {
-                     volumes[v.policy_domain + " " + v.source_ip] += v.messages;
-                     return {};
-                 }).ok());
-    EXPECT_EQ(volumes.size(), 6u);
-    EXPECT_EQ(volumes["a.example 192.0.2.4"], 1000);
-    EXPECT_EQ(volumes["b.example 192.0.2.6"], 20);
+    // The top sources over every domain: their rows only, a domain's together.
+    std::vector<std::string> top;
+    auto matched = s.top_source_days({}, 3, [&](const store::source_day_row& r) -> result<void> {
+        top.push_back(r.key.policy_domain + " " + r.key.source_ip + " " + std::to_string(r.m.messages));
+        return {};
+    });
+    ASSERT_TRUE(matched.ok());
+    EXPECT_EQ(*matched, 6u);
+    EXPECT_EQ(top, (std::vector<std::string>{"a.example 192.0.2.3 100", "a.example 192.0.2.4 1000", "b.example 192.0.2.6 20"}));
     auto domains = s.domains({});
     ASSERT_TRUE(domains.ok());
     ASSERT_EQ(domains->size(), 3u);

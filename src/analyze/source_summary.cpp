@@ -18,9 +18,13 @@ bool source_rollup::add(const store::source_day_row& row, std::vector<source_sum
         }
         domain_ = row.key.policy_domain;
     }
-    auto [it, fresh] = by_ip_.try_emplace(row.key.source_ip);
-    building& b = it->second;
-    source_summary& s = b.s;
+    auto [it, fresh] = by_ip_.try_emplace(row.key.source_ip, items_.size());
+    if (fresh) {
+        items_.emplace_back();
+        days_.emplace_back();
+    }
+    source_summary& s = items_[it->second];
+    std::vector<std::int32_t>& days = days_[it->second];
     if (fresh) {
         s.policy_domain = row.key.policy_domain;
         s.source_ip = row.key.source_ip;
@@ -31,7 +35,7 @@ bool source_rollup::add(const store::source_day_row& row, std::vector<source_sum
     std::int32_t day = 0;
     for (char c : row.key.day)
         if (c >= '0' && c <= '9') day = day * 10 + (c - '0');
-    if (std::find(b.days.begin(), b.days.end(), day) == b.days.end()) b.days.push_back(day);
+    if (std::find(days.begin(), days.end(), day) == days.end()) days.push_back(day);
     s.first_day = std::min(s.first_day, row.key.day);
     s.last_day = std::max(s.last_day, row.key.day);
     if (s.header_from.size() < max_header_from &&
@@ -48,16 +52,18 @@ bool source_rollup::add(const store::source_day_row& row, std::vector<source_sum
     return finished;
 }
 
+// The summaries are handed over as they are (no copy: a domain of a few hundred thousand sources
+// held them twice while they were moved out of a map).
 std::vector<source_summary> source_rollup::finish() {
-    std::vector<source_summary> out;
-    out.reserve(by_ip_.size());
-    for (auto& [ip, b] : by_ip_) {
-        b.s.days_active = static_cast<std::int64_t>(b.days.size());
-        std::sort(b.s.reporters.begin(), b.s.reporters.end());
-        std::sort(b.s.header_from.begin(), b.s.header_from.end());
-        out.push_back(std::move(b.s));
+    std::vector<source_summary> out = std::move(items_);
+    items_ = {};
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        out[i].days_active = static_cast<std::int64_t>(days_[i].size());
+        std::sort(out[i].reporters.begin(), out[i].reporters.end());
+        std::sort(out[i].header_from.begin(), out[i].header_from.end());
     }
-    by_ip_.clear();
+    days_ = {};
+    by_ip_ = {};
     std::sort(out.begin(), out.end(), [](const source_summary& a, const source_summary& b) { return a.source_ip < b.source_ip; });
     return out;
 }

@@ -35,12 +35,10 @@ public:
     std::vector<source_summary> finish();
 
 private:
-    struct building {
-        source_summary s;
-        std::vector<std::int32_t> days;  // distinct days seen, as YYYYMMDD numbers
-    };
     std::string domain_;
-    std::unordered_map<std::string, building> by_ip_;
+    std::unordered_map<std::string, std::size_t> by_ip_;  // source IP -> index into items_
+    std::vector<source_summary> items_;
+    std::vector<std::vector<std::int32_t>> days_;  // each item's distinct days, as YYYYMMDD numbers
 };
 
 // Shares of messages (0..1), 0 for a source without messages.

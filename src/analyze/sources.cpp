@@ -77,33 +77,43 @@ private:
 
 }  // namespace
 
-std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
-    if (by == group_by::ip) return rows;
-    std::sort(rows.begin(), rows.end(), by_volume);
-    std::vector<source_row> out;
-    std::map<std::pair<std::string, std::string>, std::size_t> index;
-    // Messages per class within each group: a group takes the class (and the reason of the
-    // largest member) that most of its messages have.
-    std::map<std::size_t, std::map<source_class, std::pair<std::int64_t, classification>>> classes;
-    for (auto& r : rows) {
+namespace {
+
+// The group a row belongs to: its service, else its base domain, else (by service) its PTR name;
+// empty: a row of its own.
+std::string group_key(const source_row& r, group_by by) {
+    if (by == group_by::service && r.service) return r.service->name;
+    if (r.ip && !r.ip->base_domain.empty()) return r.ip->base_domain;
+    if (by == group_by::service && r.ip && !r.ip->ptr.empty()) return r.ip->ptr;
+    return {};
+}
+
+// A row of its own gets the same finishing touches as a group.
+void finish_loose(source_row& r) {
+    if (r.sample_ips.empty()) r.sample_ips = {r.s.source_ip};
+    std::sort(r.s.reporters.begin(), r.s.reporters.end());
+}
+
+// Builds the groups of rows offered largest first (any number of calls): a group starts as its
+// largest member and takes the class (and the reason of the largest member) that most of its
+// messages have.
+class group_builder {
+public:
+    explicit group_builder(group_by by) : by_(by) {}
+    // Takes r into its group; false (r untouched) when it has no group.
+    bool add(source_row& r) {
+        std::string key = group_key(r, by_);
+        if (key.empty()) return false;
         if (r.sample_ips.empty()) r.sample_ips = {r.s.source_ip};
-        std::string key;
-        if (by == group_by::service && r.service) key = r.service->name;
-        else if (r.ip && !r.ip->base_domain.empty()) key = r.ip->base_domain;
-        else if (by == group_by::service && r.ip && !r.ip->ptr.empty()) key = r.ip->ptr;
-        if (key.empty()) {
-            out.push_back(std::move(r));
-            continue;
-        }
-        auto [it, fresh] = index.try_emplace({r.s.policy_domain, key}, out.size());
-        auto& per_class = classes[it->second][r.c.cls];
+        auto [it, fresh] = index_.try_emplace({r.s.policy_domain, std::move(key)}, groups_.size());
+        auto& per_class = classes_[it->second][r.c.cls];
         if (per_class.first == 0) per_class.second = r.c;
         per_class.first += r.s.m.messages;
         if (fresh) {
-            out.push_back(std::move(r));
-            continue;
+            groups_.push_back(std::move(r));
+            return true;
         }
-        source_row& g = out[it->second];
+        source_row& g = groups_[it->second];
         g.s.m.add(r.s.m);
         g.source_ips += 1;
         if (g.sample_ips.size() < max_sample_ips) g.sample_ips.push_back(r.s.source_ip);
@@ -115,19 +125,48 @@ std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
                 g.s.header_from.push_back(h);
         for (auto& rep : r.s.reporters)
             if (std::find(g.s.reporters.begin(), g.s.reporters.end(), rep) == g.s.reporters.end()) g.s.reporters.push_back(rep);
+        return true;
     }
-    for (auto& [i, per_class] : classes) {
-        const auto best = std::max_element(per_class.begin(), per_class.end(),
-                                           [](const auto& a, const auto& b) { return a.second.first < b.second.first; });
-        out[i].c = best->second.second;
-    }
-    for (auto& g : out) {
-        std::sort(g.s.reporters.begin(), g.s.reporters.end());
-        if (g.source_ips > 1) {
-            g.s.source_ip.clear();
-            g.c.reason += " (largest of " + std::to_string(g.source_ips) + " sources)";
+    // The groups, largest first.
+    std::vector<source_row> finish() {
+        for (auto& [i, per_class] : classes_) {
+            const auto best = std::max_element(per_class.begin(), per_class.end(),
+                                               [](const auto& a, const auto& b) { return a.second.first < b.second.first; });
+            groups_[i].c = best->second.second;
         }
+        for (auto& g : groups_) {
+            std::sort(g.s.reporters.begin(), g.s.reporters.end());
+            if (g.source_ips > 1) {
+                g.s.source_ip.clear();
+                g.c.reason += " (largest of " + std::to_string(g.source_ips) + " sources)";
+            }
+        }
+        std::sort(groups_.begin(), groups_.end(), by_volume);
+        index_.clear();
+        classes_.clear();
+        return std::move(groups_);
     }
+
+private:
+    group_by by_;
+    std::vector<source_row> groups_;
+    std::map<std::pair<std::string, std::string>, std::size_t> index_;
+    std::map<std::size_t, std::map<source_class, std::pair<std::int64_t, classification>>> classes_;
+};
+
+}  // namespace
+
+std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
+    if (by == group_by::ip) return rows;
+    std::sort(rows.begin(), rows.end(), by_volume);
+    group_builder groups(by);
+    std::vector<source_row> out;
+    for (auto& r : rows) {
+        if (groups.add(r)) continue;
+        finish_loose(r);
+        out.push_back(std::move(r));
+    }
+    for (auto& g : groups.finish()) out.push_back(std::move(g));
     std::sort(out.begin(), out.end(), by_volume);
     return out;
 }
@@ -163,43 +202,74 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
     // Streaming one domain: its summaries are sorted by volume first and turned into rows (IP
     // data, service, class, reason) a chunk at a time, so memory holds the summaries, not the rows.
     constexpr std::size_t chunk = 4096;
-    const auto flush = [&](std::vector<source_summary>&& sums) -> result<void> {
-        if (sums.empty()) return {};
-        if (q.group != group_by::ip) {
-            auto rows = finish_rows(db, std::move(sums), q, services, labels);
-            if (!rows) return unexpected{rows.err()};
-            std::vector<source_row> out = group_rows(std::move(*rows), q.group);
-            seen += out.size();
-            std::sort(out.begin(), out.end(), by_volume);
-            if (q.limit > 0) {
-                best.offer(std::move(out));
-                return {};
-            }
-            for (const auto& r : out) {
-                auto e = emit(r);
-                if (!e) return e;
-            }
+    const auto deliver = [&](std::vector<source_row>&& rows) -> result<void> {
+        seen += rows.size();
+        if (q.limit > 0) {
+            best.offer(std::move(rows));
             return {};
         }
+        for (const auto& r : rows) {
+            auto e = emit(r);
+            if (!e) return e;
+        }
+        return {};
+    };
+    // Grouped, a domain's rows are also made a chunk at a time: first every chunk is made and its
+    // grouped rows taken into their groups (the rest, rows of their own, are only noted), then the
+    // rows of their own are made again, a chunk at a time, and given out between the groups in
+    // volume order. Memory holds the summaries, the groups and a chunk of rows.
+    const auto flush_grouped = [&](const std::vector<source_summary>& sums) -> result<void> {
+        group_builder groups(q.group);
+        std::vector<std::size_t> loose;
+        for (std::size_t at = 0; at < sums.size(); at += chunk) {
+            const std::size_t end = std::min(sums.size(), at + chunk);
+            auto rows = finish_rows(db, std::vector<source_summary>(sums.begin() + static_cast<std::ptrdiff_t>(at),
+                                                                     sums.begin() + static_cast<std::ptrdiff_t>(end)),
+                                    q, services, labels);
+            if (!rows) return unexpected{rows.err()};
+            std::size_t j = at;  // rows keep the summaries' order (some may be filtered out)
+            for (auto& r : *rows) {
+                while (j < end && sums[j].source_ip != r.s.source_ip) ++j;
+                if (!groups.add(r)) loose.push_back(j);
+            }
+        }
+        std::vector<source_row> grouped = groups.finish();
+        std::size_t next_group = 0;
+        for (std::size_t at = 0; at < loose.size(); at += chunk) {
+            const std::size_t end = std::min(loose.size(), at + chunk);
+            std::vector<source_summary> part;
+            part.reserve(end - at);
+            for (std::size_t k = at; k < end; ++k) part.push_back(sums[loose[k]]);
+            auto rows = finish_rows(db, std::move(part), q, services, labels);
+            if (!rows) return unexpected{rows.err()};
+            std::vector<source_row> out;
+            for (auto& r : *rows) {
+                while (next_group < grouped.size() && by_volume(grouped[next_group], r)) out.push_back(std::move(grouped[next_group++]));
+                finish_loose(r);
+                out.push_back(std::move(r));
+            }
+            auto d = deliver(std::move(out));
+            if (!d) return d;
+        }
+        std::vector<source_row> rest(std::make_move_iterator(grouped.begin() + static_cast<std::ptrdiff_t>(next_group)),
+                                     std::make_move_iterator(grouped.end()));
+        return deliver(std::move(rest));
+    };
+    const auto flush = [&](std::vector<source_summary>&& sums) -> result<void> {
+        if (sums.empty()) return {};
         std::sort(sums.begin(), sums.end(), [](const source_summary& a, const source_summary& b) {
             if (a.m.messages != b.m.messages) return a.m.messages > b.m.messages;
             return a.source_ip < b.source_ip;
         });
+        if (q.group != group_by::ip) return flush_grouped(sums);
         for (std::size_t at = 0; at < sums.size(); at += chunk) {
             const std::size_t end = std::min(sums.size(), at + chunk);
             std::vector<source_summary> part(std::make_move_iterator(sums.begin() + static_cast<std::ptrdiff_t>(at)),
                                              std::make_move_iterator(sums.begin() + static_cast<std::ptrdiff_t>(end)));
             auto rows = finish_rows(db, std::move(part), q, services, labels);
             if (!rows) return unexpected{rows.err()};
-            seen += rows->size();
-            if (q.limit > 0) {
-                best.offer(std::move(*rows));
-                continue;
-            }
-            for (const auto& r : *rows) {
-                auto e = emit(r);
-                if (!e) return e;
-            }
+            auto d = deliver(std::move(*rows));
+            if (!d) return d;
         }
         return {};
     };

@@ -157,14 +157,6 @@ bool is_column_measure(std::string_view n) {
 
 namespace {
 
-void put_varint(std::string& out, std::uint64_t v) {
-    while (v >= 0x80) {
-        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-        v >>= 7;
-    }
-    out.push_back(static_cast<char>(v));
-}
-
 bool get_varint(std::string_view& in, std::uint64_t& v) {
     v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
@@ -190,38 +182,12 @@ const std::array<bool, measure_count>& column_measure_mask() {
     return mask;
 }
 
-namespace {
 
-void put_zigzag(std::string& out, std::int64_t v) {
-    put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-}
-
-void put_text(std::string& out, std::string_view t) {
-    put_varint(out, t.size());
-    out += t;
-}
-
-}  // namespace
-
-void encode_evidence(const source_day_row& row, std::string& out) {
-    out.clear();
-    out.push_back(static_cast<char>(evidence_version));
-    for_each_measure(row.m, [&](const char* name, const std::int64_t& v) {
-        if (!is_column_measure(name)) put_zigzag(out, v);
-    });
-    put_text(out, row.foreign_spf_domain);
-    put_text(out, row.foreign_dkim_domain);
-    put_varint(out, row.reporters.size());
-    for (const auto& r : row.reporters) put_text(out, r);
-}
-
-// The same bytes as the overload above, from an accumulator entry: written through a pointer
-// into room sized beforehand (this runs once per fact row at every flush).
-void encode_evidence(const fact_entry& e, std::string& out) {
+// Written through a pointer into room sized beforehand (this runs once per fact row at every flush).
+void encode_evidence(const fact_entry& e, const std::vector<std::uint64_t>& reporter_ids, std::string& out) {
     const auto& columns = column_measure_mask();
-    std::size_t room = 1 + 10 * measure_count + 3 * 10 + e.foreign_spf_domain.size() + e.foreign_dkim_domain.size() +
-                       10 + e.first_reporter.size();
-    for (std::string_view r : e.more_reporters) room += 10 + r.size();
+    const std::size_t room = 1 + 10 * measure_count + 3 * 10 + e.foreign_spf_domain.size() + e.foreign_dkim_domain.size() +
+                             10 * reporter_ids.size();
     out.resize(room);
     char* p = out.data();
     const auto varint = [&p](std::uint64_t v) {
@@ -241,16 +207,15 @@ void encode_evidence(const fact_entry& e, std::string& out) {
         if (!columns[i]) varint((static_cast<std::uint64_t>(e.v[i]) << 1) ^ static_cast<std::uint64_t>(e.v[i] >> 63));
     text(e.foreign_spf_domain);
     text(e.foreign_dkim_domain);
-    varint(e.reporter_count());
-    if (e.first_reporter.data()) text(e.first_reporter);
-    for (std::string_view r : e.more_reporters) text(r);
+    varint(reporter_ids.size());
+    for (const std::uint64_t id : reporter_ids) varint(id);
     out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 source_measures fact_entry::measures() const { return from_array(v); }
 
 
-bool decode_evidence(std::string_view in, source_day_row& row) {
+bool decode_evidence(std::string_view in, source_day_row& row, const std::vector<std::string>& reporter_names) {
     if (in.empty() || static_cast<std::uint8_t>(in.front()) != evidence_version) return false;
     in.remove_prefix(1);
     bool ok = true;
@@ -272,10 +237,9 @@ bool decode_evidence(std::string_view in, source_day_row& row) {
     if (!ok || !get_varint(in, count) || count > max_row_reporters) return false;
     row.reporters.resize(count);
     for (auto& r : row.reporters) {
-        std::uint64_t n;
-        if (!get_varint(in, n) || n > in.size()) return false;
-        r.assign(in.substr(0, n));
-        in.remove_prefix(n);
+        std::uint64_t id;
+        if (!get_varint(in, id) || id >= reporter_names.size() || reporter_names[id].empty()) return false;
+        r.assign(reporter_names[id]);
     }
     return ok && in.empty();
 }

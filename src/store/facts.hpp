@@ -113,11 +113,12 @@ inline constexpr std::size_t max_row_reporters = 64;
 // other measures and the foreign domains travel in one `evidence` value per row, encoded below
 // (an INSERT's cost grows with its columns: 30 columns cost twice what 14 do).
 bool is_column_measure(std::string_view column_name);
-inline constexpr std::uint8_t evidence_version = 1;
+inline constexpr std::uint8_t evidence_version = 2;
 // version byte, then each non-column measure as a zigzag varint, then the foreign SPF and DKIM
-// domains as length-prefixed strings, then the number of reporters and each one's name.
-void encode_evidence(const source_day_row& row, std::string& out);
-bool decode_evidence(std::string_view in, source_day_row& row);  // false: damaged or unknown version
+// domains as length-prefixed strings, then the number of reporters and each one's id (the
+// driver's table of reporter names) as a varint. decode_evidence gets the names by id
+// (reporter_names[id]); false: damaged, an unknown version or an unknown reporter.
+bool decode_evidence(std::string_view in, source_day_row& row, const std::vector<std::string>& reporter_names);
 
 // The days of a report and each one's share: [(day, weight)], weights in seconds of overlap.
 struct day_share {
@@ -177,8 +178,9 @@ struct fact_entry {
     source_measures measures() const;
     std::size_t reporter_count() const { return first_reporter.data() ? 1 + more_reporters.size() : 0; }
 };
-// encode_evidence for an entry.
-void encode_evidence(const fact_entry& e, std::string& out);
+// The evidence of an entry (see evidence_version); reporter_ids: its reporters' ids, in
+// first_reporter, more_reporters order.
+void encode_evidence(const fact_entry& e, const std::vector<std::uint64_t>& reporter_ids, std::string& out);
 
 // Facts of a set of reports, summed in memory: a batch adds each kept report and writes once.
 // Per record: one hash of a binary key and one probe of an open-addressing table whose slots keep

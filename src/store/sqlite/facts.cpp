@@ -233,6 +233,46 @@ result<std::optional<std::int64_t>> sqlite_store::fact_domain_id(const std::stri
     return std::optional<std::int64_t>(static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_)));
 }
 
+result<std::int64_t> sqlite_store::fact_reporter_id(std::string_view name) {
+    auto known = fact_reporters_.find(std::string(name));
+    if (known != fact_reporters_.end()) return known->second;
+    auto& q = stmt("SELECT id FROM fact_reporters WHERE name = ?1");
+    if (!q.get()) return fail(prepare_error_);
+    q.reset();
+    q.bind(1, name);
+    int rc = q.step();
+    std::int64_t id = 0;
+    if (rc == SQLITE_ROW) {
+        id = q.i64(0);
+        q.reset();
+    } else {
+        const std::string why = rc == SQLITE_DONE ? std::string() : q.error_text(rc);
+        q.reset();
+        if (!why.empty()) return fail(why);
+        auto r = execute("INSERT INTO fact_reporters (name) VALUES (?1)", [&](statement& s) { s.bind(1, name); });
+        if (!r) return unexpected{r.err()};
+        id = static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
+    }
+    fact_reporters_.emplace(std::string(name), id);
+    return id;
+}
+
+result<std::vector<std::string>> sqlite_store::fact_reporter_names() {
+    std::vector<std::string> names;
+    statement s;
+    auto p = s.prepare(db_, "SELECT id, name FROM fact_reporters");
+    if (!p) return unexpected{p.err()};
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        const std::int64_t id = s.i64(0);
+        if (id <= 0 || id > (std::int64_t{1} << 24)) return fail("the reporter table is damaged (id " + std::to_string(id) + "): run dmarcsight rebuild");
+        if (names.size() <= static_cast<std::size_t>(id)) names.resize(static_cast<std::size_t>(id) + 1);
+        names[static_cast<std::size_t>(id)] = s.text(1);
+    }
+    if (rc != SQLITE_DONE) return fail(s.error_text(rc));
+    return names;
+}
+
 result<std::vector<std::pair<std::int64_t, std::string>>> sqlite_store::fact_domains_of(const fact_filter& f) {
     std::vector<std::pair<std::int64_t, std::string>> out;
     statement s;
@@ -287,8 +327,28 @@ result<void> sqlite_store::flush_facts() {
     // Texts bound SQLITE_STATIC live until the step: one set per row of the statement.
     struct row_text {
         std::string ip, evidence;
+        std::vector<std::uint64_t> reporters;
     };
     std::vector<row_text> text(rows_per_insert);
+    // The reporters' ids, by the accumulator's copy of each name (one copy per reporter run).
+    std::unordered_map<const char*, std::uint64_t> reporter_ids;
+    for (const fact_entry* row : rows) {
+        const auto resolve = [&](std::string_view name) -> result<void> {
+            if (reporter_ids.count(name.data())) return {};
+            auto id = fact_reporter_id(name);
+            if (!id) return unexpected{id.err()};
+            reporter_ids.emplace(name.data(), static_cast<std::uint64_t>(*id));
+            return {};
+        };
+        if (row->first_reporter.data()) {
+            auto r = resolve(row->first_reporter);
+            if (!r) return r;
+        }
+        for (std::string_view name : row->more_reporters) {
+            auto r = resolve(name);
+            if (!r) return r;
+        }
+    }
     std::unordered_map<std::int32_t, std::string> day_texts;  // a batch spans few days
     const auto& columns = column_measure_mask();
     const auto bind_row = [&](statement& st, int base, std::size_t k) {
@@ -307,7 +367,10 @@ result<void> sqlite_store::flush_facts() {
         int i = base + 5;
         for (std::size_t m = 0; m < measure_count; ++m)
             if (columns[m]) st.bind(i++, row.v[m]);
-        encode_evidence(row, t.evidence);
+        t.reporters.clear();
+        if (row.first_reporter.data()) t.reporters.push_back(reporter_ids.at(row.first_reporter.data()));
+        for (std::string_view r : row.more_reporters) t.reporters.push_back(reporter_ids.at(r.data()));
+        encode_evidence(row, t.reporters, t.evidence);
         st.bind_blob_static(i, t.evidence.data(), t.evidence.size());
     };
     std::size_t k = 0;
@@ -407,6 +470,8 @@ result<void> sqlite_store::subtract_report_facts(std::int64_t report) {
 result<void> sqlite_store::source_days(const fact_filter& f, const std::function<result<void>(const source_day_row&)>& each) {
     auto domains = fact_domains_of(f);
     if (!domains) return unexpected{domains.err()};
+    auto reporters = fact_reporter_names();
+    if (!reporters) return unexpected{reporters.err()};
     std::string sql = "SELECT f.source_ip, f.day, f.header_from, " + measure_columns() + ", f.evidence" + domain_facts(f, true);
     // A few sources (the overview's top N) are picked by SQLite, before a row's columns reach us.
     const bool in_sql = !f.source_ips.empty() && f.source_ips.size() <= max_ips_in_sql;
@@ -444,7 +509,7 @@ result<void> sqlite_store::source_days(const fact_filter& f, const std::function
             });
             const auto* blob = static_cast<const char*>(sqlite3_column_blob(s.get(), i));
             const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s.get(), i));
-            if (!decode_evidence(std::string_view(blob ? blob : "", size), row))
+            if (!decode_evidence(std::string_view(blob ? blob : "", size), row, *reporters))
                 return fail("a fact row of " + name + " is damaged (evidence does not decode): run dmarcsight rebuild");
             auto r = each(row);
             if (!r) return r;
@@ -458,6 +523,8 @@ result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::siz
                                                   const std::function<result<void>(const source_day_row&)>& each) {
     auto domains = fact_domains_of(f);
     if (!domains) return unexpected{domains.err()};
+    auto reporters = fact_reporter_names();
+    if (!reporters) return unexpected{reporters.err()};
     // One pass over the facts sums messages per source, domain by domain, in a flat table keyed
     // by the address text SQLite hands out (no string per row), and remembers each source's rows.
     // Rows are taken a block at a time and their slots prefetched, so the table's cache misses
@@ -538,7 +605,7 @@ result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::siz
             });
             const auto* blob = static_cast<const char*>(sqlite3_column_blob(r.get(), i));
             const auto size = static_cast<std::size_t>(sqlite3_column_bytes(r.get(), i));
-            if (!decode_evidence(std::string_view(blob ? blob : "", size), row))
+            if (!decode_evidence(std::string_view(blob ? blob : "", size), row, *reporters))
                 return fail("a fact row of " + c.domain + " is damaged (evidence does not decode): run dmarcsight rebuild");
             auto e = each(row);
             if (!e) return unexpected{e.err()};
@@ -589,6 +656,7 @@ result<rebuild_summary> sqlite_store::rebuild_facts(const std::function<void(std
     if (!r) return unexpected{r.err()};
     auto body = rebuild_facts_in_transaction(progress);
     next_fact_id_.reset();
+    fact_reporters_.clear();
     if (!body) {
         (void)exec("ROLLBACK");
         return body;
@@ -602,8 +670,10 @@ result<rebuild_summary> sqlite_store::rebuild_facts_in_transaction(const std::fu
     rebuild_summary sum;
     facts_.clear();
     next_fact_id_.reset();
+    fact_reporters_.clear();
     auto r = exec("DELETE FROM source_facts");
     if (r) r = exec("DELETE FROM fact_ranges");
+    if (r) r = exec("DELETE FROM fact_reporters");
     if (!r) return unexpected{r.err()};
     auto total = pragma_value("SELECT count(*) FROM reports");
     if (!total) return unexpected{total.err()};

@@ -96,6 +96,8 @@ private:
     // facts.cpp
     result<void> flush_facts();
     result<void> add_fact_range(std::int64_t domain, std::int64_t first, std::int64_t last);
+    result<std::int64_t> fact_reporter_id(std::string_view name);
+    result<std::vector<std::string>> fact_reporter_names();  // by id
     result<void> add_record_facts(const report::record& rec);
     result<void> subtract_report_facts(std::int64_t report);
     result<rebuild_summary> rebuild_facts_in_transaction(const std::function<void(std::int64_t, std::int64_t)>& progress);
@@ -187,7 +189,10 @@ private:
     fact_accumulator facts_;
     // Within the open transaction: each domain's fact id range and next free id (another process
     // may have appended since our last transaction, so this is read afresh in each).
-    std::optional<std::int64_t> next_fact_id_;  // the next source_facts id (known within a transaction)
+    std::optional<std::int64_t> next_fact_id_;
+    // fact_reporters ids known in this transaction (cleared with next_fact_id_: a rollback takes
+    // new ones back).
+    std::unordered_map<std::string, std::int64_t> fact_reporters_;  // the next source_facts id (known within a transaction)
     bool needs_upgrade_ = false;
     report::report_header unit_header_;
 };

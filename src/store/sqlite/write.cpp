@@ -14,6 +14,7 @@ namespace dmarcsight::store::sqlite {
 result<void> sqlite_store::begin_batch() {
     facts_.clear();
     next_fact_id_.reset();
+    fact_reporters_.clear();
     return exec("BEGIN IMMEDIATE");
 }
 
@@ -21,6 +22,7 @@ result<void> sqlite_store::begin_batch() {
 result<void> sqlite_store::commit_batch() {
     auto f = flush_facts();
     next_fact_id_.reset();
+    fact_reporters_.clear();
     if (!f) {
         facts_.clear();
         (void)exec("ROLLBACK");

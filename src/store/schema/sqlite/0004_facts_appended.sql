@@ -3,7 +3,8 @@
 -- middle of the B-tree: a seek and a page split per row, half-full pages, and about 40% of the
 -- facts' ingest cost. Now a row's id only grows, and fact_ranges says which ids hold each domain's
 -- rows (one row per run of a domain's rows, a run extended while the domain's rows stay
--- consecutive). The policy domain is kept once, in fact_domains. The facts are derived again from
+-- consecutive). The policy domain is kept once, in fact_domains, and each reporter once, in
+-- fact_reporters (a row's evidence held their names: a third of its bytes). The facts are derived again from
 -- the stored records when a store is upgraded (src/store/sqlite/open.cpp).
 
 DROP VIEW v_source_day;
@@ -28,9 +29,15 @@ CREATE TABLE source_facts (
     reject_messages            INTEGER NOT NULL DEFAULT 0,
     -- The other measures analysis reads (envelope in the domain, auth_results SPF/DKIM pass and
     -- fail, foreign passes, override reasons), a foreign SPF / DKIM domain seen and the reporters
-    -- (org_name) behind the row, encoded as store/facts.hpp encode_evidence says: internal, read
-    -- them through dmarcsight.
+    -- (fact_reporters ids) behind the row, encoded as store/facts.hpp encode_evidence says:
+    -- internal, read them through dmarcsight.
     evidence                   BLOB NOT NULL
+);
+
+-- The reporters (org_name) behind fact rows, each once: a row's evidence names them by id.
+CREATE TABLE fact_reporters (
+    id    INTEGER PRIMARY KEY,
+    name  TEXT NOT NULL UNIQUE
 );
 
 -- Where each domain's facts are: source_facts ids first_id..last_id (inclusive) are all of

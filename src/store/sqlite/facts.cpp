@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <numeric>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -519,35 +520,38 @@ result<void> sqlite_store::source_days(const fact_filter& f, const std::function
     return {};
 }
 
-result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::size_t n,
-                                                  const std::function<result<void>(const source_day_row&)>& each) {
-    auto domains = fact_domains_of(f);
-    if (!domains) return unexpected{domains.err()};
-    auto reporters = fact_reporter_names();
-    if (!reporters) return unexpected{reporters.err()};
-    // One pass over the facts sums messages per source, domain by domain, in a flat table keyed
-    // by the address text SQLite hands out (no string per row), and remembers each source's rows.
-    // Rows are taken a block at a time and their slots prefetched, so the table's cache misses
-    // overlap (a node-based map spent 1.9 s of a 5.3 s overview on them). Then only the best n
-    // sources' rows are read again, by id (a second scan with an IN list cost as much as the first).
+namespace {
+
+struct top_candidate {
+    std::int64_t messages = 0;
+    std::string domain, ip;
+    std::vector<std::int64_t> rows;
+};
+bool better_candidate(const top_candidate& a, const top_candidate& b) {
+    if (a.messages != b.messages) return a.messages > b.messages;
+    if (a.domain != b.domain) return a.domain < b.domain;
+    return a.ip < b.ip;
+}
+// What one connection's share of the overview's pass found: each domain's best n, and how many
+// sources it saw.
+struct top_scan {
+    std::vector<top_candidate> best;
+    std::size_t matched = 0;
+    std::string error;
+};
+
+top_scan scan_top(sqlite3* db, const std::vector<std::pair<std::int64_t, std::string>>& domains, const fact_filter& f,
+                  std::size_t n) {
+    top_scan out;
     const std::string sql = "SELECT f.id, f.source_ip, f.messages" + domain_facts(f, false);
     statement s;
-    auto p = s.prepare(db_, sql.c_str());
-    if (!p) return unexpected{p.err()};
-    struct candidate {
-        std::int64_t messages = 0;
-        std::string domain, ip;
-        std::vector<std::int64_t> rows;
-    };
-    const auto better = [](const candidate& a, const candidate& b) {
-        if (a.messages != b.messages) return a.messages > b.messages;
-        if (a.domain != b.domain) return a.domain < b.domain;
-        return a.ip < b.ip;
-    };
-    std::vector<candidate> best;  // a heap whose front is the worst kept
-    std::size_t matched = 0;
+    auto p = s.prepare(db, sql.c_str());
+    if (!p) {
+        out.error = p.err().message;
+        return out;
+    }
     address_sums sums;
-    for (const auto& [id, name] : *domains) {
+    for (const auto& [id, name] : domains) {
         bind_domain(s, id, f, false);
         sums.clear();
         int rc = SQLITE_ROW;
@@ -560,55 +564,147 @@ result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::siz
             }
             sums.add_block();
         }
-        if (rc != SQLITE_DONE) return fail(s.error_text(rc));
-        matched += sums.size();
-        if (n == 0) continue;
-        for (const std::size_t i : sums.top(n)) {
-            candidate c{sums.messages(i), name, std::string(sums.ip(i)), {}};
-            if (best.size() == n && !better(c, best.front())) break;  // the rest of this domain is worse
-            c.rows = sums.rows(i);
-            if (best.size() == n) {
-                std::pop_heap(best.begin(), best.end(), better);
-                best.back() = std::move(c);
-            } else {
-                best.push_back(std::move(c));
-            }
-            std::push_heap(best.begin(), best.end(), better);
+        if (rc != SQLITE_DONE) {
+            out.error = s.error_text(rc);
+            return out;
         }
+        out.matched += sums.size();
+        for (const std::size_t i : sums.top(n)) out.best.push_back({sums.messages(i), name, std::string(sums.ip(i)), sums.rows(i)});
     }
-    s.reset();
+    return out;
+}
+
+// The same on a connection of its own to the file at path (read-only; closed when done).
+top_scan scan_top(const std::string& path, const std::vector<std::pair<std::int64_t, std::string>>& domains, const fact_filter& f,
+                  std::size_t n) {
+    sqlite3* db = nullptr;
+    top_scan out;
+    if (path.empty() || sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        out.error = "cannot open a second connection";
+        sqlite3_close(db);
+        return out;
+    }
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+    sqlite3_exec(db, "PRAGMA cache_size=-16000", nullptr, nullptr, nullptr);
+    out = scan_top(db, domains, f, n);
+    sqlite3_close(db);
+    return out;
+}
+
+}  // namespace
+
+// Rows of facts per domain id (from fact_ranges): to share a pass over domains evenly.
+result<std::unordered_map<std::int64_t, std::int64_t>> sqlite_store::fact_domain_rows() {
+    std::unordered_map<std::int64_t, std::int64_t> out;
+    statement s;
+    auto p = s.prepare(db_, "SELECT domain_id, sum(last_id - first_id + 1) FROM fact_ranges GROUP BY domain_id");
+    if (!p) return unexpected{p.err()};
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out[s.i64(0)] = s.i64(1);
+    if (rc != SQLITE_DONE) return fail(s.error_text(rc));
+    return out;
+}
+
+result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::size_t n,
+                                                  const std::function<result<void>(const source_day_row&)>& each) {
+    auto domains = fact_domains_of(f);
+    if (!domains) return unexpected{domains.err()};
+    auto reporters = fact_reporter_names();
+    if (!reporters) return unexpected{reporters.err()};
+    // One pass over the facts sums messages per source, domain by domain, in a flat table keyed
+    // by the address text SQLite hands out (no string per row), and remembers each source's rows.
+    // Rows are taken a block at a time and their slots prefetched, so the table's cache misses
+    // overlap (a node-based map spent 1.9 s of a 5.3 s overview on them). Then only the best n
+    // sources' rows are read again, by id (a second scan with an IN list cost as much as the first).
+    // With several domains the pass runs on two threads, each on its own read-only connection
+    // (domains split by their number of rows): the pass is the overview's whole cost.
+    std::vector<std::pair<std::int64_t, std::string>> mine = *domains, theirs;
+    if (mine.size() > 1) {
+        auto sizes = fact_domain_rows();
+        if (!sizes) return unexpected{sizes.err()};
+        std::sort(mine.begin(), mine.end(), [&](const auto& x, const auto& y) { return (*sizes)[x.first] > (*sizes)[y.first]; });
+        std::vector<std::pair<std::int64_t, std::string>> a, b;
+        std::int64_t rows_a = 0, rows_b = 0;
+        for (auto& d : mine) {
+            const std::int64_t rows = (*sizes)[d.first];
+            if (rows_a <= rows_b) {
+                a.push_back(std::move(d));
+                rows_a += rows;
+            } else {
+                b.push_back(std::move(d));
+                rows_b += rows;
+            }
+        }
+        mine = std::move(a);
+        theirs = std::move(b);
+    }
+    top_scan other;
+    std::thread helper;
+    if (!theirs.empty()) {
+        const char* file = sqlite3_db_filename(db_, "main");
+        helper = std::thread([&, path = std::string(file ? file : "")] { other = scan_top(path, theirs, f, n); });
+    }
+    top_scan here = scan_top(db_, mine, f, n);
+    if (helper.joinable()) helper.join();
+    if (!here.error.empty()) return fail(here.error);
+    if (!other.error.empty()) {
+        // The second connection could not be had: its domains are read here.
+        other = scan_top(db_, theirs, f, n);
+        if (!other.error.empty()) return fail(other.error);
+    }
+    std::vector<top_candidate> best = std::move(here.best);
+    for (auto& c : other.best) best.push_back(std::move(c));
+    std::sort(best.begin(), best.end(), better_candidate);
+    if (best.size() > n) best.resize(n);
+    const std::size_t matched = here.matched + other.matched;
     // A domain's sources together (readers roll a domain up at a time).
-    std::sort(best.begin(), best.end(), [](const candidate& a, const candidate& b) {
+    std::sort(best.begin(), best.end(), [](const top_candidate& a, const top_candidate& b) {
         return a.domain != b.domain ? a.domain < b.domain : a.ip < b.ip;
     });
+    // The rows by id, 64 to a statement (the last list repeats its last id: IN keeps one row).
+    constexpr std::size_t ids_per_read = 64;
+    std::string one = "SELECT source_ip, day, header_from, " + measure_columns() + ", evidence FROM source_facts WHERE id IN (";
+    for (std::size_t i = 0; i < ids_per_read; ++i) one += (i ? ",?" : "?") + std::to_string(i + 1);
+    one += ")";
     statement r;
-    const std::string one = "SELECT source_ip, day, header_from, " + measure_columns() + ", evidence FROM source_facts WHERE id = ?1";
-    p = r.prepare(db_, one.c_str());
+    auto p = r.prepare(db_, one.c_str());
     if (!p) return unexpected{p.err()};
     const auto& columns = column_measure_mask();
     source_day_row row;
-    for (const auto& c : best) {
+    // A domain's rows in id order: rows of one batch share pages, and each page is read once.
+    for (std::size_t first = 0; first < best.size();) {
+        std::size_t last = first;
+        std::vector<std::int64_t> ids;
+        while (last < best.size() && best[last].domain == best[first].domain) {
+            ids.insert(ids.end(), best[last].rows.begin(), best[last].rows.end());
+            ++last;
+        }
+        std::sort(ids.begin(), ids.end());
+        const top_candidate& c = best[first];
+        first = last;
         row.key.policy_domain = c.domain;
-        for (const std::int64_t id : c.rows) {
-            r.reset();
-            r.bind(1, id);
-            const int rc = r.step();
-            if (rc == SQLITE_DONE) continue;
-            if (rc != SQLITE_ROW) return fail(r.error_text(rc));
-            row.key.source_ip = r.text(0);
-            row.key.day = r.text(1);
-            row.key.header_from = r.text(2);
-            int i = 3;
-            std::size_t m = 0;
-            for_each_measure(row.m, [&](const char*, std::int64_t& v) {
-                if (columns[m++]) v = r.i64(i++);
-            });
-            const auto* blob = static_cast<const char*>(sqlite3_column_blob(r.get(), i));
-            const auto size = static_cast<std::size_t>(sqlite3_column_bytes(r.get(), i));
-            if (!decode_evidence(std::string_view(blob ? blob : "", size), row, *reporters))
-                return fail("a fact row of " + c.domain + " is damaged (evidence does not decode): run dmarcsight rebuild");
-            auto e = each(row);
-            if (!e) return unexpected{e.err()};
+        for (std::size_t at = 0; at < ids.size(); at += ids_per_read) {
+            r.rewind();
+            for (std::size_t i = 0; i < ids_per_read; ++i)
+                r.bind(static_cast<int>(i + 1), ids[std::min(at + i, ids.size() - 1)]);
+            int rc;
+            while ((rc = r.step()) == SQLITE_ROW) {
+                row.key.source_ip = r.text(0);
+                row.key.day = r.text(1);
+                row.key.header_from = r.text(2);
+                int i = 3;
+                std::size_t m = 0;
+                for_each_measure(row.m, [&](const char*, std::int64_t& v) {
+                    if (columns[m++]) v = r.i64(i++);
+                });
+                const auto* blob = static_cast<const char*>(sqlite3_column_blob(r.get(), i));
+                const auto size = static_cast<std::size_t>(sqlite3_column_bytes(r.get(), i));
+                if (!decode_evidence(std::string_view(blob ? blob : "", size), row, *reporters))
+                    return fail("a fact row of " + c.domain + " is damaged (evidence does not decode): run dmarcsight rebuild");
+                auto e = each(row);
+                if (!e) return unexpected{e.err()};
+            }
+            if (rc != SQLITE_DONE) return fail(r.error_text(rc));
         }
     }
     return matched;

@@ -98,6 +98,7 @@ private:
     result<void> add_fact_range(std::int64_t domain, std::int64_t first, std::int64_t last);
     result<std::int64_t> fact_reporter_id(std::string_view name);
     result<std::vector<std::string>> fact_reporter_names();  // by id
+    result<std::unordered_map<std::int64_t, std::int64_t>> fact_domain_rows();
     result<void> add_record_facts(const report::record& rec);
     result<void> subtract_report_facts(std::int64_t report);
     result<rebuild_summary> rebuild_facts_in_transaction(const std::function<void(std::int64_t, std::int64_t)>& progress);

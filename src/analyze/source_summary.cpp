@@ -9,7 +9,7 @@ double share(std::int64_t part, std::int64_t whole) {
     return static_cast<double>(part) / static_cast<double>(whole);
 }
 
-bool source_rollup::add(const store::source_day_row& row, std::vector<source_summary>& done) {
+bool source_rollup::add(const store::source_day_row& row, summaries& done) {
     bool finished = false;
     if (row.key.policy_domain != domain_) {
         if (!by_ip_.empty()) {
@@ -54,8 +54,8 @@ bool source_rollup::add(const store::source_day_row& row, std::vector<source_sum
 
 // The summaries are handed over as they are (no copy: a domain of a few hundred thousand sources
 // held them twice while they were moved out of a map).
-std::vector<source_summary> source_rollup::finish() {
-    std::vector<source_summary> out = std::move(items_);
+summaries source_rollup::finish() {
+    summaries out = std::move(items_);
     items_ = {};
     for (std::size_t i = 0; i < out.size(); ++i) {
         out[i].days_active = static_cast<std::int64_t>(days_[i].size());

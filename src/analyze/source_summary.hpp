@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -24,21 +25,25 @@ struct source_summary {
 };
 inline constexpr std::size_t max_header_from = 16;
 
+// A domain's summaries: a deque, so that growing never holds two copies (a vector of a few hundred
+// thousand summaries peaked at twice their size while it moved to a larger block).
+using summaries = std::deque<source_summary>;
+
 // Sums fact rows into one summary per source, a policy domain at a time (the store returns each
 // domain's rows together, in no order within it).
 class source_rollup {
 public:
     // Adds a row. When it starts a new policy domain, the previous domain's sources are moved to
     // `done` (sorted by source IP) and true is returned.
-    bool add(const store::source_day_row& row, std::vector<source_summary>& done);
+    bool add(const store::source_day_row& row, summaries& done);
     // The last domain's sources.
-    std::vector<source_summary> finish();
+    summaries finish();
 
 private:
     std::string domain_;
     std::unordered_map<std::string, std::size_t> by_ip_;  // source IP -> index into items_
-    std::vector<source_summary> items_;
-    std::vector<std::vector<std::int32_t>> days_;  // each item's distinct days, as YYYYMMDD numbers
+    summaries items_;
+    std::deque<std::vector<std::int32_t>> days_;  // each item's distinct days, as YYYYMMDD numbers
 };
 
 // Shares of messages (0..1), 0 for a source without messages.

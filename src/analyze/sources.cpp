@@ -1,5 +1,7 @@
 #include "analyze/sources.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <map>
 #include <unordered_map>
@@ -178,7 +180,7 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
         std::vector<source_summary> sums;
         source_rollup roll;
         auto matched = db.top_source_days(q.filter, q.limit, [&](const store::source_day_row& row) -> result<void> {
-            std::vector<source_summary> done;
+            summaries done;
             if (roll.add(row, done))
                 for (auto& d : done) sums.push_back(std::move(d));
             return {};
@@ -218,7 +220,7 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
     // grouped rows taken into their groups (the rest, rows of their own, are only noted), then the
     // rows of their own are made again, a chunk at a time, and given out between the groups in
     // volume order. Memory holds the summaries, the groups and a chunk of rows.
-    const auto flush_grouped = [&](const std::vector<source_summary>& sums) -> result<void> {
+    const auto flush_grouped = [&](const summaries& sums) -> result<void> {
         group_builder groups(q.group);
         std::vector<std::size_t> loose;
         for (std::size_t at = 0; at < sums.size(); at += chunk) {
@@ -255,7 +257,7 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
                                      std::make_move_iterator(grouped.end()));
         return deliver(std::move(rest));
     };
-    const auto flush = [&](std::vector<source_summary>&& sums) -> result<void> {
+    const auto flush = [&](summaries&& sums) -> result<void> {
         if (sums.empty()) return {};
         std::sort(sums.begin(), sums.end(), [](const source_summary& a, const source_summary& b) {
             if (a.m.messages != b.m.messages) return a.m.messages > b.m.messages;
@@ -274,10 +276,15 @@ result<void> list_sources(store::store& db, const sources_query& q, const servic
         return {};
     };
     source_rollup roll;
-    std::vector<source_summary> done;
+    summaries done;
     auto r = db.source_days(q.filter, [&](const store::source_day_row& row) -> result<void> {
-        if (roll.add(row, done)) return flush(std::move(done));
-        return {};
+        if (!roll.add(row, done)) return {};
+        auto f = flush(std::move(done));
+        done = {};
+        // A domain's summaries are many small blocks: hand the freed ones back before the next
+        // domain, so the peak is one domain's, not the sum of what fragments leave behind.
+        malloc_trim(0);
+        return f;
     });
     if (!r) return r;
     auto f = flush(roll.finish());

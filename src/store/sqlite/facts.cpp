@@ -591,6 +591,73 @@ top_scan scan_top(const std::string& path, const std::vector<std::pair<std::int6
     return out;
 }
 
+// The fact rows of the candidates (a domain's together), a domain's in id order: rows of one
+// batch share pages, and each page is read once. 64 ids to a statement (the last list repeats
+// its last id: IN keeps one row). An error's text, or empty.
+std::string read_top_rows(sqlite3* db, const std::vector<top_candidate>& best, const std::vector<std::string>& reporters,
+                          const std::function<result<void>(const source_day_row&)>& each) {
+    if (best.empty()) return {};
+    constexpr std::size_t ids_per_read = 64;
+    std::string sql = "SELECT source_ip, day, header_from, " + measure_columns() + ", evidence FROM source_facts WHERE id IN (";
+    for (std::size_t i = 0; i < ids_per_read; ++i) sql += (i ? ",?" : "?") + std::to_string(i + 1);
+    sql += ")";
+    statement r;
+    auto p = r.prepare(db, sql.c_str());
+    if (!p) return p.err().message;
+    const auto& columns = column_measure_mask();
+    source_day_row row;
+    for (std::size_t first = 0; first < best.size();) {
+        std::size_t last = first;
+        std::vector<std::int64_t> ids;
+        while (last < best.size() && best[last].domain == best[first].domain) {
+            ids.insert(ids.end(), best[last].rows.begin(), best[last].rows.end());
+            ++last;
+        }
+        std::sort(ids.begin(), ids.end());
+        const std::string& domain = best[first].domain;
+        first = last;
+        row.key.policy_domain = domain;
+        for (std::size_t at = 0; at < ids.size(); at += ids_per_read) {
+            r.rewind();
+            for (std::size_t i = 0; i < ids_per_read; ++i) r.bind(static_cast<int>(i + 1), ids[std::min(at + i, ids.size() - 1)]);
+            int rc;
+            while ((rc = r.step()) == SQLITE_ROW) {
+                row.key.source_ip = r.text(0);
+                row.key.day = r.text(1);
+                row.key.header_from = r.text(2);
+                int i = 3;
+                std::size_t m = 0;
+                for_each_measure(row.m, [&](const char*, std::int64_t& v) {
+                    if (columns[m++]) v = r.i64(i++);
+                });
+                const auto* blob = static_cast<const char*>(sqlite3_column_blob(r.get(), i));
+                const auto size = static_cast<std::size_t>(sqlite3_column_bytes(r.get(), i));
+                if (!decode_evidence(std::string_view(blob ? blob : "", size), row, reporters))
+                    return "a fact row of " + domain + " is damaged (evidence does not decode): run dmarcsight rebuild";
+                auto e = each(row);
+                if (!e) return e.err().message;
+            }
+            if (rc != SQLITE_DONE) return r.error_text(rc);
+        }
+    }
+    return {};
+}
+
+// The same on a connection of its own (read-only; closed when done).
+std::string read_top_rows(const std::string& path, const std::vector<top_candidate>& best, const std::vector<std::string>& reporters,
+                          const std::function<result<void>(const source_day_row&)>& each) {
+    sqlite3* db = nullptr;
+    if (path.empty() || sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+        sqlite3_close(db);
+        return "cannot open a second connection";
+    }
+    sqlite3_busy_timeout(db, busy_timeout_ms);
+    sqlite3_exec(db, "PRAGMA cache_size=-16000", nullptr, nullptr, nullptr);
+    std::string error = read_top_rows(db, best, reporters, each);
+    sqlite3_close(db);
+    return error;
+}
+
 }  // namespace
 
 // Rows of facts per domain id (from fact_ranges): to share a pass over domains evenly.
@@ -661,51 +728,43 @@ result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::siz
     std::sort(best.begin(), best.end(), [](const top_candidate& a, const top_candidate& b) {
         return a.domain != b.domain ? a.domain < b.domain : a.ip < b.ip;
     });
-    // The rows by id, 64 to a statement (the last list repeats its last id: IN keeps one row).
-    constexpr std::size_t ids_per_read = 64;
-    std::string one = "SELECT source_ip, day, header_from, " + measure_columns() + ", evidence FROM source_facts WHERE id IN (";
-    for (std::size_t i = 0; i < ids_per_read; ++i) one += (i ? ",?" : "?") + std::to_string(i + 1);
-    one += ")";
-    statement r;
-    auto p = r.prepare(db_, one.c_str());
-    if (!p) return unexpected{p.err()};
-    const auto& columns = column_measure_mask();
-    source_day_row row;
-    // A domain's rows in id order: rows of one batch share pages, and each page is read once.
-    for (std::size_t first = 0; first < best.size();) {
-        std::size_t last = first;
-        std::vector<std::int64_t> ids;
-        while (last < best.size() && best[last].domain == best[first].domain) {
-            ids.insert(ids.end(), best[last].rows.begin(), best[last].rows.end());
-            ++last;
-        }
-        std::sort(ids.begin(), ids.end());
-        const top_candidate& c = best[first];
-        first = last;
-        row.key.policy_domain = c.domain;
-        for (std::size_t at = 0; at < ids.size(); at += ids_per_read) {
-            r.rewind();
-            for (std::size_t i = 0; i < ids_per_read; ++i)
-                r.bind(static_cast<int>(i + 1), ids[std::min(at + i, ids.size() - 1)]);
-            int rc;
-            while ((rc = r.step()) == SQLITE_ROW) {
-                row.key.source_ip = r.text(0);
-                row.key.day = r.text(1);
-                row.key.header_from = r.text(2);
-                int i = 3;
-                std::size_t m = 0;
-                for_each_measure(row.m, [&](const char*, std::int64_t& v) {
-                    if (columns[m++]) v = r.i64(i++);
-                });
-                const auto* blob = static_cast<const char*>(sqlite3_column_blob(r.get(), i));
-                const auto size = static_cast<std::size_t>(sqlite3_column_bytes(r.get(), i));
-                if (!decode_evidence(std::string_view(blob ? blob : "", size), row, *reporters))
-                    return fail("a fact row of " + c.domain + " is damaged (evidence does not decode): run dmarcsight rebuild");
-                auto e = each(row);
-                if (!e) return unexpected{e.err()};
-            }
-            if (rc != SQLITE_DONE) return fail(r.error_text(rc));
-        }
+    // The chosen sources' rows, read by id: the first domains here (given out as they come), the
+    // others at the same time on a second connection (held, then given out).
+    std::size_t split = best.size();
+    if (best.size() > 1 && !theirs.empty()) {
+        std::size_t total = 0, half = 0;
+        for (const auto& c : best) total += c.rows.size();
+        for (split = 0; split < best.size() && 2 * half < total; ++split) half += best[split].rows.size();
+        while (split < best.size() && split > 0 && best[split].domain == best[split - 1].domain) ++split;
+    }
+    const std::vector<top_candidate> later(std::make_move_iterator(best.begin() + static_cast<std::ptrdiff_t>(split)),
+                                           std::make_move_iterator(best.end()));
+    best.resize(split);
+    std::vector<source_day_row> held;
+    std::string held_error;
+    if (!later.empty()) {
+        const char* file = sqlite3_db_filename(db_, "main");
+        helper = std::thread([&, path = std::string(file ? file : "")] {
+            held_error = read_top_rows(path, later, *reporters, [&](const source_day_row& row) -> result<void> {
+                held.push_back(row);
+                return {};
+            });
+        });
+    }
+    std::string error = read_top_rows(db_, best, *reporters, each);
+    if (helper.joinable()) helper.join();
+    if (!error.empty()) return fail(error);
+    if (!held_error.empty()) {
+        held.clear();
+        held_error = read_top_rows(db_, later, *reporters, [&](const source_day_row& row) -> result<void> {
+            held.push_back(row);
+            return {};
+        });
+        if (!held_error.empty()) return fail(held_error);
+    }
+    for (const auto& row : held) {
+        auto e = each(row);
+        if (!e) return unexpected{e.err()};
     }
     return matched;
 }

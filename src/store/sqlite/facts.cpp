@@ -78,6 +78,32 @@ void bind_domain(statement& s, std::int64_t domain_id, const fact_filter& f, boo
     if (with_source && !f.source_ip.empty()) s.bind(5, f.source_ip);
 }
 
+// The columns every fact reader selects: source_ip, day, header_from, the column measures,
+// evidence (fact_columns). Reads them into row (not its policy domain); false: the evidence is
+// damaged.
+const std::string& fact_columns() {
+    static const std::string columns = "source_ip, day, header_from, " + measure_columns() + ", evidence";
+    return columns;
+}
+bool read_fact_row(const statement& s, source_day_row& row, const std::vector<std::string>& reporters) {
+    const char* ip = s.cstr(0);
+    row.key.source_ip.assign(ip ? ip : "");
+    row.key.day = s.text(1);
+    row.key.header_from = s.text(2);
+    const auto& columns = column_measure_mask();
+    int i = 3;
+    std::size_t m = 0;
+    for_each_measure(row.m, [&](const char*, std::int64_t& v) {
+        if (columns[m++]) v = s.i64(i++);
+    });
+    const auto* blob = static_cast<const char*>(sqlite3_column_blob(s.get(), i));
+    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s.get(), i));
+    return decode_evidence(std::string_view(blob ? blob : "", size), row, reporters);
+}
+std::string damaged_row(const std::string& domain) {
+    return "a fact row of " + domain + " is damaged (evidence does not decode): run dmarcsight rebuild";
+}
+
 // Messages per source address text, and which fact rows made them: an open-addressing table of
 // inline keys (an address's text is at most 45 bytes; anything longer is no address, a damaged
 // row, and is left out), each entry heading a list of its row ids.
@@ -473,6 +499,7 @@ result<void> sqlite_store::source_days(const fact_filter& f, const std::function
     if (!domains) return unexpected{domains.err()};
     auto reporters = fact_reporter_names();
     if (!reporters) return unexpected{reporters.err()};
+    // (The measure columns are source_facts' only: unqualified, they name f's.)
     std::string sql = "SELECT f.source_ip, f.day, f.header_from, " + measure_columns() + ", f.evidence" + domain_facts(f, true);
     // A few sources (the overview's top N) are picked by SQLite, before a row's columns reach us.
     const bool in_sql = !f.source_ips.empty() && f.source_ips.size() <= max_ips_in_sql;
@@ -493,25 +520,13 @@ result<void> sqlite_store::source_days(const fact_filter& f, const std::function
             for (std::size_t i = 0; i < f.source_ips.size(); ++i) s.bind(static_cast<int>(first_ip_param + i), f.source_ips[i]);
         row.key.policy_domain = name;
         int rc;
-        const auto& columns = column_measure_mask();
         while ((rc = s.step()) == SQLITE_ROW) {
             const char* ip_text = s.cstr(0);
             if (!in_sql && !only.empty()) {
                 ip.assign(ip_text ? ip_text : "");
                 if (!only.count(ip)) continue;
             }
-            row.key.source_ip.assign(ip_text ? ip_text : "");
-            row.key.day = s.text(1);
-            row.key.header_from = s.text(2);
-            int i = 3;
-            std::size_t m = 0;
-            for_each_measure(row.m, [&](const char*, std::int64_t& v) {
-                if (columns[m++]) v = s.i64(i++);
-            });
-            const auto* blob = static_cast<const char*>(sqlite3_column_blob(s.get(), i));
-            const auto size = static_cast<std::size_t>(sqlite3_column_bytes(s.get(), i));
-            if (!decode_evidence(std::string_view(blob ? blob : "", size), row, *reporters))
-                return fail("a fact row of " + name + " is damaged (evidence does not decode): run dmarcsight rebuild");
+            if (!read_fact_row(s, row, *reporters)) return fail(damaged_row(name));
             auto r = each(row);
             if (!r) return r;
         }
@@ -574,21 +589,20 @@ top_scan scan_top(sqlite3* db, const std::vector<std::pair<std::int64_t, std::st
     return out;
 }
 
-// The same on a connection of its own to the file at path (read-only; closed when done).
-top_scan scan_top(const std::string& path, const std::vector<std::pair<std::int64_t, std::string>>& domains, const fact_filter& f,
-                  std::size_t n) {
+// A read-only connection of its own to the file at path, for fn (closed when done): fn's error
+// text, or why there is no connection.
+template <class F>
+std::string on_own_connection(const std::string& path, F&& fn) {
     sqlite3* db = nullptr;
-    top_scan out;
     if (path.empty() || sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        out.error = "cannot open a second connection";
         sqlite3_close(db);
-        return out;
+        return "cannot open a second connection";
     }
     sqlite3_busy_timeout(db, busy_timeout_ms);
     sqlite3_exec(db, "PRAGMA cache_size=-16000", nullptr, nullptr, nullptr);
-    out = scan_top(db, domains, f, n);
+    std::string error = fn(db);
     sqlite3_close(db);
-    return out;
+    return error;
 }
 
 // The fact rows of the candidates (a domain's together), a domain's in id order: rows of one
@@ -598,13 +612,12 @@ std::string read_top_rows(sqlite3* db, const std::vector<top_candidate>& best, c
                           const std::function<result<void>(const source_day_row&)>& each) {
     if (best.empty()) return {};
     constexpr std::size_t ids_per_read = 64;
-    std::string sql = "SELECT source_ip, day, header_from, " + measure_columns() + ", evidence FROM source_facts WHERE id IN (";
+    std::string sql = "SELECT " + fact_columns() + " FROM source_facts WHERE id IN (";
     for (std::size_t i = 0; i < ids_per_read; ++i) sql += (i ? ",?" : "?") + std::to_string(i + 1);
     sql += ")";
     statement r;
     auto p = r.prepare(db, sql.c_str());
     if (!p) return p.err().message;
-    const auto& columns = column_measure_mask();
     source_day_row row;
     for (std::size_t first = 0; first < best.size();) {
         std::size_t last = first;
@@ -622,18 +635,7 @@ std::string read_top_rows(sqlite3* db, const std::vector<top_candidate>& best, c
             for (std::size_t i = 0; i < ids_per_read; ++i) r.bind(static_cast<int>(i + 1), ids[std::min(at + i, ids.size() - 1)]);
             int rc;
             while ((rc = r.step()) == SQLITE_ROW) {
-                row.key.source_ip = r.text(0);
-                row.key.day = r.text(1);
-                row.key.header_from = r.text(2);
-                int i = 3;
-                std::size_t m = 0;
-                for_each_measure(row.m, [&](const char*, std::int64_t& v) {
-                    if (columns[m++]) v = r.i64(i++);
-                });
-                const auto* blob = static_cast<const char*>(sqlite3_column_blob(r.get(), i));
-                const auto size = static_cast<std::size_t>(sqlite3_column_bytes(r.get(), i));
-                if (!decode_evidence(std::string_view(blob ? blob : "", size), row, reporters))
-                    return "a fact row of " + domain + " is damaged (evidence does not decode): run dmarcsight rebuild";
+                if (!read_fact_row(r, row, reporters)) return damaged_row(domain);
                 auto e = each(row);
                 if (!e) return e.err().message;
             }
@@ -641,21 +643,6 @@ std::string read_top_rows(sqlite3* db, const std::vector<top_candidate>& best, c
         }
     }
     return {};
-}
-
-// The same on a connection of its own (read-only; closed when done).
-std::string read_top_rows(const std::string& path, const std::vector<top_candidate>& best, const std::vector<std::string>& reporters,
-                          const std::function<result<void>(const source_day_row&)>& each) {
-    sqlite3* db = nullptr;
-    if (path.empty() || sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-        sqlite3_close(db);
-        return "cannot open a second connection";
-    }
-    sqlite3_busy_timeout(db, busy_timeout_ms);
-    sqlite3_exec(db, "PRAGMA cache_size=-16000", nullptr, nullptr, nullptr);
-    std::string error = read_top_rows(db, best, reporters, each);
-    sqlite3_close(db);
-    return error;
 }
 
 }  // namespace
@@ -709,7 +696,13 @@ result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::siz
     std::thread helper;
     if (!theirs.empty()) {
         const char* file = sqlite3_db_filename(db_, "main");
-        helper = std::thread([&, path = std::string(file ? file : "")] { other = scan_top(path, theirs, f, n); });
+        helper = std::thread([&, path = std::string(file ? file : "")] {
+            const std::string error = on_own_connection(path, [&](sqlite3* db) {
+                other = scan_top(db, theirs, f, n);
+                return other.error;
+            });
+            if (!error.empty()) other.error = error;
+        });
     }
     top_scan here = scan_top(db_, mine, f, n);
     if (helper.joinable()) helper.join();
@@ -745,9 +738,11 @@ result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::siz
     if (!later.empty()) {
         const char* file = sqlite3_db_filename(db_, "main");
         helper = std::thread([&, path = std::string(file ? file : "")] {
-            held_error = read_top_rows(path, later, *reporters, [&](const source_day_row& row) -> result<void> {
-                held.push_back(row);
-                return {};
+            held_error = on_own_connection(path, [&](sqlite3* db) {
+                return read_top_rows(db, later, *reporters, [&](const source_day_row& row) -> result<void> {
+                    held.push_back(row);
+                    return {};
+                });
             });
         });
     }

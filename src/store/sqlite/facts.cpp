@@ -558,7 +558,7 @@ struct top_scan {
 top_scan scan_top(sqlite3* db, const std::vector<std::pair<std::int64_t, std::string>>& domains, const fact_filter& f,
                   std::size_t n) {
     top_scan out;
-    const std::string sql = "SELECT f.id, f.source_ip, f.messages" + domain_facts(f, false);
+    const std::string sql = "SELECT f.id, f.source_ip, f.messages" + domain_facts(f, true);
     statement s;
     auto p = s.prepare(db, sql.c_str());
     if (!p) {
@@ -567,7 +567,7 @@ top_scan scan_top(sqlite3* db, const std::vector<std::pair<std::int64_t, std::st
     }
     address_sums sums;
     for (const auto& [id, name] : domains) {
-        bind_domain(s, id, f, false);
+        bind_domain(s, id, f, true);
         sums.clear();
         int rc = SQLITE_ROW;
         while (rc == SQLITE_ROW) {

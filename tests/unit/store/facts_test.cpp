@@ -249,6 +249,17 @@ TEST(sqlite_facts, a_domain_written_between_other_domains_is_read_whole) {
     ASSERT_TRUE(matched.ok());
     EXPECT_EQ(*matched, 6u);
     EXPECT_EQ(top, (std::vector<std::string>{"a.example 192.0.2.3 100", "a.example 192.0.2.4 1000", "b.example 192.0.2.6 20"}));
+    // ... within the filter: one source.
+    store::fact_filter just;
+    just.source_ip = "192.0.2.4";
+    top.clear();
+    matched = s.top_source_days(just, 10, [&](const store::source_day_row& r) -> result<void> {
+        top.push_back(r.key.policy_domain + " " + r.key.source_ip + " " + std::to_string(r.m.messages));
+        return {};
+    });
+    ASSERT_TRUE(matched.ok());
+    EXPECT_EQ(*matched, 1u);
+    EXPECT_EQ(top, (std::vector<std::string>{"a.example 192.0.2.4 1000"}));
     auto domains = s.domains({});
     ASSERT_TRUE(domains.ok());
     ASSERT_EQ(domains->size(), 3u);

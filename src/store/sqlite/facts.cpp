@@ -231,21 +231,20 @@ private:
     std::vector<std::uint32_t> row_next_;
 };
 
-// source_days hands SQLite up to this many source IPs (parameters ?6 on); more are filtered here.
-constexpr std::size_t max_ips_in_sql = 500;
-constexpr std::size_t first_ip_param = 6;
-
 const double int64_ceiling = 9.2e18;
 std::int64_t saturated(double v) { return v >= int64_ceiling ? INT64_MAX : static_cast<std::int64_t>(v); }
 
 }  // namespace
 
-result<std::optional<std::int64_t>> sqlite_store::fact_domain_id(const std::string& domain, bool create) {
-    auto& q = stmt("SELECT id FROM fact_domains WHERE policy_domain = ?1");
+// The id of name in one of the facts' name tables (fact_domains, fact_reporters), added when
+// create and not there yet.
+result<std::optional<std::int64_t>> sqlite_store::name_id(const char* select_sql, const char* insert_sql, std::string_view name,
+                                                          bool create) {
+    auto& q = stmt(select_sql);
     if (!q.get()) return fail(prepare_error_);
     q.reset();
-    q.bind(1, domain);
-    int rc = q.step();
+    q.bind(1, name);
+    const int rc = q.step();
     if (rc == SQLITE_ROW) {
         const std::int64_t id = q.i64(0);
         q.reset();
@@ -255,33 +254,23 @@ result<std::optional<std::int64_t>> sqlite_store::fact_domain_id(const std::stri
     q.reset();
     if (!why.empty()) return fail(why);
     if (!create) return std::optional<std::int64_t>();
-    auto r = execute("INSERT INTO fact_domains (policy_domain) VALUES (?1)", [&](statement& s) { s.bind(1, domain); });
+    auto r = execute(insert_sql, [&](statement& s) { s.bind(1, name); });
     if (!r) return unexpected{r.err()};
     return std::optional<std::int64_t>(static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_)));
+}
+
+result<std::optional<std::int64_t>> sqlite_store::fact_domain_id(const std::string& domain, bool create) {
+    return name_id("SELECT id FROM fact_domains WHERE policy_domain = ?1", "INSERT INTO fact_domains (policy_domain) VALUES (?1)",
+                   domain, create);
 }
 
 result<std::int64_t> sqlite_store::fact_reporter_id(std::string_view name) {
     auto known = fact_reporters_.find(std::string(name));
     if (known != fact_reporters_.end()) return known->second;
-    auto& q = stmt("SELECT id FROM fact_reporters WHERE name = ?1");
-    if (!q.get()) return fail(prepare_error_);
-    q.reset();
-    q.bind(1, name);
-    int rc = q.step();
-    std::int64_t id = 0;
-    if (rc == SQLITE_ROW) {
-        id = q.i64(0);
-        q.reset();
-    } else {
-        const std::string why = rc == SQLITE_DONE ? std::string() : q.error_text(rc);
-        q.reset();
-        if (!why.empty()) return fail(why);
-        auto r = execute("INSERT INTO fact_reporters (name) VALUES (?1)", [&](statement& s) { s.bind(1, name); });
-        if (!r) return unexpected{r.err()};
-        id = static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_));
-    }
-    fact_reporters_.emplace(std::string(name), id);
-    return id;
+    auto id = name_id("SELECT id FROM fact_reporters WHERE name = ?1", "INSERT INTO fact_reporters (name) VALUES (?1)", name, true);
+    if (!id) return unexpected{id.err()};
+    fact_reporters_.emplace(std::string(name), **id);
+    return **id;
 }
 
 result<std::vector<std::string>> sqlite_store::fact_reporter_names() {
@@ -499,15 +488,7 @@ result<void> sqlite_store::source_days(const fact_filter& f, const std::function
     if (!domains) return unexpected{domains.err()};
     auto reporters = fact_reporter_names();
     if (!reporters) return unexpected{reporters.err()};
-    // (The measure columns are source_facts' only: unqualified, they name f's.)
-    std::string sql = "SELECT f.source_ip, f.day, f.header_from, " + measure_columns() + ", f.evidence" + domain_facts(f, true);
-    // A few sources (the overview's top N) are picked by SQLite, before a row's columns reach us.
-    const bool in_sql = !f.source_ips.empty() && f.source_ips.size() <= max_ips_in_sql;
-    if (in_sql) {
-        sql += " AND f.source_ip IN (";
-        for (std::size_t i = 0; i < f.source_ips.size(); ++i) sql += (i ? ",?" : "?") + std::to_string(first_ip_param + i);
-        sql += ")";
-    }
+    const std::string sql = "SELECT " + fact_columns() + domain_facts(f, true);
     statement s;
     auto p = s.prepare(db_, sql.c_str());
     if (!p) return p;
@@ -516,13 +497,11 @@ result<void> sqlite_store::source_days(const fact_filter& f, const std::function
     std::string ip;
     for (const auto& [id, name] : *domains) {
         bind_domain(s, id, f, true);
-        if (in_sql)
-            for (std::size_t i = 0; i < f.source_ips.size(); ++i) s.bind(static_cast<int>(first_ip_param + i), f.source_ips[i]);
         row.key.policy_domain = name;
         int rc;
         while ((rc = s.step()) == SQLITE_ROW) {
             const char* ip_text = s.cstr(0);
-            if (!in_sql && !only.empty()) {
+            if (!only.empty()) {
                 ip.assign(ip_text ? ip_text : "");
                 if (!only.count(ip)) continue;
             }

@@ -96,6 +96,7 @@ private:
     // facts.cpp
     result<void> flush_facts();
     result<void> add_fact_range(std::int64_t domain, std::int64_t first, std::int64_t last);
+    result<std::optional<std::int64_t>> name_id(const char* select_sql, const char* insert_sql, std::string_view name, bool create);
     result<std::int64_t> fact_reporter_id(std::string_view name);
     result<std::vector<std::string>> fact_reporter_names();  // by id
     result<std::unordered_map<std::int64_t, std::int64_t>> fact_domain_rows();

@@ -266,7 +266,7 @@ TEST(sqlite_facts, a_domain_written_between_other_domains_is_read_whole) {
     EXPECT_EQ((*domains)[0].policy_domain, "a.example");
     EXPECT_EQ((*domains)[0].messages, 1101);
     EXPECT_EQ((*domains)[0].sources, 3);
-    // Picking a few sources of a domain (the overview's second step) reads only those.
+    // Picking a few sources of a domain (fact_filter::source_ips) reads only those.
     store::fact_filter some;
     some.domain = "a.example";
     some.source_ips = {"192.0.2.3", "192.0.2.4", "192.0.2.2"};

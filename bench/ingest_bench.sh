@@ -7,6 +7,11 @@
 # and the pugixml floor (read + unwrap + parse, no checks, no storage) on the same files, in the
 # same run. Prints the median of RUNS runs (default 5).
 #
+# With BASE_BIN=path (another build's dmarcsight, e.g. an earlier commit's), each ingest is also
+# run with it, in adjacent pairs whose order alternates, and the median of the pairs' CPU ratios is
+# printed: on a shared VM the CPU per run moves by ±20% from minute to minute, and a ratio of
+# neighbours moves far less than a ratio of medians.
+#
 #   bench/ingest_bench.sh BUILD_DIR [--big]      (BUILD_DIR from a Release build with benchmarks on)
 set -euo pipefail
 build=${1:?usage: ingest_bench.sh BUILD_DIR [--big]}
@@ -43,6 +48,28 @@ measure() {
   echo "$c $r"
 }
 
+# cpu_of CMD...: one run's CPU milliseconds (user + system).
+cpu_of() {
+  rm -rf "$work/b.db" "$work/b.db-wal" "$work/b.db-shm" "$work/b.db.quarantine"
+  /usr/bin/time -o "$work/time.out" -f '%U %S' "$@" >/dev/null 2>&1 || true
+  tail -n 1 "$work/time.out" | awk '{printf "%d", ($1 + $2) * 1000}'
+}
+
+# versus LABEL DIR: BASE_BIN against this build, in pairs.
+versus() {
+  local label=$1 dir=$2 ratios=() a b
+  for i in $(seq "$runs"); do
+    if [ $((i % 2)) = 0 ]; then
+      a=$(cpu_of "$BASE_BIN" ingest --quiet --db "$work/b.db" "$dir"); b=$(cpu_of "$bin" ingest --quiet --db "$work/b.db" "$dir")
+    else
+      b=$(cpu_of "$bin" ingest --quiet --db "$work/b.db" "$dir"); a=$(cpu_of "$BASE_BIN" ingest --quiet --db "$work/b.db" "$dir")
+    fi
+    ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')")
+  done
+  printf '%-28s this build / BASE_BIN: median of %d pair ratios %s  (%s)\n' "$label" "$runs" \
+    "$(printf '%s\n' "${ratios[@]}" | median)" "${ratios[*]}"
+}
+
 report() {  # report LABEL DIR RECORDS
   local label=$1 dir=$2 records=$3
   cat "$dir"/* >/dev/null 2>&1 || true  # warm the page cache
@@ -51,6 +78,7 @@ report() {  # report LABEL DIR RECORDS
   awk -v l="$label" -v n="$records" -v fc="$fc" -v fr="$fr" -v ic="$ic" -v ir="$ir" 'BEGIN {
     printf "%-28s ingest %6.2f CPU-s  %9.0f records/CPU-s  peak RSS %6.1f MB | floor %5.2f CPU-s (%5.1f MB) | ratio %.2fx\n",
       l, ic, (ic > 0 ? n / ic : 0), ir, fc, fr, (fc > 0 ? ic / fc : 0) }'
+  if [ -n "${BASE_BIN:-}" ]; then versus "$label" "$dir"; fi
 }
 
 records=$(awk -F'\t' 'NR>1 {s+=$3} END {print s}' "$work/bench_truth.tsv")

@@ -264,6 +264,8 @@ private:
 
     result<void> parse_metadata() {
         xml_reader& r = *reader_;
+        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
+        if (r.self_closing()) return {};
         report_metadata& m = header_.metadata;
         for (;;) {
             auto t = r.next_tag();
@@ -302,6 +304,8 @@ private:
 
     result<void> parse_date_range() {
         xml_reader& r = *reader_;
+        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
+        if (r.self_closing()) return {};
         for (;;) {
             auto t = r.next_tag();
             if (!t) return unexpected{t.err()};
@@ -331,6 +335,8 @@ private:
 
     result<void> parse_policy() {
         xml_reader& r = *reader_;
+        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
+        if (r.self_closing()) return {};
         policy_published& p = header_.policy;
         for (;;) {
             auto t = r.next_tag();
@@ -469,6 +475,8 @@ private:
     // <record>; unknown elements are skipped iteratively by the reader.
     result<void> walk_record(int level) {
         xml_reader& r = *reader_;
+        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
+        if (r.self_closing()) return {};
         for (;;) {
             auto t = r.next_tag();
             if (!t) return unexpected{t.err()};
@@ -524,7 +532,7 @@ private:
     result<void> parse_reason() {
         xml_reader& r = *reader_;
         policy_override_reason reason;
-        for (;;) {
+        for (bool empty = r.self_closing(); !empty;) {  // "<reason/>": an empty reason
             auto t = r.next_tag();
             if (!t) return unexpected{t.err()};
             if (*t == xml_reader::token::eof) return fail("document ends inside <reason>", r.offset());
@@ -551,6 +559,8 @@ private:
 
     result<void> parse_auth_results() {
         xml_reader& r = *reader_;
+        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
+        if (r.self_closing()) return {};
         for (;;) {
             auto t = r.next_tag();
             if (!t) return unexpected{t.err()};
@@ -564,7 +574,7 @@ private:
                 continue;
             }
             std::string domain, selector_or_scope, result_word, human;
-            for (;;) {
+            for (bool empty = r.self_closing(); !empty;) {  // "<dkim/>": a result with nothing in it
                 auto u = r.next_tag();
                 if (!u) return unexpected{u.err()};
                 if (*u == xml_reader::token::eof) return fail("document ends inside <auth_results>", r.offset());

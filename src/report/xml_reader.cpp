@@ -168,7 +168,47 @@ result<xml_reader::token> xml_reader::next_tag() {
     }
 }
 
+namespace {
+// Bytes that end a tag name on the fast path of parse_start_tag: what may end the name (space,
+// '/', '>') or start an attribute value.
+struct name_stops {
+    bool stop[256] = {};
+    constexpr name_stops() {
+        for (const char c : {' ', '\t', '\n', '\r', '/', '>', '"', '\''}) stop[static_cast<unsigned char>(c)] = true;
+    }
+};
+constexpr name_stops name_stop;
+}  // namespace
+
 result<void> xml_reader::parse_start_tag() {
+    // Fast path: a tag that is only a name ("<count>", most of a report), in the window: one pass
+    // finds its end and its last ':'. What it accepts is exactly what the full path below
+    // accepts for the same bytes (no quote before the '>', no '/' or space in the body).
+    {
+        const char* const b = buf_.data() + pos_ + 1;
+        const char* const e = buf_.data() + end_;
+        const char* p = b;
+        const char* colon = nullptr;
+        while (p < e && !name_stop.stop[static_cast<unsigned char>(*p)]) {
+            if (*p == ':') colon = p;
+            ++p;
+        }
+        if (p < e && *p == '>' && p > b && is_name_start(static_cast<unsigned char>(*b))) {
+            const auto n = static_cast<std::size_t>(p - b);
+            if (depth_ >= limits::max_xml_depth)
+                return fail("elements nested deeper than " + std::to_string(limits::max_xml_depth), offset());
+            qname_.clear();
+            qname_.append(b, n);  // (assign's general replace cost twice as much here)
+            local_name_ = colon ? std::string_view(qname_).substr(static_cast<std::size_t>(colon - b) + 1) : std::string_view(qname_);
+            attrs_.clear();
+            self_closing_ = false;
+            pos_ += n + 2;
+            ++depth_;
+            open_names_ += qname_;
+            open_ends_.push_back(open_names_.size());
+            return {};
+        }
+    }
     const std::int64_t at = offset();
     std::size_t rel = 1;
     char quote = 0;

@@ -39,10 +39,19 @@ bool icontains(std::string_view hay, std::string_view needle) {
 
 // "user@example.com" → "example.com"; a bare domain stays; a trailing dot goes.
 std::string_view domain_part(std::string_view s) {
-    const auto at = s.rfind('@');
-    if (at != std::string_view::npos) s.remove_prefix(at + 1);
+    for (std::size_t i = s.size(); i > 0; --i)
+        if (s[i - 1] == '@') {
+            s.remove_prefix(i);
+            break;
+        }
     if (!s.empty() && s.back() == '.') s.remove_suffix(1);
     return s;
+}
+
+// Exact comparison with a literal, without the strlen a std::string == const char* pays.
+template <std::size_t N>
+bool is(const std::string& s, const char (&literal)[N]) {
+    return s.size() == N - 1 && std::memcmp(s.data(), literal, N - 1) == 0;
 }
 
 // Is `a` equal to `b` or a subdomain of it (case-insensitive)?
@@ -54,7 +63,7 @@ bool at_or_under(std::string_view a, std::string_view b) {
 
 const report::spf_auth_result* mfrom_result(const report::record& rec) {
     for (const auto& s : rec.spf_results)
-        if (s.scope.empty() || s.scope == "mfrom") return &s;
+        if (s.scope.empty() || is(s.scope, "mfrom")) return &s;
     return rec.spf_results.empty() ? nullptr : &rec.spf_results.front();
 }
 
@@ -65,31 +74,55 @@ struct record_flags {
     std::string_view foreign_spf, foreign_dkim;  // into the record (lower-cased when stored)
 };
 
-record_flags flags_of(const report::record& rec, related_domain_memo& related) {
-    record_flags f;
+// The bit of a measure in record_flags::on, from its place in for_each_measure (so the two never
+// disagree), worked out at compile time.
+template <std::int64_t source_measures::*M>
+constexpr std::uint32_t bit_of() {
     source_measures m;
-    const bool dkim_pe = rec.dkim == "pass", spf_pe = rec.spf == "pass";
-    m.messages = 1;
-    m.dmarc_pass = dkim_pe || spf_pe;
-    m.spf_aligned = spf_pe;
-    m.dkim_aligned = dkim_pe;
+    std::uint32_t out = 0, i = 0;
+    for_each_measure(m, [&](const char*, std::int64_t& v) {
+        if (&v == &(m.*M)) out = std::uint32_t{1} << i;
+        ++i;
+    });
+    return out;
+}
+template <std::int64_t source_measures::*M>
+std::uint32_t bit() {
+    constexpr std::uint32_t b = bit_of<M>();
+    static_assert(b != 0, "a measure for_each_measure does not list");
+    return b;
+}
+
+record_flags flags_of(const report::record& rec, related_domain_memo& related) {
+    using M = source_measures;
+    record_flags f;
+    std::uint32_t on = bit<&M::messages>();
+    const auto set = [&on](bool cond, std::uint32_t b) {
+        if (cond) on |= b;
+    };
+    const bool dkim_pe = is(rec.dkim, "pass"), spf_pe = is(rec.spf, "pass");
+    set(dkim_pe || spf_pe, bit<&M::dmarc_pass>());
+    set(spf_pe, bit<&M::spf_aligned>());
+    set(dkim_pe, bit<&M::dkim_aligned>());
     const auto* spf = mfrom_result(rec);
     std::string_view envelope = domain_part(rec.envelope_from);
     if (envelope.empty() && spf) envelope = domain_part(spf->domain);
-    m.envelope_aligned = !envelope.empty() && related(envelope);
+    const bool envelope_related = !envelope.empty() && related(envelope);
+    set(envelope_related, bit<&M::envelope_aligned>());
     if (spf) {
         const std::string_view d = domain_part(spf->domain);
-        const bool foreign = !d.empty() && !related(d);
-        m.spf_pass = spf->result == "pass";
-        m.spf_pass_foreign = m.spf_pass && foreign;
-        m.spf_fail = spf->result == "fail" || spf->result == "softfail";
+        const bool foreign = !d.empty() && (d == envelope ? !envelope_related : !related(d));
+        const bool pass = is(spf->result, "pass");
+        set(pass, bit<&M::spf_pass>());
+        set(pass && foreign, bit<&M::spf_pass_foreign>());
+        set(is(spf->result, "fail") || is(spf->result, "softfail"), bit<&M::spf_fail>());
         if (foreign) f.foreign_spf = d;
     }
-    if (f.foreign_spf.empty() && !envelope.empty() && !related(envelope)) f.foreign_spf = envelope;
+    if (f.foreign_spf.empty() && !envelope.empty() && !envelope_related) f.foreign_spf = envelope;
     bool aligned_seen = false, aligned_pass = false, foreign_pass = false;
     for (const auto& d : rec.dkim_results) {
         const std::string_view dom = domain_part(d.domain);
-        const bool pass = d.result == "pass";
+        const bool pass = is(d.result, "pass");
         if (!dom.empty() && related(dom)) {
             aligned_seen = true;
             aligned_pass = aligned_pass || pass;
@@ -99,33 +132,29 @@ record_flags flags_of(const report::record& rec, related_domain_memo& related) {
             foreign_pass = foreign_pass || pass;
         }
     }
-    m.dkim_aligned_pass = aligned_pass;
-    m.dkim_aligned_fail = aligned_seen && !aligned_pass;
-    m.dkim_foreign_pass = foreign_pass;
-    m.dkim_none = rec.dkim_results.empty();
+    set(aligned_pass, bit<&M::dkim_aligned_pass>());
+    set(aligned_seen && !aligned_pass, bit<&M::dkim_aligned_fail>());
+    set(foreign_pass, bit<&M::dkim_foreign_pass>());
+    set(rec.dkim_results.empty(), bit<&M::dkim_none>());
     for (const auto& r : rec.reasons) {
         const std::string_view t = r.type;
-        if (iequals(t, "forwarded")) m.reason_forwarded = 1;
-        else if (iequals(t, "trusted_forwarder")) m.reason_trusted_forwarder = 1;
-        else if (iequals(t, "mailing_list")) m.reason_mailing_list = 1;
-        else if (iequals(t, "local_policy")) m.reason_local_policy = 1;
-        else if (iequals(t, "sampled_out")) m.reason_sampled_out = 1;
-        else m.reason_other = 1;
-        if (icontains(r.comment, "arc=pass")) m.reason_arc_pass = 1;
+        if (iequals(t, "forwarded")) on |= bit<&M::reason_forwarded>();
+        else if (iequals(t, "trusted_forwarder")) on |= bit<&M::reason_trusted_forwarder>();
+        else if (iequals(t, "mailing_list")) on |= bit<&M::reason_mailing_list>();
+        else if (iequals(t, "local_policy")) on |= bit<&M::reason_local_policy>();
+        else if (iequals(t, "sampled_out")) on |= bit<&M::reason_sampled_out>();
+        else on |= bit<&M::reason_other>();
+        if (icontains(r.comment, "arc=pass")) on |= bit<&M::reason_arc_pass>();
     }
     // RFC 9990 adds disposition "pass" (the message passed DMARC): delivered, like none.
-    if (rec.disposition == "quarantine") m.disposition_quarantine = 1;
-    else if (rec.disposition == "reject") m.disposition_reject = 1;
-    else m.disposition_none = 1;
-    int i = 0;
-    for_each_measure(m, [&](const char*, std::int64_t v) {
-        if (v != 0) f.on |= std::uint32_t{1} << i;
-        ++i;
-    });
+    if (is(rec.disposition, "quarantine")) on |= bit<&M::disposition_quarantine>();
+    else if (is(rec.disposition, "reject")) on |= bit<&M::disposition_reject>();
+    else on |= bit<&M::disposition_none>();
+    f.on = on;
     return f;
 }
 
-void add_scaled(std::array<std::int64_t, measure_count>& into, std::uint32_t on, std::int64_t count) {
+void add_scaled(std::int64_t* into, std::uint32_t on, std::int64_t count) {  // into: measure_count measures
     for (; on != 0; on &= on - 1) {
         auto& v = into[static_cast<std::size_t>(__builtin_ctz(on))];
         v = sat_add(v, count);
@@ -184,11 +213,17 @@ const std::array<bool, measure_count>& column_measure_mask() {
 
 
 // Written through a pointer into room sized beforehand (this runs once per fact row at every flush).
-void encode_evidence(const fact_entry& e, const std::vector<std::uint64_t>& reporter_ids, std::string& out) {
-    const auto& columns = column_measure_mask();
+std::string_view encode_evidence(const fact_entry& e, const std::vector<std::uint64_t>& reporter_ids, std::string& out) {
+    static const std::vector<std::size_t> others = [] {  // the measures that are not columns
+        std::vector<std::size_t> v;
+        const auto& columns = column_measure_mask();
+        for (std::size_t i = 0; i < measure_count; ++i)
+            if (!columns[i]) v.push_back(i);
+        return v;
+    }();
     const std::size_t room = 1 + 10 * measure_count + 3 * 10 + e.foreign_spf_domain.size() + e.foreign_dkim_domain.size() +
                              10 * reporter_ids.size();
-    out.resize(room);
+    if (out.size() < room) out.resize(room);  // only grows: no bytes are cleared per row
     char* p = out.data();
     const auto varint = [&p](std::uint64_t v) {
         while (v >= 0x80) {
@@ -203,16 +238,29 @@ void encode_evidence(const fact_entry& e, const std::vector<std::uint64_t>& repo
         p += t.size();
     };
     *p++ = static_cast<char>(evidence_version);
-    for (std::size_t i = 0; i < measure_count; ++i)
-        if (!columns[i]) varint((static_cast<std::uint64_t>(e.v[i]) << 1) ^ static_cast<std::uint64_t>(e.v[i] >> 63));
+    for (const std::size_t i : others) {
+        const std::int64_t v = e.measure(i);
+        varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+    }
     text(e.foreign_spf_domain);
     text(e.foreign_dkim_domain);
     varint(reporter_ids.size());
     for (const std::uint64_t id : reporter_ids) varint(id);
-    out.resize(static_cast<std::size_t>(p - out.data()));
+    return {out.data(), static_cast<std::size_t>(p - out.data())};
 }
 
-source_measures fact_entry::measures() const { return from_array(v); }
+source_measures fact_entry::measures() const {
+    std::array<std::int64_t, measure_count> v{};
+    for (std::size_t i = 0; i < measure_count; ++i) v[i] = measure(i);
+    return from_array(v);
+}
+
+ip_address fact_entry::source_ip() const {
+    ip_address a;
+    a.fam = static_cast<ip_address::family>(key[8]);
+    std::memcpy(a.bytes.data(), key.data() + 9, 16);
+    return a;
+}
 
 
 bool decode_evidence(std::string_view in, source_day_row& row, const std::vector<std::string>& reporter_names) {
@@ -274,7 +322,7 @@ source_measures measures_of(const report::record& rec, std::string_view policy_d
     related_domain_memo related;
     related.reset(policy_domain);
     std::array<std::int64_t, measure_count> v{};
-    add_scaled(v, flags_of(rec, related).on, rec.count);
+    add_scaled(v.data(), flags_of(rec, related).on, rec.count);
     return from_array(v);
 }
 
@@ -329,15 +377,18 @@ std::size_t hash_text(std::string_view s) { return std::hash<std::string_view>{}
 
 void fact_accumulator::clear() {
     entries_.clear();
+    more_reporters_.clear();
     std::fill(slots_.begin(), slots_.end(), 0u);
     arena_used_ = 0;
     arena_block_ = 0;
     if (arena_.size() > 8) arena_.resize(8);  // keep a few blocks for the next batch
     domains_.clear();
     have_last_domain_ = false;
-    reporter_text_.clear();
+    reporters_.clear();
+    reporter_index_.clear();
     reporter_raw_.clear();
-    reporter_view_ = {};
+    reporter_ = fact_entry::no_reporter;
+    reporter_known_ = false;
     cached_end_ = -1;
     cached_begin_ = 0;
 }
@@ -359,6 +410,23 @@ char* fact_accumulator::allocate(std::size_t n) {
     char* p = arena_[arena_block_].get() + arena_used_;
     arena_used_ += n;
     return p;
+}
+
+void fact_accumulator::reporters_of(const fact_entry& e, std::vector<std::uint32_t>& out) const {
+    out.clear();
+    if (e.first_reporter != fact_entry::no_reporter && e.first_reporter_records > 0) out.push_back(e.first_reporter);
+    if (e.more == fact_entry::no_reporter) return;
+    for (const auto& [reporter, records] : more_reporters_[e.more])
+        if (records > 0) out.push_back(reporter);
+}
+
+std::int64_t* fact_accumulator::allocate_measures() {
+    constexpr std::size_t bytes = measure_count * sizeof(std::int64_t);
+    char* p = allocate(bytes + alignof(std::int64_t) - 1);
+    const auto at = reinterpret_cast<std::uintptr_t>(p);
+    auto* v = reinterpret_cast<std::int64_t*>((at + alignof(std::int64_t) - 1) & ~(std::uintptr_t{alignof(std::int64_t)} - 1));
+    std::fill(v, v + measure_count, std::int64_t{0});
+    return v;
 }
 
 std::string_view fact_accumulator::keep(std::string_view text) {
@@ -451,44 +519,76 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
     }
     const std::string& pd = h.policy.domain;
     const std::uint32_t domain = domain_slot(pd);
-    memo_.reset(pd);
-    const record_flags f = flags_of(rec, memo_);
-    if (reporter_view_.empty() || reporter_raw_ != meta.org_name) {
+    if (!reporter_known_ || reporter_raw_ != meta.org_name) {
+        reporter_known_ = true;
         reporter_raw_ = meta.org_name;
-        reporter_text_ = meta.org_name;
-        std::replace(reporter_text_.begin(), reporter_text_.end(), '\0', '?');
-        reporter_view_ = keep(reporter_text_);
+        std::string text = meta.org_name;
+        std::replace(text.begin(), text.end(), '\0', '?');
+        const auto known = reporter_index_.find(text);
+        if (text.empty()) {
+            reporter_ = fact_entry::no_reporter;  // a report without org_name names no reporter
+        } else if (known != reporter_index_.end()) {
+            reporter_ = known->second;
+        } else {
+            reporter_ = static_cast<std::uint32_t>(reporters_.size());
+            reporters_.push_back(keep(text));
+            reporter_index_.emplace(reporters_.back(), reporter_);
+        }
     }
     // The key: domain slot, day, address family and bytes, then the header_from domain lower-cased.
     // Fixed-width fields first, so no field needs a separator.
     const std::string_view hf = domain_part(rec.header_from);
-    constexpr std::size_t fixed = 4 + 4 + 1 + 16;
+    constexpr std::size_t fixed = fact_entry::key_fixed;
     probe_.resize(fixed + hf.size());
     char* k = probe_.data();
     std::memcpy(k, &domain, 4);
     k[8] = static_cast<char>(rec.source_ip.fam);
     std::memcpy(k + 9, rec.source_ip.bytes.data(), 16);
     for (std::size_t i = 0; i < hf.size(); ++i) k[fixed + i] = hf[i] == '\0' ? '?' : lower(hf[i]);  // text stays C-safe
-    const auto add_part = [&](std::size_t i, std::int64_t count) {
+    const auto set_day = [&](std::size_t i) {
         const auto day = static_cast<std::int32_t>(shares_[i].day);
         std::memcpy(k + 4, &day, 4);
+    };
+    // A one-day report's key is known before its flags: the probe's slot is fetched while they are
+    // worked out (the table is larger than the cache, and the fetch was most of the probe's cost).
+    std::size_t first_hash = 0;
+    if (shares_.size() == 1) {
+        set_day(0);
+        first_hash = hash_text(probe_);
+        if (!slots_.empty()) __builtin_prefetch(&slots_[first_hash & (slots_.size() - 1)]);
+    }
+    memo_.reset(pd);
+    const record_flags f = flags_of(rec, memo_);
+    const auto add_part = [&](std::int64_t count, std::size_t hash) {
         const std::string_view key(probe_);
         bool fresh = false;
-        fact_entry& e = find_or_add(key, hash_text(key), fresh);
+        fact_entry& e = find_or_add(key, hash, fresh);
         if (fresh) {
             e.domain = domain;
-            e.day = day;
-            e.source_ip = rec.source_ip;
-            e.header_from = e.key.substr(fixed);
+            std::memcpy(&e.day, k + 4, 4);
+            e.on = f.on;
         }
-        add_scaled(e.v, f.on, sign * count);
+        if (!e.spilled && e.on != f.on) {
+            // Records of other flags: the row keeps every measure from now on.
+            e.spilled = allocate_measures();
+            add_scaled(e.spilled, e.on, e.count);
+        }
+        if (e.spilled) add_scaled(e.spilled, f.on, sign * count);
+        else e.count = sat_add(e.count, sign * count);
         e.records += sign;
-        if (!e.first_reporter.data()) {
-            e.first_reporter = reporter_view_;
-        } else if (e.first_reporter.data() != reporter_view_.data() && e.first_reporter != reporter_view_ &&
-                   e.reporter_count() < max_row_reporters &&
-                   std::find(e.more_reporters.begin(), e.more_reporters.end(), reporter_view_) == e.more_reporters.end()) {
-            e.more_reporters.push_back(reporter_view_);
+        if (reporter_ == fact_entry::no_reporter) {
+        } else if (e.first_reporter == fact_entry::no_reporter || e.first_reporter == reporter_) {
+            e.first_reporter = reporter_;
+            e.first_reporter_records += sign;
+        } else {
+            if (e.more == fact_entry::no_reporter) {
+                e.more = static_cast<std::uint32_t>(more_reporters_.size());
+                more_reporters_.emplace_back();
+            }
+            auto& more = more_reporters_[e.more];
+            const auto known = std::find_if(more.begin(), more.end(), [&](const auto& m) { return m.first == reporter_; });
+            if (known != more.end()) known->second += sign;
+            else if (1 + more.size() < max_row_reporters) more.emplace_back(reporter_, sign);
         }
         if (e.foreign_spf_domain.empty() && !f.foreign_spf.empty()) {
             e.foreign_spf_domain = keep_lowered(f.foreign_spf);
@@ -498,14 +598,15 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
         }
     };
     if (shares_.size() == 1) {
-        add_part(0, rec.count);
+        add_part(rec.count, first_hash);
         return;
     }
     const std::vector<std::int64_t> parts = split_count(rec.count, shares_);
     for (std::size_t i = 0; i < parts.size(); ++i) {
         // A record's zero-message parts are no fact (but a record of count 0 is seen on its day).
         if (parts[i] == 0 && !(i == 0 && rec.count == 0)) continue;
-        add_part(i, parts[i]);
+        set_day(i);
+        add_part(parts[i], hash_text(probe_));
     }
 }
 

@@ -64,7 +64,7 @@ struct source_measures {
 // Applies fn to every measure, with its column name: drivers build their SQL from this list, so a
 // measure added here reaches every table, query and view at once.
 template <class M, class F>
-void for_each_measure(M& m, F&& fn) {
+constexpr void for_each_measure(M& m, F&& fn) {
     fn("messages", m.messages);
     fn("dmarc_pass_messages", m.dmarc_pass);
     fn("spf_aligned_messages", m.spf_aligned);
@@ -160,27 +160,39 @@ source_measures measures_of(const report::record& rec, std::string_view policy_d
 const std::array<bool, measure_count>& column_measure_mask();
 
 // One row of the accumulator: like source_day_row, with its text in the accumulator's arena
-// (valid until clear()). The key is binary (domain slot, day number, address bytes,
+// (valid until clear()). The key is binary (domain slot, day number, address family and bytes,
 // header_from): the texts a driver writes are made once per row at the flush, not per record.
+// Kept small (104 bytes): a batch holds up to tens of thousands, and at 300 bytes (the measures
+// inline) writing and reading them again missed the cache on every row. Most rows sum records of
+// one set of flags (`on`, `count`); a row that meets records of other flags gets the full measures
+// in the arena (`spilled`).
 struct fact_entry {
-    std::string_view key;        // the packed key, in the arena
-    std::uint32_t domain = 0;    // fact_accumulator::domain(i) is its policy domain
-    std::int32_t day = 0;        // days since 1970-01-01 (UTC)
-    ip_address source_ip;
-    std::string_view header_from;  // lower-cased
-    std::array<std::int64_t, measure_count> v{};  // the measures, in for_each_measure order
-    std::string_view foreign_spf_domain, foreign_dkim_domain;
-    // The reporters behind the row: the first inline (most rows have one per batch), the rest here.
-    std::string_view first_reporter;
-    std::vector<std::string_view> more_reporters;
-    std::int64_t records = 0;  // records summed into it (a row an undo leaves with none is not written)
+    static constexpr std::uint32_t no_reporter = 0xffffffffu;
+    static constexpr std::size_t key_fixed = 4 + 4 + 1 + 16;  // domain slot, day, family, bytes
 
+    std::string_view key;             // the packed key, in the arena
+    std::int64_t* spilled = nullptr;  // measure_count measures (for_each_measure order), or null:
+    std::int64_t count = 0;           // ... then each measure in `on` is count, the others 0
+    std::int64_t records = 0;  // records summed into it (a row an undo leaves with none is not written)
+    std::uint32_t domain = 0;  // fact_accumulator::domain(i) is its policy domain
+    std::int32_t day = 0;      // days since 1970-01-01 (UTC)
+    std::uint32_t on = 0;      // record_flags of the records summed (when not spilled)
+    // The reporters behind the row, as fact_accumulator::reporter indexes with the records each
+    // gave (an undone report takes its own back): the first inline (most rows have one per batch),
+    // the others in a list of the accumulator's (`more`, its index).
+    std::uint32_t first_reporter = no_reporter;
+    std::uint32_t more = no_reporter;
+    std::int64_t first_reporter_records = 0;
+    std::string_view foreign_spf_domain, foreign_dkim_domain;
+
+    std::int64_t measure(std::size_t i) const { return spilled ? spilled[i] : ((on >> i) & 1u) ? count : 0; }
     source_measures measures() const;
-    std::size_t reporter_count() const { return first_reporter.data() ? 1 + more_reporters.size() : 0; }
+    ip_address source_ip() const;
+    std::string_view header_from() const { return key.substr(key_fixed); }  // lower-cased
 };
-// The evidence of an entry (see evidence_version); reporter_ids: its reporters' ids, in
-// first_reporter, more_reporters order.
-void encode_evidence(const fact_entry& e, const std::vector<std::uint64_t>& reporter_ids, std::string& out);
+// The evidence of an entry (see evidence_version), written at the start of `buffer` (grown as
+// needed, never shrunk); reporter_ids: its reporters' ids, in first_reporter, more_reporters order.
+std::string_view encode_evidence(const fact_entry& e, const std::vector<std::uint64_t>& reporter_ids, std::string& buffer);
 
 // Facts of a set of reports, summed in memory: a batch adds each kept report and writes once.
 // Per record: one hash of a binary key and one probe of an open-addressing table whose slots keep
@@ -198,12 +210,18 @@ public:
     // The policy domain of fact_entry::domain, and how many there are.
     const std::string& domain(std::uint32_t i) const { return domains_[i]; }
     std::size_t domain_count() const { return domains_.size(); }
+    // The reporter (org_name, NUL made '?') of a fact_entry reporter index, and how many there are.
+    std::string_view reporter(std::uint32_t i) const { return reporters_[i]; }
+    std::size_t reporter_count() const { return reporters_.size(); }
+    // An entry's reporters that still have records in it (reporter indexes, first seen first).
+    void reporters_of(const fact_entry& e, std::vector<std::uint32_t>& out) const;
     // The entries grouped by policy domain (domains in name order; within a domain, in the order
     // they were first seen): each domain's rows together, as a driver appends them.
     std::vector<const fact_entry*> by_domain() const;
 
 private:
     char* allocate(std::size_t n);                 // n bytes of the arena
+    std::int64_t* allocate_measures();             // measure_count of them, 8-byte aligned
     std::string_view keep(std::string_view text);  // a copy in the arena
     std::string_view keep_lowered(std::string_view text);  // ... lower-cased
     fact_entry& find_or_add(std::string_view key, std::size_t hash, bool& fresh);
@@ -222,8 +240,12 @@ private:
     bool have_last_domain_ = false;
     related_domain_memo memo_;
     std::string probe_;
-    std::string reporter_raw_, reporter_text_;  // the reporter of the last record added ...
-    std::string_view reporter_view_;  // ... and its copy in the arena
+    std::vector<std::vector<std::pair<std::uint32_t, std::int64_t>>> more_reporters_;  // fact_entry::more: (reporter, records)
+    std::vector<std::string_view> reporters_;  // each reporter once, in the arena
+    std::unordered_map<std::string_view, std::uint32_t> reporter_index_;
+    std::string reporter_raw_;  // the org_name of the last record added ...
+    std::uint32_t reporter_ = fact_entry::no_reporter;  // ... and its index
+    bool reporter_known_ = false;
 };
 
 }  // namespace dmarcsight::store

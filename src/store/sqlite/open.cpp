@@ -69,6 +69,8 @@ result<void> sqlite_store::open(const std::string& path, open_mode mode) {
     sqlite3_busy_timeout(db_, busy_timeout_ms);
     sqlite3_extended_result_codes(db_, 1);
     if (mode == open_mode::read_write) {
+        auto m = register_pending_facts(db_, &pending_);
+        if (!m) return m;
         // Before anything is written (even a PRAGMA that changes the file header): a file that
         // is not an SQLite database, or one that holds another program's tables, is refused.
         if (exists && st.st_size > 0) {

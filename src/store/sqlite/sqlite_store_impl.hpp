@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "store/record_codec.hpp"
+#include "store/sqlite/pending_facts.hpp"
 #include "store/sqlite/statement.hpp"
 #include "store/store.hpp"
 
@@ -189,6 +190,7 @@ private:
     std::uint64_t block_records_ = 0;
     // Facts of this batch not yet written (facts.cpp), and the header of the unit's report.
     fact_accumulator facts_;
+    pending_facts pending_;  // what the pending facts table shows while flush_facts runs
     // Within the open transaction: each domain's fact id range and next free id (another process
     // may have appended since our last transaction, so this is read afresh in each).
     std::optional<std::int64_t> next_fact_id_;

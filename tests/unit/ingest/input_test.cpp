@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "ingest/quarantine.hpp"
+#include "ingest/sources.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace dmarcsight;
@@ -125,4 +126,47 @@ TEST(quarantine, private_folder_and_no_follow) {
     quarantine bad(dir / "file/q");
     auto b = bad.keep(in, sha);
     ASSERT_FALSE(b.ok());
+}
+
+// The guard knows the database, its journal files and the quarantine however a path names them:
+// through "." and "..", a symlinked folder or file, a hard link, a relative path; and it knows
+// nothing else of the same folders (it remembers the last folder it resolved: a second file of a
+// folder, and then a file of another, are still told apart).
+TEST(input_guard, knows_our_files_under_any_name) {
+    test_support::temp_dir dir;
+    const std::string d = dir.path();
+    ASSERT_EQ(::mkdir((d + "/data").c_str(), 0700), 0);
+    ASSERT_EQ(::mkdir((d + "/other").c_str(), 0700), 0);
+    const std::string db = d + "/data/store.db";
+    write(db, "x");
+    write(db + "-wal", "x");
+    write(d + "/data/report.xml", "x");
+    write(d + "/other/report.xml", "x");
+    ASSERT_EQ(::symlink((d + "/data").c_str(), (d + "/linked").c_str()), 0);
+    ASSERT_EQ(::symlink(db.c_str(), (d + "/other/alias.xml").c_str()), 0);
+    ASSERT_EQ(::link(db.c_str(), (d + "/other/hard.xml").c_str()), 0);
+    ASSERT_EQ(::mkdir((d + "/data/q").c_str(), 0700), 0);
+    write(d + "/data/q/kept.xml", "x");
+    const input_guard guard(db, d + "/data/q");
+
+    EXPECT_EQ(guard.ours(db).value_or(""), "the database itself");
+    EXPECT_FALSE(guard.ours(d + "/data/report.xml"));  // the same folder, remembered
+    EXPECT_EQ(guard.ours(d + "/data/store.db-wal").value_or(""), "the database's write-ahead log");
+    EXPECT_EQ(guard.ours(d + "/other/../data/./store.db").value_or(""), "the database itself");
+    EXPECT_FALSE(guard.ours(d + "/other/report.xml"));  // another folder
+    EXPECT_EQ(guard.ours(d + "/linked/store.db").value_or(""), "the database itself");
+    EXPECT_EQ(guard.ours(d + "/other/alias.xml").value_or(""), "the database itself");
+    EXPECT_EQ(guard.ours(d + "/other/hard.xml").value_or(""), "the database itself");
+    EXPECT_EQ(guard.ours(d + "/linked/q/kept.xml").value_or(""), "inside the quarantine folder");
+    EXPECT_EQ(guard.ours(d + "/data/q").value_or(""), "the quarantine folder");
+    EXPECT_EQ(guard.ours(d + "/data/store.db-journal").value_or(""), "the database's rollback journal");  // not there yet
+    EXPECT_FALSE(guard.ours(d + "/data/report.xml"));
+    // A relative name, from the folder itself.
+    char cwd[4096];
+    ASSERT_NE(::getcwd(cwd, sizeof cwd), nullptr);
+    ASSERT_EQ(::chdir((d + "/data").c_str()), 0);
+    EXPECT_EQ(guard.ours("store.db").value_or(""), "the database itself");
+    EXPECT_EQ(guard.ours("q/kept.xml").value_or(""), "inside the quarantine folder");
+    EXPECT_FALSE(guard.ours("report.xml"));
+    ASSERT_EQ(::chdir(cwd), 0);
 }

@@ -620,6 +620,15 @@ std::vector<std::string> tricky_documents() {
                    "<report_id>r</report_id><date_range><begin>1</begin><end>2</end></date_range></report_metadata>"
                    "<policy_published><domain>e.example</domain><p>none</p></policy_published>" +
                    recs + "</feedback>");
+    // Prefixed names (the reader's fast path for a bare name finds the last ':'), attributes
+    // holding '>' and '/' in quotes, a space before '>', empty and self-closing elements.
+    docs.push_back("<d:feedback xmlns:d=\"urn:x:y\"><d:report_metadata a='>' b=\"/>\"><d:org_name>P</d:org_name>" + meta_pad +
+                   "<d:report_id >p1</d:report_id><d:date_range><d:begin>1</d:begin><d:end>2</d:end></d:date_range>"
+                   "</d:report_metadata><d:policy_published><d:domain>p.example</d:domain><d:p>quarantine</d:p><d:sp/>"
+                   "<d:pct></d:pct></d:policy_published><d:record><d:row><d:source_ip>192.0.2.9</d:source_ip>"
+                   "<d:count>7</d:count><d:policy_evaluated x=\"1\"><d:disposition>none</d:disposition><d:dkim>pass"
+                   "</d:dkim><d:spf>fail</d:spf></d:policy_evaluated></d:row><d:identifiers><d:header_from>h.example"
+                   "</d:header_from></d:identifiers><d:auth_results/></d:record></d:feedback>");
     // Damaged documents must fail the same way too.
     docs.push_back(docs[0].substr(0, docs[0].size() / 2 + 250));
     std::string doctype = docs[1];
@@ -653,6 +662,19 @@ TEST(parser_windows, tricky_document_parses_to_the_expected_values) {
     EXPECT_EQ(r.dkim_results.at(0).human_result, "</human_result>");
 }
 
+TEST(parser_windows, prefixed_names_and_attributes_parse_to_the_expected_values) {
+    auto p = parse(tricky_documents()[2]);
+    ASSERT_TRUE(p.ok) << p.error;
+    EXPECT_EQ(p.sink.header.metadata.org_name, "P");
+    EXPECT_EQ(p.sink.header.metadata.report_id, "p1");
+    EXPECT_EQ(p.sink.header.policy.domain, "p.example");
+    EXPECT_EQ(p.sink.header.policy.p, "quarantine");
+    ASSERT_EQ(p.sink.records.size(), 1u);
+    EXPECT_EQ(p.sink.records[0].count, 7);
+    EXPECT_EQ(p.sink.records[0].source_ip.to_string(), "192.0.2.9");
+    EXPECT_EQ(p.sink.records[0].header_from, "h.example");
+}
+
 TEST(parser_windows, every_chunk_size_gives_the_whole_buffer_result) {
     std::vector<std::size_t> sizes;
     for (std::size_t c = 1; c <= 64; ++c) sizes.push_back(c);
@@ -675,5 +697,45 @@ TEST(parser_windows, a_window_edge_at_every_position_gives_the_whole_buffer_resu
             const std::string got = describe(parse_from(src));
             ASSERT_EQ(got, want) << "edge at byte " << split;
         }
+    }
+}
+
+// ---- (17) "<x/>" is "<x></x>" for every element the parser descends into -----------------
+
+// An empty element written self-closing (XML 1.0 §3.1) parses exactly as its start-end pair, at
+// every level: the parser must not wait for an end tag it will never see (it used to take the
+// parent's end for it, and report the document as cut short).
+TEST(parser_empty_elements, self_closing_is_the_same_as_start_and_end) {
+    const std::string second = record_xml("<header_from>two.example</header_from>");
+    const std::vector<std::string> names = {"row",    "policy_evaluated", "identifiers", "auth_results", "dkim",
+                                            "spf",    "reason",           "record",      "date_range",   "report_metadata",
+                                            "policy_published", "extension", "unknown_thing"};
+    for (const std::string& name : names) {
+        const std::string pair = "<" + name + "></" + name + ">", closed = "<" + name + "/>", spaced = "<" + name + " />";
+        // Where the element goes: inside a record for the record's parts, else among feedback's children.
+        std::string doc;
+        if (name == "dkim" || name == "spf")
+            doc = report_doc(record_xml("<header_from>example.com</header_from>", "#HERE#") + second);
+        else if (name == "reason")
+            doc = report_doc(record_xml("<header_from>example.com</header_from>",
+                                        "<spf><domain>example.com</domain><result>pass</result></spf>",
+                                        "<disposition>none</disposition><dkim>pass</dkim><spf>pass</spf>#HERE#") + second);
+        else if (name == "row" || name == "policy_evaluated" || name == "identifiers" || name == "auth_results")
+            doc = report_doc("<record>#HERE#<row><source_ip>192.0.2.1</source_ip><count>2</count></row></record>" + second);
+        else if (name == "date_range" || name == "report_metadata" || name == "policy_published")
+            doc = header_xml.substr(0, header_xml.find("<report_metadata>")) + "#HERE#" +
+                  header_xml.substr(header_xml.find("<report_metadata>")) + second + "</feedback>";
+        else
+            doc = report_doc("#HERE#" + second);
+        const auto with = [&](const std::string& e) {
+            std::string d = doc;
+            d.replace(d.find("#HERE#"), 6, e);
+            return describe(parse(d));
+        };
+        const std::string want = with(pair);
+        EXPECT_EQ(with(closed), want) << name;
+        EXPECT_EQ(with(spaced), want) << name;
+        // The record after it is read whole either way.
+        EXPECT_NE(want.find("two.example"), std::string::npos) << name << "\n" << want;
     }
 }

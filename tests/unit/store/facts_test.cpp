@@ -309,3 +309,60 @@ TEST(sqlite_facts, a_store_of_schema_v2_is_upgraded_with_its_facts) {
                                                           {"2026-10-04 198.51.100.8", 1},
                                                           {"2026-10-05 198.51.100.7", 2}}));
 }
+
+// One row summing records of different results (the accumulator keeps a row's measures as one
+// set of flags and a count until records of other flags meet it), from several reporters (one
+// without org_name, one with a NUL in it), with a unit of yet other flags undone in the batch:
+// every measure is the exact sum of the kept records' measures.
+TEST(sqlite_facts, a_row_of_records_with_different_results_sums_every_measure) {
+    test_support::temp_dir dir;
+    auto db = store::open_sqlite(dir / "m.db", store::open_mode::read_write);
+    ASSERT_TRUE(db.ok());
+    store::store& s = **db;
+    std::vector<report::record> kept;
+    const auto variant = [](int i) {
+        report::record r = rec("198.51.100.7", 3 + i);
+        if (i == 1) r.dkim = "fail";
+        if (i == 2) {
+            r.disposition = "quarantine";
+            r.reasons.push_back({"forwarded", "arc=pass"});
+            r.dkim_results.clear();
+        }
+        if (i == 3) r.spf_results[0].result = "softfail";
+        return r;
+    };
+    ASSERT_TRUE(s.begin_batch().ok());
+    const auto add = [&](const std::string& id, const std::string& org, std::vector<int> variants, bool keep) {
+        auto h = header(id, oct1, oct1 + 86399);
+        h.metadata.org_name = org;
+        ASSERT_TRUE(s.begin_unit().ok());
+        auto rid = s.insert_report(h, "t");
+        ASSERT_TRUE(rid.ok());
+        for (const int v : variants) {
+            ASSERT_TRUE(s.insert_record(*rid, variant(v)).ok());
+            if (keep) kept.push_back(variant(v));
+        }
+        ASSERT_TRUE(s.finish_report(*rid, {}).ok());
+        ASSERT_TRUE(s.end_unit(keep).ok());
+    };
+    add("a", "Reporter A", {0, 0}, true);
+    add("b", "", {1}, true);
+    add("c", std::string("Rep\0rter C", 10), {2, 0}, true);
+    add("d", "Reporter D", {3, 1}, false);  // undone: neither its counts nor its flags stay
+    ASSERT_TRUE(s.commit_batch().ok());
+
+    store::source_measures want;
+    for (const auto& r : kept) want.add(store::measures_of(r, "example.com"));
+    std::vector<store::source_day_row> rows;
+    ASSERT_TRUE(s.source_days({}, [&](const store::source_day_row& r) -> result<void> {
+                     rows.push_back(r);
+                     return {};
+                 }).ok());
+    ASSERT_EQ(rows.size(), 1u);
+    EXPECT_EQ(rows[0].m, want);
+    EXPECT_EQ(rows[0].m.messages, 3 + 3 + 4 + 5 + 3);
+    EXPECT_EQ(rows[0].m.disposition_quarantine, 5);
+    EXPECT_EQ(rows[0].m.reason_arc_pass, 5);
+    EXPECT_EQ(rows[0].m.spf_fail, 0);
+    EXPECT_EQ(rows[0].reporters, (std::vector<std::string>{"Reporter A", "Rep?rter C"}));  // not D: undone
+}

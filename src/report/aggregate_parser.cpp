@@ -264,7 +264,8 @@ private:
 
     result<void> parse_metadata() {
         xml_reader& r = *reader_;
-        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
+        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for: every walk
+        // of a container (here and below) returns at once on one.
         if (r.self_closing()) return {};
         report_metadata& m = header_.metadata;
         for (;;) {
@@ -304,8 +305,7 @@ private:
 
     result<void> parse_date_range() {
         xml_reader& r = *reader_;
-        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
-        if (r.self_closing()) return {};
+        if (r.self_closing()) return {};  // "<x/>": empty (see parse_metadata)
         for (;;) {
             auto t = r.next_tag();
             if (!t) return unexpected{t.err()};
@@ -335,8 +335,7 @@ private:
 
     result<void> parse_policy() {
         xml_reader& r = *reader_;
-        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
-        if (r.self_closing()) return {};
+        if (r.self_closing()) return {};  // "<x/>": empty (see parse_metadata)
         policy_published& p = header_.policy;
         for (;;) {
             auto t = r.next_tag();
@@ -475,8 +474,7 @@ private:
     // <record>; unknown elements are skipped iteratively by the reader.
     result<void> walk_record(int level) {
         xml_reader& r = *reader_;
-        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
-        if (r.self_closing()) return {};
+        if (r.self_closing()) return {};  // "<x/>": empty (see parse_metadata)
         for (;;) {
             auto t = r.next_tag();
             if (!t) return unexpected{t.err()};
@@ -559,8 +557,7 @@ private:
 
     result<void> parse_auth_results() {
         xml_reader& r = *reader_;
-        // "<x/>" is an empty "<x></x>" (XML 1.0 §3.1), and has no end tag to wait for.
-        if (r.self_closing()) return {};
+        if (r.self_closing()) return {};  // "<x/>": empty (see parse_metadata)
         for (;;) {
             auto t = r.next_tag();
             if (!t) return unexpected{t.err()};

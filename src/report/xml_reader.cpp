@@ -195,18 +195,14 @@ result<void> xml_reader::parse_start_tag() {
         }
         if (p < e && *p == '>' && p > b && is_name_start(static_cast<unsigned char>(*b))) {
             const auto n = static_cast<std::size_t>(p - b);
-            if (depth_ >= limits::max_xml_depth)
-                return fail("elements nested deeper than " + std::to_string(limits::max_xml_depth), offset());
+            const std::int64_t at = offset();
             qname_.clear();
             qname_.append(b, n);  // (assign's general replace cost twice as much here)
             local_name_ = colon ? std::string_view(qname_).substr(static_cast<std::size_t>(colon - b) + 1) : std::string_view(qname_);
             attrs_.clear();
             self_closing_ = false;
             pos_ += n + 2;
-            ++depth_;
-            open_names_ += qname_;
-            open_ends_.push_back(open_names_.size());
-            return {};
+            return open_element(at);
         }
     }
     const std::int64_t at = offset();
@@ -244,13 +240,16 @@ result<void> xml_reader::parse_start_tag() {
     local_name_ = colon == std::string::npos ? std::string_view(qname_) : std::string_view(qname_).substr(colon + 1);
     attrs_.assign(body.substr(n));
     pos_ += rel + 1;
-    if (!self_closing_) {
-        if (depth_ >= limits::max_xml_depth)
-            return fail("elements nested deeper than " + std::to_string(limits::max_xml_depth), at);
-        ++depth_;
-        open_names_ += qname_;
-        open_ends_.push_back(open_names_.size());
-    }
+    return self_closing_ ? result<void>{} : open_element(at);
+}
+
+// The start tag just read (qname_) is open until its end tag.
+result<void> xml_reader::open_element(std::int64_t at) {
+    if (depth_ >= limits::max_xml_depth)
+        return fail("elements nested deeper than " + std::to_string(limits::max_xml_depth), at);
+    ++depth_;
+    open_names_ += qname_;
+    open_ends_.push_back(open_names_.size());
     return {};
 }
 

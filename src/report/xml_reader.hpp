@@ -71,6 +71,7 @@ public:
 private:
     result<bool> fill(std::size_t need);  // make at least `need` bytes available; false at EOF
     result<void> parse_start_tag();
+    result<void> open_element(std::int64_t at);
     result<void> parse_end_tag();
     result<void> skip_until(std::string_view terminator, const char* what);
     void warn_once(unsigned bit, std::string message);

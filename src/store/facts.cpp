@@ -211,16 +211,34 @@ const std::array<bool, measure_count>& column_measure_mask() {
     return mask;
 }
 
+const std::vector<std::size_t>& measure_indexes(bool columns) {
+    static const auto lists = [] {
+        std::array<std::vector<std::size_t>, 2> out;  // [0]: the others, [1]: the columns
+        const auto& mask = column_measure_mask();
+        for (std::size_t i = 0; i < measure_count; ++i) out[mask[i] ? 1 : 0].push_back(i);
+        return out;
+    }();
+    return lists[columns ? 1 : 0];
+}
+
+const std::string& column_measure_names() {
+    static const std::string names = [] {
+        std::string out;
+        source_measures m;
+        for_each_measure(m, [&](const char* name, std::int64_t&) {
+            if (!is_column_measure(name)) return;
+            if (!out.empty()) out += ", ";
+            out += name;
+        });
+        return out;
+    }();
+    return names;
+}
+
 
 // Written through a pointer into room sized beforehand (this runs once per fact row at every flush).
 std::string_view encode_evidence(const fact_entry& e, const std::vector<std::uint64_t>& reporter_ids, std::string& out) {
-    static const std::vector<std::size_t> others = [] {  // the measures that are not columns
-        std::vector<std::size_t> v;
-        const auto& columns = column_measure_mask();
-        for (std::size_t i = 0; i < measure_count; ++i)
-            if (!columns[i]) v.push_back(i);
-        return v;
-    }();
+    const std::vector<std::size_t>& others = measure_indexes(false);
     const std::size_t room = 1 + 10 * measure_count + 3 * 10 + e.foreign_spf_domain.size() + e.foreign_dkim_domain.size() +
                              10 * reporter_ids.size();
     if (out.size() < room) out.resize(room);  // only grows: no bytes are cleared per row
@@ -247,12 +265,6 @@ std::string_view encode_evidence(const fact_entry& e, const std::vector<std::uin
     varint(reporter_ids.size());
     for (const std::uint64_t id : reporter_ids) varint(id);
     return {out.data(), static_cast<std::size_t>(p - out.data())};
-}
-
-source_measures fact_entry::measures() const {
-    std::array<std::int64_t, measure_count> v{};
-    for (std::size_t i = 0; i < measure_count; ++i) v[i] = measure(i);
-    return from_array(v);
 }
 
 ip_address fact_entry::source_ip() const {
@@ -524,10 +536,9 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
         reporter_raw_ = meta.org_name;
         std::string text = meta.org_name;
         std::replace(text.begin(), text.end(), '\0', '?');
-        const auto known = reporter_index_.find(text);
         if (text.empty()) {
             reporter_ = fact_entry::no_reporter;  // a report without org_name names no reporter
-        } else if (known != reporter_index_.end()) {
+        } else if (const auto known = reporter_index_.find(text); known != reporter_index_.end()) {
             reporter_ = known->second;
         } else {
             reporter_ = static_cast<std::uint32_t>(reporters_.size());

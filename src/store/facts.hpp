@@ -158,6 +158,10 @@ source_measures measures_of(const report::record& rec, std::string_view policy_d
 // Which measures are columns of their own (for_each_measure order): is_column_measure of each name,
 // worked out once.
 const std::array<bool, measure_count>& column_measure_mask();
+// The for_each_measure indexes of the column measures (columns = true) or of the others, in order.
+const std::vector<std::size_t>& measure_indexes(bool columns);
+// The column measures' names, comma-separated, in for_each_measure order (what drivers select).
+const std::string& column_measure_names();
 
 // One row of the accumulator: like source_day_row, with its text in the accumulator's arena
 // (valid until clear()). The key is binary (domain slot, day number, address family and bytes,
@@ -186,7 +190,6 @@ struct fact_entry {
     std::string_view foreign_spf_domain, foreign_dkim_domain;
 
     std::int64_t measure(std::size_t i) const { return spilled ? spilled[i] : ((on >> i) & 1u) ? count : 0; }
-    source_measures measures() const;
     ip_address source_ip() const;
     std::string_view header_from() const { return key.substr(key_fixed); }  // lower-cased
 };

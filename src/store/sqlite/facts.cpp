@@ -31,17 +31,6 @@ namespace {
 // of 200,000 records).
 constexpr std::size_t max_pending_fact_rows = 16'384;
 
-// The measures that are columns (store::is_column_measure), in for_each_measure order.
-std::string measure_columns() {
-    std::string out;
-    source_measures m;
-    for_each_measure(m, [&](const char* name, std::int64_t&) {
-        if (!is_column_measure(name)) return;
-        if (!out.empty()) out += ", ";
-        out += name;
-    });
-    return out;
-}
 // One domain's facts and the filter's days (and source): the FROM and WHERE every fact query
 // shares (?1 the domain id, ?3 since, ?4 until, ?5 source IP), and its binding. The join walks the
 // domain's ranges (fact_ranges' key) and reads each as an id range of source_facts.
@@ -65,7 +54,7 @@ void bind_domain(statement& s, std::int64_t domain_id, const fact_filter& f, boo
 // evidence (fact_columns). Reads them into row (not its policy domain); false: the evidence is
 // damaged.
 const std::string& fact_columns() {
-    static const std::string columns = "source_ip, day, header_from, " + measure_columns() + ", evidence";
+    static const std::string columns = "source_ip, day, header_from, " + column_measure_names() + ", evidence";
     return columns;
 }
 bool read_fact_row(const statement& s, source_day_row& row, const std::vector<std::string>& reporters) {

@@ -9,18 +9,6 @@ namespace dmarcsight::store::sqlite {
 
 namespace {
 
-// for_each_measure indexes of the column measures, in order.
-const std::vector<std::size_t>& column_measure_indexes() {
-    static const std::vector<std::size_t> out = [] {
-        std::vector<std::size_t> v;
-        const auto& mask = column_measure_mask();
-        for (std::size_t i = 0; i < mask.size(); ++i)
-            if (mask[i]) v.push_back(i);
-        return v;
-    }();
-    return out;
-}
-
 struct table : sqlite3_vtab {
     const pending_facts* source = nullptr;
 };
@@ -123,7 +111,7 @@ int x_column(sqlite3_vtab_cursor* vc, sqlite3_context* ctx, int col) {
         return SQLITE_OK;
     }
     const fact_entry& row = c->ready();
-    static const std::vector<std::size_t>& measures = column_measure_indexes();
+    static const std::vector<std::size_t>& measures = measure_indexes(true);
     static const int evidence_col = 4 + static_cast<int>(measures.size());
     switch (col) {
         case 0: sqlite3_result_int64(ctx, (*c->source->domain_ids)[row.domain]); break;
@@ -164,14 +152,7 @@ sqlite3_module make_module() {
 }  // namespace
 
 const std::string& pending_fact_columns() {
-    static const std::string out = [] {
-        std::string s = "domain_id, day, source_ip, header_from";
-        source_measures m;
-        for_each_measure(m, [&](const char* name, std::int64_t&) {
-            if (is_column_measure(name)) s += std::string(", ") + name;
-        });
-        return s + ", evidence";
-    }();
+    static const std::string out = "domain_id, day, source_ip, header_from, " + column_measure_names() + ", evidence";
     return out;
 }
 

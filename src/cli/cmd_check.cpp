@@ -31,7 +31,7 @@
 #include "posture/check.hpp"
 #include "posture/https_fetch.hpp"
 #include "posture/render.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/open.hpp"
 
 namespace dmarcsight::cli {
 
@@ -92,8 +92,8 @@ void run_check(const check_args& args) {
     // stored reports whose d= is the domain or one of its subdomains.
     std::vector<std::pair<std::string, std::string>> db_keys;
     if (!args.db.empty()) {
-        auto st = store::open_sqlite(args.db, store::open_mode::read_only);
-        if (!st) return usage_error("cannot open " + args.db + ": " + st.err().message);
+        auto st = store::open_store(args.db, store::open_mode::read_only);
+        if (!st) return usage_error("cannot open " + store::redacted(args.db) + ": " + st.err().message);
         if (args.domains.empty()) {
             auto pd = (*st)->policy_domains();
             if (!pd) return usage_error("cannot read policy domains from " + args.db + ": " + pd.err().message);

@@ -13,7 +13,7 @@
 #include "cli/commands.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
-#include "store/sqlite/sqlite_store.hpp"
+#include "store/open.hpp"
 
 namespace dmarcsight::cli {
 
@@ -35,14 +35,18 @@ void set_settings_error(std::string message) { settings_error_storage() = std::m
 
 std::string default_db_path() { return settings().database.value; }
 
-std::string quarantine_dir_for(const std::string& db_path) { return db_path + ".quarantine"; }
+// A PostgreSQL store is shared by workers on several machines: each keeps rejected inputs' bytes
+// in a folder of its own, in the working directory unless told (--quarantine, `quarantine =`).
+std::string quarantine_dir_for(const std::string& db_path) {
+    return store::is_postgres_uri(db_path) ? std::string("dmarcsight.quarantine") : db_path + ".quarantine";
+}
 
 void error_line(const std::string& message) {
     std::fprintf(stderr, "dmarcsight: %s\n", text::for_terminal(message, 8192).c_str());
 }
 
 std::unique_ptr<store::store> open_store(const std::string& path, store::open_mode mode) {
-    auto s = store::open_sqlite(path, mode);
+    auto s = store::open_store(path, mode);
     if (!s) {
         error_line(s.err().message);
         exit_code() = exit_usage;

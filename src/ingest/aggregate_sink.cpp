@@ -37,7 +37,12 @@ struct store_writer final : report::aggregate_sink {
             store_failed = true;
             return unexpected{ins.err()};
         }
-        id = *ins;
+        if (ins->existing) {
+            // Another worker stored this key since find_report looked: a copy, like any other.
+            existing = store::existing_report{ins->id};
+            return {};
+        }
+        id = ins->id;
         return {};
     }
     result<void> on_record(const report::record& rec) override {

@@ -22,6 +22,14 @@ struct existing_report {
     std::int64_t id = 0;
 };
 
+// What insert_report did: a new report's id, or, when another writer stored a report under the
+// same key first (several ingest workers on one PostgreSQL database: the key's unique constraint
+// decides), that report's id with `existing` set; the caller then treats its copy as a duplicate.
+struct inserted_report {
+    std::int64_t id = 0;
+    bool existing = false;
+};
+
 struct report_totals {
     std::uint64_t records = 0;
     std::uint64_t messages = 0;  // saturating
@@ -31,6 +39,8 @@ struct report_totals {
     // report::content_hash of the parsed header and records, kept so that a copy arriving later
     // under the same key is compared without decoding the stored report.
     std::optional<std::uint64_t> content_hash;
+    // When the report was first stored (epoch seconds); 0: now. Set by `copy`, which keeps it.
+    std::int64_t ingested_at = 0;
 };
 
 enum class outcome { stored, duplicate, skipped, rejected };
@@ -140,6 +150,20 @@ public:
     virtual result<void> end_report() = 0;
 };
 
+// A hash of a name that every build and every process computes alike (FNV-1a, 64 bits): what
+// claims and the PostgreSQL driver's advisory locks are keyed by, across machines.
+constexpr std::uint64_t stable_hash(std::string_view s) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char c : s) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    return h;
+}
+
+// A claim on work done once across workers (store::try_claim): released when destroyed.
+class claim {
+public:
+    virtual ~claim() = default;
+};
+
 class store {
 public:
     virtual ~store() = default;
@@ -155,7 +179,7 @@ public:
     // report::content_hash of a stored report: the value kept at ingest (reports of schema v1 are
     // hashed from their decoded records once, and the value kept).
     virtual result<std::uint64_t> content_hash(std::int64_t report) = 0;
-    virtual result<std::int64_t> insert_report(const report::report_header& header, std::string_view input_label) = 0;
+    virtual result<inserted_report> insert_report(const report::report_header& header, std::string_view input_label) = 0;
     virtual result<void> insert_record(std::int64_t report, const report::record& rec) = 0;
     virtual result<void> finish_report(std::int64_t report, const report_totals& totals) = 0;
     virtual result<void> add_report_warning(std::int64_t report, std::string_view warning) = 0;
@@ -173,6 +197,9 @@ public:
     virtual result<void> record_input(const input_row& row) = 0;
     // A report from `label` was stored: earlier outcomes of that label are history now.
     virtual result<void> supersede_inputs(std::string_view label) = 0;
+    // Writes an input row exactly as given (first_seen, times_seen, current and all): `copy`
+    // moving a store's history. Replaces the row of the same (sha256, label).
+    virtual result<void> restore_input(const input_row& row) = 0;
 
     // --- reading.
     virtual result<store_stats> stats() = 0;
@@ -203,11 +230,23 @@ public:
     virtual result<void> save_ip_info(const std::vector<ip_info>& rows) = 0;
     // The stored rows for these IPs (those without a row are absent).
     virtual result<std::vector<ip_info>> ip_infos(const std::vector<std::string>& ips) = 0;
+    // Every stored row, in IP text order (`copy`).
+    virtual result<std::vector<ip_info>> all_ip_infos() = 0;
 
     // --- labels.
     virtual result<void> put_label(const label_row& row) = 0;  // replaces the same (domain, source, service)
     virtual result<bool> remove_label(const label_row& row) = 0;
     virtual result<std::vector<label_row>> labels(const std::string& domain) = 0;  // empty: all
+
+    // --- work done once across workers (a mailbox folder, an alert's delivery, a rebuild).
+    // Claims `name`: held while the returned object lives, and released when it is destroyed or
+    // its process ends (killed or not: nothing to expire). Null when another process holds it.
+    // PostgreSQL: a row of work_claims locked FOR UPDATE SKIP LOCKED in a transaction of a
+    // connection of its own; SQLite: an open-file-description lock on the database's .claims file.
+    virtual result<std::unique_ptr<claim>> try_claim(std::string_view name) = 0;
+
+    // What the store is, for messages: the file, or the PostgreSQL URI without its password.
+    virtual std::string describe() const = 0;
 };
 
 enum class open_mode { read_write, read_only };

@@ -89,6 +89,18 @@ result<void> sqlite_store::save_ip_info(const std::vector<ip_info>& rows) {
     return with_busy_retry([&] { return exec("RELEASE save_ip_info"); });
 }
 
+result<std::vector<ip_info>> sqlite_store::all_ip_infos() {
+    statement s;
+    auto p = s.prepare(db_, "SELECT ip, ptr, fcrdns, base_domain, asn, as_name, country, status, checked_at, expires_at "
+                            "FROM ip_info ORDER BY ip");
+    if (!p) return unexpected{p.err()};
+    std::vector<ip_info> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_ip_info(s));
+    if (rc != SQLITE_DONE) return fail(s.error_text(rc));
+    return out;
+}
+
 result<std::vector<ip_info>> sqlite_store::ip_infos(const std::vector<std::string>& ips) {
     // One prepared point lookup per IP on the primary key: ~2 µs each, so 100,000 IPs take a
     // fraction of a second without a temporary table.

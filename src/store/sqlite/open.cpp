@@ -1,7 +1,12 @@
 // The SQLite driver, part 1: opening a database, refusing a file that is not ours, migrations.
 // WAL journal so readers never block the writer and a SIGKILL mid-batch leaves the last committed
 // state; a busy timeout so a second writer waits.
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +59,7 @@ sqlite_store::~sqlite_store() {
 }
 
 result<void> sqlite_store::open(const std::string& path, open_mode mode) {
+    path_ = path;
     int flags = SQLITE_OPEN_NOMUTEX;
     struct stat st;
     const bool exists = ::stat(path.c_str(), &st) == 0;
@@ -167,6 +173,38 @@ statement& sqlite_store::stmt(const char* sql) {
     if (!p) prepare_error_ = p.err().message;
     stmts_.emplace_back(sql, std::move(s));
     return *stmts_.back().second;
+}
+
+namespace {
+// A claim of the SQLite driver: a write lock on one byte of <db>.claims (the byte chosen by the
+// name's hash), on an open file description of its own, so it is released when the descriptor is
+// closed: by the destructor, or by the kernel when the process ends, however it ends.
+class file_claim final : public claim {
+public:
+    explicit file_claim(int fd) : fd_(fd) {}
+    ~file_claim() override { ::close(fd_); }
+
+private:
+    int fd_;
+};
+}  // namespace
+
+result<std::unique_ptr<claim>> sqlite_store::try_claim(std::string_view name) {
+    const std::string file = path_ + ".claims";
+    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return fail("cannot open " + file + " to claim '" + std::string(name) + "': " + std::strerror(errno));
+    struct flock lk {};
+    lk.l_type = F_WRLCK;
+    lk.l_whence = SEEK_SET;
+    lk.l_start = static_cast<off_t>(stable_hash(name) & ((std::uint64_t{1} << 40) - 1));
+    lk.l_len = 1;
+    if (::fcntl(fd, F_OFD_SETLK, &lk) != 0) {
+        const int e = errno;
+        ::close(fd);
+        if (e == EAGAIN || e == EACCES) return std::unique_ptr<claim>();
+        return fail("cannot lock " + file + " to claim '" + std::string(name) + "': " + std::strerror(e));
+    }
+    return std::unique_ptr<claim>(new file_claim(fd));
 }
 
 // Applies every embedded migration newer than PRAGMA user_version, all in one transaction.

@@ -70,7 +70,7 @@ result<void> sqlite_store::visit_reports(const query_filter& f, report_visitor& 
         "SELECT r.id, r.org_name, r.org_email, r.org_extra_contact, r.report_id, r.generator, r.errors, r.xml_schema, "
         "r.xml_namespace, r.begin_time, r.end_time, r.policy_domain, r.adkim, r.aspf, r.p, r.sp, r.np, r.pct, r.fo, "
         "r.testing, r.discovery_method, r.record_count, r.message_count, r.dropped_records, r.warnings, r.input_label, "
-        "r.raw_sha256 FROM reports r" +
+        "r.raw_sha256, r.content_hash, r.ingested_at FROM reports r" +
         filter_sql(f) + " ORDER BY r.begin_time, r.id";
     statement s;
     auto p = s.prepare(db_, sql.c_str());
@@ -108,6 +108,8 @@ result<void> sqlite_store::visit_reports(const query_filter& f, report_visitor& 
         sr.totals.warnings = strings_from_json(s.cstr(24));
         sr.input_label = s.text(25);
         sr.totals.raw_sha256 = s.text(26);
+        if (!s.is_null(27)) sr.totals.content_hash = static_cast<std::uint64_t>(s.i64(27));
+        sr.totals.ingested_at = s.i64(28);
         auto b = v.begin_report(sr);
         if (!b) return b;
         auto recs = for_each_record(sr.id, [&](const report::record& r) { return v.on_record(r); });

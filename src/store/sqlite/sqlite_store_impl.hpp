@@ -53,7 +53,7 @@ public:
     result<void> end_unit(bool keep) override;
     result<std::optional<existing_report>> find_report(const report::report_key& key) override;
     result<std::uint64_t> content_hash(std::int64_t report) override;
-    result<std::int64_t> insert_report(const report::report_header& header, std::string_view input_label) override;
+    result<inserted_report> insert_report(const report::report_header& header, std::string_view input_label) override;
     result<void> insert_record(std::int64_t report, const report::record& rec) override;
     result<void> finish_report(std::int64_t report, const report_totals& totals) override;
     result<void> add_report_warning(std::int64_t report, std::string_view warning) override;
@@ -62,6 +62,7 @@ public:
     result<bool> input_seen(std::string_view sha256, std::string_view label, outcome o) override;
     result<void> record_input(const input_row& row) override;
     result<void> supersede_inputs(std::string_view label) override;
+    result<void> restore_input(const input_row& row) override;
 
     // --- reading (read.cpp)
     result<store_stats> stats() override;
@@ -82,11 +83,16 @@ public:
     result<std::vector<std::string>> ips_to_enrich(std::int64_t now, const fact_filter& filter) override;
     result<void> save_ip_info(const std::vector<ip_info>& rows) override;
     result<std::vector<ip_info>> ip_infos(const std::vector<std::string>& ips) override;
+    result<std::vector<ip_info>> all_ip_infos() override;
 
     // --- labels (labels.cpp)
     result<void> put_label(const label_row& row) override;
     result<bool> remove_label(const label_row& row) override;
     result<std::vector<label_row>> labels(const std::string& domain) override;
+
+    // --- claims (open.cpp)
+    result<std::unique_ptr<claim>> try_claim(std::string_view name) override;
+    std::string describe() const override { return path_; }
 
 private:
     // open.cpp
@@ -184,6 +190,7 @@ private:
     }
 
     sqlite3* db_ = nullptr;
+    std::string path_;
     std::vector<std::pair<const char*, std::unique_ptr<statement>>> stmts_;
     statement insert_block_;
     statement select_blocks_;

@@ -124,7 +124,7 @@ result<std::uint64_t> sqlite_store::content_hash(std::int64_t report) {
     return value;
 }
 
-result<std::int64_t> sqlite_store::insert_report(const report::report_header& h, std::string_view label) {
+result<inserted_report> sqlite_store::insert_report(const report::report_header& h, std::string_view label) {
     auto& s = stmt(
         "INSERT INTO reports (key_org, key_report_id, policy_domain, begin_time, end_time, org_name, org_email, "
         "org_extra_contact, report_id, generator, errors, xml_schema, xml_namespace, adkim, aspf, p, sp, np, pct, fo, "
@@ -168,7 +168,9 @@ result<std::int64_t> sqlite_store::insert_report(const report::report_header& h,
     unit_header_.metadata.org_name = h.metadata.org_name;
     unit_header_.metadata.begin = h.metadata.begin;
     unit_header_.metadata.end = h.metadata.end;
-    return unit_report_;
+    // One writer at a time (BEGIN IMMEDIATE), so a key find_report did not find is never taken
+    // meanwhile: the report is always new here.
+    return inserted_report{unit_report_, false};
 }
 
 result<void> sqlite_store::insert_record(std::int64_t report, const report::record& r) {
@@ -217,7 +219,7 @@ result<void> sqlite_store::finish_report(std::int64_t report, const report_total
         block_report_ = -1;
     }
     return execute("UPDATE reports SET record_count=?2, message_count=?3, dropped_records=?4, "
-                   "warnings=?5, raw_sha256=?6, content_hash=?7 WHERE id=?1",
+                   "warnings=?5, raw_sha256=?6, content_hash=?7, ingested_at=coalesce(?8, ingested_at) WHERE id=?1",
                    [&](statement& s) {
                        s.bind(1, report);
                        s.bind(2, static_cast<std::int64_t>(t.records));
@@ -230,6 +232,8 @@ result<void> sqlite_store::finish_report(std::int64_t report, const report_total
                        // Stored as the signed 64-bit integer with the same bits.
                        if (t.content_hash) s.bind(7, static_cast<std::int64_t>(*t.content_hash));
                        else s.bind_null(7);
+                       if (t.ingested_at != 0) s.bind(8, t.ingested_at);
+                       else s.bind_null(8);
                    });
 }
 
@@ -303,6 +307,29 @@ result<void> sqlite_store::record_input(const input_row& row) {
                     s.bind(9, row.seen_at);
                 });
     return r;
+}
+
+result<void> sqlite_store::restore_input(const input_row& row) {
+    return execute("INSERT INTO inputs (label, sha256, size, outcome, kind, reason, quarantine_path, report, seen_at, "
+                   "first_seen, times_seen, current) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+                   "ON CONFLICT (sha256, label) DO UPDATE SET size=excluded.size, outcome=excluded.outcome, kind=excluded.kind, "
+                   "reason=excluded.reason, quarantine_path=excluded.quarantine_path, report=excluded.report, "
+                   "seen_at=excluded.seen_at, first_seen=excluded.first_seen, times_seen=excluded.times_seen, current=excluded.current",
+                   [&](statement& s) {
+                       s.bind(1, row.label);
+                       s.bind(2, row.sha256);
+                       s.bind(3, static_cast<std::int64_t>(row.size));
+                       s.bind(4, to_string(row.result));
+                       s.bind_or_null(5, row.kind);
+                       s.bind_or_null(6, row.reason);
+                       s.bind_or_null(7, row.quarantine_path);
+                       if (row.report) s.bind(8, *row.report);
+                       else s.bind_null(8);
+                       s.bind(9, row.seen_at);
+                       s.bind(10, row.first_seen != 0 ? row.first_seen : row.seen_at);
+                       s.bind(11, row.times_seen);
+                       s.bind(12, std::int64_t{row.current ? 1 : 0});
+                   });
 }
 
 result<void> sqlite_store::supersede_inputs(std::string_view label) {

@@ -289,11 +289,11 @@ TEST(enrich_cache, each_ip_is_looked_up_once_until_it_expires) {
             r.dkim = "pass";
             r.spf = "pass";
             r.header_from = "example.com";
-            ASSERT_TRUE(s.insert_record(*id, r).ok());
+            ASSERT_TRUE(s.insert_record(id->id, r).ok());
         }
         store::report_totals t;
         t.records = 3;
-        ASSERT_TRUE(s.finish_report(*id, t).ok());
+        ASSERT_TRUE(s.finish_report(id->id, t).ok());
         ASSERT_TRUE(s.end_unit(true).ok());
     }
     ASSERT_TRUE(s.commit_batch().ok());

@@ -107,11 +107,11 @@ TEST(cli_check, db_supplies_domains_and_selectors) {
         rec.dkim_results.push_back({"Good.Example", "ed", "pass", ""});
         // A third-party signer's key is not the checked domain's business: not checked.
         rec.dkim_results.push_back({"esp.example", "s1", "pass", ""});
-        ASSERT_TRUE(s.insert_record(*id, rec).ok());
+        ASSERT_TRUE(s.insert_record(id->id, rec).ok());
         dmarcsight::store::report_totals totals;
         totals.records = 1;
         totals.messages = 3;
-        ASSERT_TRUE(s.finish_report(*id, totals).ok());
+        ASSERT_TRUE(s.finish_report(id->id, totals).ok());
         ASSERT_TRUE(s.end_unit(true).ok());
         ASSERT_TRUE(s.commit_batch().ok());
     }

@@ -145,9 +145,9 @@ TEST(sqlite_facts, kept_with_the_report_undone_with_it_and_rebuilt_the_same) {
         ASSERT_TRUE(s.begin_unit().ok());
         auto rid = s.insert_report(header(id, begin, end), "t");
         ASSERT_TRUE(rid.ok());
-        ASSERT_TRUE(s.insert_record(*rid, rec("192.0.2.1", count)).ok());
-        ASSERT_TRUE(s.insert_record(*rid, rec("2001:db8::1", 1)).ok());
-        ASSERT_TRUE(s.finish_report(*rid, {}).ok());
+        ASSERT_TRUE(s.insert_record(rid->id, rec("192.0.2.1", count)).ok());
+        ASSERT_TRUE(s.insert_record(rid->id, rec("2001:db8::1", 1)).ok());
+        ASSERT_TRUE(s.finish_report(rid->id, {}).ok());
         ASSERT_TRUE(s.end_unit(keep).ok());
     };
     add("a", oct1, oct1 + 86399, 10, true);
@@ -212,8 +212,8 @@ TEST(sqlite_facts, a_domain_written_between_other_domains_is_read_whole) {
         h.policy.domain = domain;
         auto rid = s.insert_report(h, "t");
         ASSERT_TRUE(rid.ok());
-        ASSERT_TRUE(s.insert_record(*rid, rec("192.0.2." + std::to_string(n), count)).ok());
-        ASSERT_TRUE(s.finish_report(*rid, {}).ok());
+        ASSERT_TRUE(s.insert_record(rid->id, rec("192.0.2." + std::to_string(n), count)).ok());
+        ASSERT_TRUE(s.finish_report(rid->id, {}).ok());
         ASSERT_TRUE(s.end_unit(true).ok());
     };
     const auto batch = [&](const std::vector<std::pair<std::string, std::int64_t>>& reports) {
@@ -280,8 +280,8 @@ TEST(sqlite_facts, a_domain_written_between_other_domains_is_read_whole) {
     h2.policy.domain = "a.example";
     auto again = s.insert_report(h2, "t");
     ASSERT_TRUE(again.ok());
-    ASSERT_TRUE(s.insert_record(*again, rec("192.0.2.1", 7)).ok());
-    ASSERT_TRUE(s.finish_report(*again, {}).ok());
+    ASSERT_TRUE(s.insert_record(again->id, rec("192.0.2.1", 7)).ok());
+    ASSERT_TRUE(s.finish_report(again->id, {}).ok());
     ASSERT_TRUE(s.end_unit(true).ok());
     ASSERT_TRUE(s.commit_batch().ok());
     domains = s.domains({});
@@ -374,10 +374,10 @@ TEST(sqlite_facts, a_row_of_records_with_different_results_sums_every_measure) {
         auto rid = s.insert_report(h, "t");
         ASSERT_TRUE(rid.ok());
         for (const int v : variants) {
-            ASSERT_TRUE(s.insert_record(*rid, variant(v)).ok());
+            ASSERT_TRUE(s.insert_record(rid->id, variant(v)).ok());
             if (keep) kept.push_back(variant(v));
         }
-        ASSERT_TRUE(s.finish_report(*rid, {}).ok());
+        ASSERT_TRUE(s.finish_report(rid->id, {}).ok());
         ASSERT_TRUE(s.end_unit(keep).ok());
     };
     add("a", "Reporter A", {0, 0}, true);

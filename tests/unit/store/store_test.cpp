@@ -109,16 +109,16 @@ TEST(sqlite_store, many_blocks_round_trip_and_undone_units_leave_nothing) {
     auto id = s.insert_report(make_header("big", "example.com", 1700006400), "test");
     ASSERT_TRUE(id.ok());
     constexpr int n = 12000;
-    for (int i = 0; i < n; ++i) ASSERT_TRUE(s.insert_record(*id, make_record(i)).ok());
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(s.insert_record(id->id, make_record(i)).ok());
     store::report_totals t;
     t.records = n;
-    ASSERT_TRUE(s.finish_report(*id, t).ok());
+    ASSERT_TRUE(s.finish_report(id->id, t).ok());
     ASSERT_TRUE(s.end_unit(true).ok());
     // A unit that is undone half-way: neither its report nor its buffered records may remain.
     ASSERT_TRUE(s.begin_unit().ok());
     auto id2 = s.insert_report(make_header("undone", "example.org", 1700006400), "test");
     ASSERT_TRUE(id2.ok());
-    for (int i = 0; i < 5000; ++i) ASSERT_TRUE(s.insert_record(*id2, make_record(i)).ok());
+    for (int i = 0; i < 5000; ++i) ASSERT_TRUE(s.insert_record(id2->id, make_record(i)).ok());
     ASSERT_TRUE(s.end_unit(false).ok());
     ASSERT_TRUE(s.commit_batch().ok());
 
@@ -134,7 +134,7 @@ TEST(sqlite_store, many_blocks_round_trip_and_undone_units_leave_nothing) {
     auto found = s.find_report(report::report_key::of(make_header(" BIG ", "Example.COM.", 1700006400)));
     ASSERT_TRUE(found.ok());
     ASSERT_TRUE(found->has_value());
-    EXPECT_EQ((*found)->id, *id);
+    EXPECT_EQ((*found)->id, id->id);
     auto missing = s.find_report(report::report_key::of(make_header("undone", "example.org", 1700006400)));
     ASSERT_TRUE(missing.ok());
     EXPECT_FALSE(missing->has_value());
@@ -157,8 +157,8 @@ TEST(sqlite_store, facts_aggregate_and_filter) {
         r.count = count;
         r.dkim = dkim;
         r.disposition = disposition;
-        ASSERT_TRUE(s.insert_record(*rid, r).ok());
-        ASSERT_TRUE(s.finish_report(*rid, {}).ok());
+        ASSERT_TRUE(s.insert_record(rid->id, r).ok());
+        ASSERT_TRUE(s.finish_report(rid->id, {}).ok());
         ASSERT_TRUE(s.end_unit(true).ok());
     };
     add("a", "example.com", 1700006400, "192.0.2.1", 10, "pass", "none");
@@ -319,19 +319,19 @@ TEST(sqlite_store, content_hash_kept_and_backfilled) {
     report::content_hash h;
     h.header(make_header("r1", "example.com", 1'700'000'000));
     for (int i = 0; i < 3; ++i) {
-        ASSERT_TRUE(db.insert_record(*id, make_record(i)).ok());
+        ASSERT_TRUE(db.insert_record(id->id, make_record(i)).ok());
         h.record(make_record(i));
     }
     store::report_totals t;
     t.records = 3;
     t.content_hash = 0x8000000000000001ULL;  // the top bit survives the signed column
-    ASSERT_TRUE(db.finish_report(*id, t).ok());
+    ASSERT_TRUE(db.finish_report(id->id, t).ok());
     ASSERT_TRUE(db.end_unit(true).ok());
-    EXPECT_EQ(*db.content_hash(*id), 0x8000000000000001ULL);
+    EXPECT_EQ(*db.content_hash(id->id), 0x8000000000000001ULL);
     // Without a stored value (schema v1): computed from the records, the same as at parse time.
     t.content_hash.reset();
-    ASSERT_TRUE(db.finish_report(*id, t).ok());
-    EXPECT_EQ(*db.content_hash(*id), h.value());
-    EXPECT_EQ(*db.content_hash(*id), h.value());
+    ASSERT_TRUE(db.finish_report(id->id, t).ok());
+    EXPECT_EQ(*db.content_hash(id->id), h.value());
+    EXPECT_EQ(*db.content_hash(id->id), h.value());
     ASSERT_TRUE(db.commit_batch().ok());
 }

@@ -44,11 +44,17 @@ bool source_rollup::add(const store::source_day_row& row, summaries& done) {
     for (const auto& rep : row.reporters)
         if (s.reporters.size() < store::max_row_reporters && std::find(s.reporters.begin(), s.reporters.end(), rep) == s.reporters.end())
             s.reporters.push_back(rep);
-    // The foreign domains of the latest day describe the source as it is now.
-    if (!row.foreign_spf_domain.empty() && (s.foreign_spf_domain.empty() || row.key.day >= s.last_day))
-        s.foreign_spf_domain = row.foreign_spf_domain;
-    if (!row.foreign_dkim_domain.empty() && (s.foreign_dkim_domain.empty() || row.key.day >= s.last_day))
-        s.foreign_dkim_domain = row.foreign_dkim_domain;
+    // The foreign domains of the latest day describe the source as it is now; of one day's, the
+    // smallest (as the store keeps in a row), so that the order rows come in changes nothing.
+    const auto take = [&](std::string& have, std::string& have_day, const std::string& seen) {
+        if (seen.empty()) return;
+        if (have.empty() || row.key.day > have_day || (row.key.day == have_day && seen < have)) {
+            have = seen;
+            have_day = row.key.day;
+        }
+    };
+    take(s.foreign_spf_domain, s.foreign_spf_day, row.foreign_spf_domain);
+    take(s.foreign_dkim_domain, s.foreign_dkim_day, row.foreign_dkim_domain);
     return finished;
 }
 

@@ -19,6 +19,7 @@ struct source_summary {
     store::source_measures m;
     std::vector<std::string> header_from;  // distinct, at most max_header_from
     std::string foreign_spf_domain, foreign_dkim_domain;
+    std::string foreign_spf_day, foreign_dkim_day;  // the day each was seen on (the latest)
     std::string first_day, last_day;  // YYYY-MM-DD
     std::int64_t days_active = 0;
     std::vector<std::string> reporters;  // org_name, sorted

@@ -96,7 +96,7 @@ void run_check(const check_args& args) {
         if (!st) return usage_error("cannot open " + store::redacted(args.db) + ": " + st.err().message);
         if (args.domains.empty()) {
             auto pd = (*st)->policy_domains();
-            if (!pd) return usage_error("cannot read policy domains from " + args.db + ": " + pd.err().message);
+            if (!pd) return usage_error("cannot read policy domains from " + store::redacted(args.db) + ": " + pd.err().message);
             for (const auto& d : *pd) {
                 if (!add_domain(d)) {
                     std::fprintf(stderr, "dmarcsight check: skipping stored policy domain \"%s\" (not a domain name)\n",
@@ -105,7 +105,7 @@ void run_check(const check_args& args) {
             }
         }
         auto sels = (*st)->dkim_selectors();
-        if (!sels) return usage_error("cannot read DKIM selectors from " + args.db + ": " + sels.err().message);
+        if (!sels) return usage_error("cannot read DKIM selectors from " + store::redacted(args.db) + ": " + sels.err().message);
         for (const auto& [domain, selector] : *sels) db_keys.emplace_back(text::normalize_domain(domain), selector);
     }
     if (domains.empty()) return usage_error("no domain given (name one or more, or use --db with stored reports)");
@@ -169,7 +169,7 @@ void register_check(CLI::App& app) {
     zone->excludes(with);
     cmd->add_option("--selector", args->selectors, "DKIM selector to check (repeatable: --selector a --selector b)")
         ->allow_extra_args(false);
-    cmd->add_option("--db", args->db, "Also check the policy domains and DKIM selectors seen in this report database");
+    cmd->add_option("--db", args->db, "Also check the policy domains and DKIM selectors seen in this report database (SQLite file or postgresql:// URI)");
     cmd->add_option("--format", args->format, "Output format")->check(CLI::IsMember({"text", "json"}));
     cmd->add_option("--mode", args->mode, "How DMARC records are read: rfc9989 (default) or rfc7489")
         ->check(CLI::IsMember({"rfc9989", "rfc7489"}));

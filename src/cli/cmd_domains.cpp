@@ -16,7 +16,7 @@ void register_domains(CLI::App& app) {
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand("domains", "Each stored policy domain: messages, DMARC pass share, sources, last report");
-    cmd->add_option("--db", a->db, "SQLite database (must exist)")->capture_default_str();
+    cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--since", a->since, "From this UTC day: YYYY-MM-DD, RFC 3339, or an age: 12h, 30d, 2w");
     cmd->add_option("--until", a->until, "Before this UTC day (same forms as --since)");
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"table", "json", "csv"}))->capture_default_str();

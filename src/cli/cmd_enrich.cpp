@@ -64,7 +64,7 @@ int run_enrich(enrich_args& a) {
 void register_enrich(CLI::App& app) {
     auto a = std::make_shared<enrich_args>();
     auto* cmd = app.add_subcommand("enrich", "Look up reverse DNS, forward confirmation, base domain, ASN and country of source IPs");
-    cmd->add_option("--db", a->db, "SQLite database")->capture_default_str();
+    cmd->add_option("--db", a->db, db_help_create)->capture_default_str();
     cmd->add_option("--domain", a->domain, "Only sources of this policy domain ('*.example.com': with subdomains)");
     auto* zone = cmd->add_option("--zone", a->req.zone_file, "Answer only from this zone file (closed world, offline)");
     auto* with = cmd->add_option("--with", a->req.with_file, "Lay this zone file over live DNS");

@@ -175,7 +175,7 @@ void register_export(CLI::App& app) {
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand("export", "Write stored aggregate reports as JSON (parsedmarc's shape) or CSV");
-    cmd->add_option("--db", a->db, "SQLite database (must exist)")->capture_default_str();
+    cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"json", "csv"}))->capture_default_str();
     cmd->add_option("--domain", a->domain,
                     "Policy domain; '*.example.com' adds its subdomains. A domain with no stored reports at all "

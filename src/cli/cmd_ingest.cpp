@@ -161,7 +161,7 @@ int run_ingest(const ingest_args& a) {
             std::printf("%s; see `dmarcsight rejected --db %s`\n",
                         any_kept ? ("rejected inputs are kept in " + text::for_terminal(opt.quarantine_dir)).c_str()
                                  : "rejected inputs could not be kept (unreadable)",
-                        text::for_terminal(a.db).c_str());
+                        text::for_terminal(shown_db(a.db)).c_str());
         if (enriched && (!a.quiet || enrich_rc != exit_ok)) print_enrich_report(*enriched);
     }
     if (!env_error) {
@@ -183,7 +183,7 @@ void register_ingest(CLI::App& app) {
     auto a = std::make_shared<ingest_args>();
     a->enrich = settings().enrich.on_ingest.value;  // [enrich] on_ingest of the config file
     auto* cmd = app.add_subcommand("ingest", "Read DMARC reports from files, folders, mbox files, Maildir folders or - (stdin)");
-    cmd->add_option("--db", a->db, "SQLite database (created if missing)")->capture_default_str();
+    cmd->add_option("--db", a->db, db_help_create)->capture_default_str();
     cmd->add_option("inputs", a->inputs, "Files, folders (recursive), mbox files, Maildir folders, or - for stdin")
         ->required();
     cmd->add_option("--format", a->format, "Summary format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();

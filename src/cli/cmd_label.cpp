@@ -41,7 +41,7 @@ void register_label(CLI::App& app) {
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand("label", "Classify a source or a service yourself (wins over the rules; kept across re-ingest and rebuild)");
-    cmd->add_option("--db", a->db, "SQLite database (must exist)")->capture_default_str();
+    cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--domain", a->domain, "Policy domain")->required();
     auto* src = cmd->add_option("--source", a->source, "Source IP or CIDR (192.0.2.0/24, 2001:db8::/32)");
     auto* svc = cmd->add_option("--service", a->service, "Service name as `sources` shows it (SendGrid, Salesforce, ...)");
@@ -79,7 +79,7 @@ void register_label(CLI::App& app) {
             l.note = a->note;
             utf8_truncate(l.note, 500);
         }
-        if (access(a->db.c_str(), F_OK) != 0) {
+        if (!store_exists(a->db)) {
             error_line("database '" + a->db + "' does not exist");
             exit_code() = exit_usage;
             return;
@@ -114,7 +114,7 @@ void register_label(CLI::App& app) {
     };
     auto b = std::make_shared<list_args>();
     auto* list = app.add_subcommand("labels", "List your labels");
-    list->add_option("--db", b->db, "SQLite database (must exist)")->capture_default_str();
+    list->add_option("--db", b->db, db_help)->capture_default_str();
     list->add_option("--domain", b->domain, "Only this policy domain");
     list->add_option("--format", b->format, "Output format")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
     list->callback([b] {

@@ -17,10 +17,10 @@ void register_rebuild(CLI::App& app) {
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand("rebuild", "Recompute the per-day analysis facts from the stored records (one transaction)");
-    cmd->add_option("--db", a->db, "SQLite database (must exist)")->capture_default_str();
+    cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_flag("-q,--quiet", a->quiet, "No progress on stderr");
     cmd->callback([a] {
-        if (access(a->db.c_str(), F_OK) != 0) {
+        if (!store_exists(a->db)) {
             error_line("database '" + a->db + "' does not exist");
             exit_code() = exit_usage;
             return;

@@ -20,7 +20,7 @@ void register_rejected(CLI::App& app) {
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand("rejected", "List rejected inputs: the reason and where their bytes are kept");
-    cmd->add_option("--db", a->db, "SQLite database (must exist)")->capture_default_str();
+    cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
     cmd->add_option("--quarantine", a->quarantine, "Quarantine folder used at ingest (default: <db>.quarantine)");
     cmd->add_flag("--skipped", a->skipped, "List skipped inputs (failure and TLS reports, kept until they are read) instead");

@@ -298,7 +298,7 @@ void run(const args& a, bool senders_style) {
 }
 
 void add_common(CLI::App* cmd, args& a) {
-    cmd->add_option("--db", a.db, "SQLite database (must exist)")->capture_default_str();
+    cmd->add_option("--db", a.db, db_help)->capture_default_str();
     cmd->add_option("--domain", a.domain,
                     "Policy domain; '*.example.com' adds its subdomains. A domain with no stored reports prints the stored "
                     "domains on stderr and exits 1 (output stays valid, just empty)");

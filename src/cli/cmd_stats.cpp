@@ -15,7 +15,7 @@ void register_stats(CLI::App& app) {
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand("stats", "Count the reports, records and messages stored");
-    cmd->add_option("--db", a->db, "SQLite database (must exist)")->capture_default_str();
+    cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
     cmd->callback([a] {
         auto db = open_store(a->db, store::open_mode::read_only);

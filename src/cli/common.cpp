@@ -45,6 +45,13 @@ void error_line(const std::string& message) {
     std::fprintf(stderr, "dmarcsight: %s\n", text::for_terminal(message, 8192).c_str());
 }
 
+std::string shown_db(const std::string& db) { return store::redacted(db); }
+
+bool store_exists(const std::string& db) {
+    // A PostgreSQL database's existence is for the server to say, when it is opened.
+    return store::is_postgres_uri(db) || access(db.c_str(), F_OK) == 0;
+}
+
 std::unique_ptr<store::store> open_store(const std::string& path, store::open_mode mode) {
     auto s = store::open_store(path, mode);
     if (!s) {

@@ -30,8 +30,17 @@ void set_settings_error(std::string message);
 
 // --db default: settings().database (--config file, $DMARCSIGHT_DB, else ./dmarcsight.db).
 std::string default_db_path();
-// The quarantine folder that belongs to a database: "<db>.quarantine".
+// The quarantine folder that belongs to a database: "<db>.quarantine" beside an SQLite file,
+// ./dmarcsight.quarantine for a PostgreSQL database (each worker machine keeps its own).
 std::string quarantine_dir_for(const std::string& db_path);
+
+// --db's help: an SQLite file (the default) or a PostgreSQL URI (store/open.hpp).
+inline constexpr const char* db_help = "SQLite file (must exist) or postgresql://user@host/db URI (PG* variables apply)";
+inline constexpr const char* db_help_create = "SQLite file (created if missing) or postgresql://user@host/db URI (PG* variables apply)";
+// The --db value as it may be shown (a URI's password hidden).
+std::string shown_db(const std::string& db);
+// An SQLite file that is there, or any PostgreSQL URI (the server says whether it exists).
+bool store_exists(const std::string& db);
 
 // Opens the store. On failure prints "dmarcsight: <why>" and sets exit code 2 (usage/environment).
 std::unique_ptr<store::store> open_store(const std::string& path, store::open_mode mode);

@@ -448,6 +448,18 @@ std::string_view fact_accumulator::keep(std::string_view text) {
     return {p, text.size()};
 }
 
+namespace {
+// a < b with a lower-cased first (b is lower-case already).
+bool lowered_less(std::string_view a, std::string_view b) {
+    const std::size_t n = std::min(a.size(), b.size());
+    for (std::size_t i = 0; i < n; ++i) {
+        const char x = lower(a[i]);
+        if (x != b[i]) return static_cast<unsigned char>(x) < static_cast<unsigned char>(b[i]);
+    }
+    return a.size() < b.size();
+}
+}  // namespace
+
 std::string_view fact_accumulator::keep_lowered(std::string_view text) {
     if (text.empty()) return {};
     char* p = allocate(text.size());
@@ -601,12 +613,13 @@ void fact_accumulator::add_record(const report::report_header& h, const report::
             if (known != more.end()) known->second += sign;
             else if (1 + more.size() < max_row_reporters) more.emplace_back(reporter_, sign);
         }
-        if (e.foreign_spf_domain.empty() && !f.foreign_spf.empty()) {
+        // Of the foreign domains a row meets, the smallest (byte order, lower-cased): a choice
+        // that does not depend on the order the records come in, so that workers ingesting the
+        // same reports in any order, and in any batches, store rows that read the same.
+        if (!f.foreign_spf.empty() && (e.foreign_spf_domain.empty() || lowered_less(f.foreign_spf, e.foreign_spf_domain)))
             e.foreign_spf_domain = keep_lowered(f.foreign_spf);
-        }
-        if (e.foreign_dkim_domain.empty() && !f.foreign_dkim.empty()) {
+        if (!f.foreign_dkim.empty() && (e.foreign_dkim_domain.empty() || lowered_less(f.foreign_dkim, e.foreign_dkim_domain)))
             e.foreign_dkim_domain = keep_lowered(f.foreign_dkim);
-        }
     };
     if (shares_.size() == 1) {
         add_part(rec.count, first_hash);

@@ -203,6 +203,9 @@ public:
 
     // --- reading.
     virtual result<store_stats> stats() = 0;
+    // The reports in the order of their begin time, then of their key (policy domain, org,
+    // report id, end): an order that is the same in every store holding the same reports, however
+    // and by how many workers they were ingested.
     virtual result<void> visit_reports(const query_filter& filter, report_visitor& visitor) = 0;
     // Current rows (the latest outcome of each label), or with filter.history every row.
     virtual result<std::vector<input_row>> inputs(const input_filter& filter) = 0;

@@ -71,7 +71,7 @@ result<void> sqlite_store::visit_reports(const query_filter& f, report_visitor& 
         "r.xml_namespace, r.begin_time, r.end_time, r.policy_domain, r.adkim, r.aspf, r.p, r.sp, r.np, r.pct, r.fo, "
         "r.testing, r.discovery_method, r.record_count, r.message_count, r.dropped_records, r.warnings, r.input_label, "
         "r.raw_sha256, r.content_hash, r.ingested_at FROM reports r" +
-        filter_sql(f) + " ORDER BY r.begin_time, r.id";
+        filter_sql(f) + " ORDER BY r.begin_time, r.policy_domain, r.key_org, r.key_report_id, r.end_time";
     statement s;
     auto p = s.prepare(db_, sql.c_str());
     if (!p) return unexpected{p.err()};

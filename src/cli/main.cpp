@@ -179,6 +179,7 @@ int main(int argc, char** argv) {
     register_domains(app);
     register_label(app);
     register_rebuild(app);
+    register_copy(app);
     register_export(app);
     register_rejected(app);
     register_check(app);

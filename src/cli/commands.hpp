@@ -25,6 +25,7 @@ void register_sources(CLI::App& app);
 void register_domains(CLI::App& app);
 void register_rebuild(CLI::App& app);
 void register_copy(CLI::App& app);
+void register_grant_reader(CLI::App& app);
 void register_label(CLI::App& app);
 void register_config(CLI::App& app);
 void register_enrich(CLI::App& app);

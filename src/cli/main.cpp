@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
     register_label(app);
     register_rebuild(app);
     register_copy(app);
+    register_grant_reader(app);
     register_export(app);
     register_rejected(app);
     register_check(app);

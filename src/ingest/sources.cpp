@@ -124,11 +124,12 @@ input_guard::input_guard(const std::string& db_path, const std::string& quaranti
     add(db_path + "-wal", "the database's write-ahead log", false);
     add(db_path + "-shm", "the database's shared-memory file", false);
     add(db_path + "-journal", "the database's rollback journal", false);
+    add(db_path + ".claims", "the database's claims file", false);
     add(quarantine_dir, "the quarantine folder", true);
 }
 
 void input_guard::add(const std::string& path, std::string what, bool folder) {
-    if (path.empty() || path == "-wal" || path == "-shm" || path == "-journal") return;
+    if (path.empty() || path == "-wal" || path == "-shm" || path == "-journal" || path == ".claims") return;
     entry e;
     e.canonical = canonical_name(path);
     e.what = std::move(what);

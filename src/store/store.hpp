@@ -248,6 +248,11 @@ public:
     // connection of its own; SQLite: an open-file-description lock on the database's .claims file.
     virtual result<std::unique_ptr<claim>> try_claim(std::string_view name) = 0;
 
+    // Lets `role` read every table (PostgreSQL: CONNECT, USAGE on the schema, SELECT on its tables
+    // now and on those later migrations add), for a dashboard that must never write. SQLite:
+    // refused (a file is shared read-only through its permissions).
+    virtual result<void> grant_reader(std::string_view role) = 0;
+
     // What the store is, for messages: the file, or the PostgreSQL URI without its password.
     virtual std::string describe() const = 0;
 };

@@ -169,6 +169,8 @@ unexpected connection::error_of(PGresult* r, std::string_view what) {
     if (why.empty()) why = PQerrorMessage(conn_);
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
     if (why.starts_with("ERROR:  ")) why = why.substr(8);
+    // The first line says it; the rest quotes our own statement back ("LINE 1: ...").
+    if (const std::size_t nl = why.find('\n'); nl != std::string::npos) why.resize(nl);
     std::string msg = "PostgreSQL (" + shown_ + "): " + why;
     if (!what.empty()) msg += " (" + std::string(what) + ")";
     if (last_state_ == insufficient_privilege || last_state_ == read_only_transaction)
@@ -265,6 +267,14 @@ result<void> connection::copy_in(std::string_view copy_sql, const std::function<
     }
     if (!sent_ok && outcome) outcome = error_of(nullptr, "COPY");
     return outcome;
+}
+
+result<std::string> connection::identifier(std::string_view name) {
+    char* q = PQescapeIdentifier(conn_, name.data(), name.size());
+    if (!q) return fail("'" + std::string(name) + "' cannot be an identifier: " + PQerrorMessage(conn_));
+    std::string out = q;
+    PQfreemem(q);
+    return out;
 }
 
 void append_copy_text(std::string& out, std::string_view v, std::string& scratch) {

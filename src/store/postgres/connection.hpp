@@ -102,6 +102,9 @@ public:
     // whenever it holds ~256 KiB and returns true while there are more rows.
     result<void> copy_in(std::string_view copy_sql, const std::function<bool(std::string& buffer)>& fill);
 
+    // An identifier quoted for SQL text (PQescapeIdentifier): for GRANT, which takes no parameters.
+    result<std::string> identifier(std::string_view name);
+
     // The SQLSTATE of the last error ("" when none, or not from the server).
     const std::string& last_state() const { return last_state_; }
 

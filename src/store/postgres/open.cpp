@@ -93,9 +93,14 @@ result<void> postgres_store::refuse_foreign() {
 // Applies every migration newer than the database's, each in a transaction of its own with the
 // record of it.
 result<void> postgres_store::migrate() {
-    auto r = db_.exec(
-        "CREATE TABLE IF NOT EXISTS dmarcsight_schema (version integer PRIMARY KEY, name text NOT NULL, "
-        "applied_at bigint NOT NULL)");
+    // Only a new database needs DDL here: a role that may write reports but not create tables
+    // opens a current store.
+    auto exists = db_.query("SELECT to_regclass('dmarcsight_schema') IS NOT NULL");
+    if (!exists) return unexpected{exists.err()};
+    result<void> r;
+    if (exists->view(0, 0) != "t")
+        r = db_.exec("CREATE TABLE IF NOT EXISTS dmarcsight_schema (version integer PRIMARY KEY, name text NOT NULL, "
+                     "applied_at bigint NOT NULL)");
     if (!r) return r;
     auto v = db_.query("SELECT coalesce(max(version), 0) FROM dmarcsight_schema");
     if (!v) return unexpected{v.err()};

@@ -1,7 +1,5 @@
 // The PostgreSQL driver, part 5: the enrichment cache (ip_info), the user's labels, and claims on
 // work done once across workers (work_claims).
-#include <unistd.h>
-
 #include <algorithm>
 
 #include "core/time.hpp"
@@ -177,23 +175,44 @@ result<std::vector<label_row>> postgres_store::labels(const std::string& domain)
     return out;
 }
 
+result<void> postgres_store::grant_reader(std::string_view role) {
+    auto names = db_.query("SELECT current_database(), current_schema()");
+    if (!names) return unexpected{names.err()};
+    auto who = db_.identifier(role);
+    auto database = db_.identifier(names->view(0, 0));
+    auto schema = db_.identifier(names->view(0, 1));
+    if (!who) return unexpected{who.err()};
+    if (!database) return unexpected{database.err()};
+    if (!schema) return unexpected{schema.err()};
+    auto r = db_.exec("BEGIN");
+    for (const std::string& sql : {"GRANT CONNECT ON DATABASE " + *database + " TO " + *who,
+                                   "GRANT USAGE ON SCHEMA " + *schema + " TO " + *who,
+                                   "GRANT SELECT ON ALL TABLES IN SCHEMA " + *schema + " TO " + *who,
+                                   // Tables later migrations make (as this owner) are readable too.
+                                   "ALTER DEFAULT PRIVILEGES IN SCHEMA " + *schema + " GRANT SELECT ON TABLES TO " + *who})
+        if (r) r = db_.exec(sql);
+    if (!r) {
+        (void)db_.exec("ROLLBACK");
+        return r;
+    }
+    return db_.exec("COMMIT");
+}
+
 result<std::unique_ptr<claim>> postgres_store::try_claim(std::string_view name) {
     auto c = std::make_unique<pg::connection>();
     auto o = c->open(uri_, shown_);
     if (!o) return unexpected{o.err()};
     // The row first, in a statement of its own (a new name's row is then there for everyone);
     // then, in the transaction that holds the claim, its lock, skipping a row that is locked.
-    auto r = c->exec("INSERT INTO work_claims (name) VALUES ($1) ON CONFLICT (name) DO NOTHING", pg::params().text(name));
+    auto r = c->exec("INSERT INTO work_claims (name) SELECT $1::text WHERE NOT EXISTS "
+                     "(SELECT 1 FROM work_claims WHERE name = $1) ON CONFLICT (name) DO NOTHING",
+                     pg::params().text(name));
+    if (r) r = c->exec("SELECT set_config('application_name', $1, false)", pg::params().text("dmarcsight claim " + std::string(name)));
     if (r) r = c->exec("BEGIN");
     if (!r) return unexpected{r.err()};
     auto q = c->query("SELECT name FROM work_claims WHERE name = $1 FOR UPDATE SKIP LOCKED", pg::params().text(name));
     if (!q) return unexpected{q.err()};
     if (q->rows() == 0) return std::unique_ptr<claim>();
-    char host[256] = {};
-    if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-    auto u = c->exec("UPDATE work_claims SET holder = $2, claimed_at = $3 WHERE name = $1",
-                     pg::params().text(name).text(std::string(host) + " pid " + std::to_string(::getpid())).i64(utc::now()));
-    if (!u) return unexpected{u.err()};
     return std::unique_ptr<claim>(new row_claim(std::move(c)));
 }
 

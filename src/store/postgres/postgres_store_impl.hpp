@@ -89,6 +89,7 @@ public:
     result<std::vector<label_row>> labels(const std::string& domain) override;
     result<std::unique_ptr<claim>> try_claim(std::string_view name) override;
     std::string describe() const override { return shown_; }
+    result<void> grant_reader(std::string_view role) override;
 
 private:
     // open.cpp

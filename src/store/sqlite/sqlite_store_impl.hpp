@@ -93,6 +93,9 @@ public:
     // --- claims (open.cpp)
     result<std::unique_ptr<claim>> try_claim(std::string_view name) override;
     std::string describe() const override { return path_; }
+    result<void> grant_reader(std::string_view) override {
+        return fail("an SQLite file has no roles: give readers read permission on " + path_ + " (and its folder, for the -wal file)");
+    }
 
 private:
     // open.cpp

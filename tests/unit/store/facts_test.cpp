@@ -8,6 +8,7 @@
 
 #include "store/facts.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/store_drivers.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace dmarcsight;
@@ -135,9 +136,12 @@ TEST(measures, each_record_counts_where_its_results_say) {
     EXPECT_FALSE(store::related_domain("badexample.com", "example.com"));
 }
 
-TEST(sqlite_facts, kept_with_the_report_undone_with_it_and_rebuilt_the_same) {
-    test_support::temp_dir dir;
-    auto db = store::open_sqlite(dir / "f.db", store::open_mode::read_write);
+// What every driver must do alike (SQLite and PostgreSQL).
+class each_store_facts : public test_support::store_drivers {};
+INSTANTIATE_TEST_SUITE_P(drivers, each_store_facts, test_support::all_drivers(), test_support::driver_name);
+
+TEST_P(each_store_facts, kept_with_the_report_undone_with_it_and_rebuilt_the_same) {
+    auto db = open();
     ASSERT_TRUE(db.ok());
     store::store& s = **db;
     ASSERT_TRUE(s.begin_batch().ok());
@@ -200,9 +204,8 @@ TEST(sqlite_facts, kept_with_the_report_undone_with_it_and_rebuilt_the_same) {
 
 // Rows are appended in ingest order whatever their domain: a domain written in several batches,
 // between other domains' rows, is read whole, and only its own rows.
-TEST(sqlite_facts, a_domain_written_between_other_domains_is_read_whole) {
-    test_support::temp_dir dir;
-    auto db = store::open_sqlite(dir / "f.db", store::open_mode::read_write);
+TEST_P(each_store_facts, a_domain_written_between_other_domains_is_read_whole) {
+    auto db = open();
     ASSERT_TRUE(db.ok());
     store::store& s = **db;
     int n = 0;
@@ -349,9 +352,8 @@ TEST(sqlite_facts, a_store_of_schema_v2_is_upgraded_with_its_facts) {
 // set of flags and a count until records of other flags meet it), from several reporters (one
 // without org_name, one with a NUL in it), with a unit of yet other flags undone in the batch:
 // every measure is the exact sum of the kept records' measures.
-TEST(sqlite_facts, a_row_of_records_with_different_results_sums_every_measure) {
-    test_support::temp_dir dir;
-    auto db = store::open_sqlite(dir / "m.db", store::open_mode::read_write);
+TEST_P(each_store_facts, a_row_of_records_with_different_results_sums_every_measure) {
+    auto db = open();
     ASSERT_TRUE(db.ok());
     store::store& s = **db;
     std::vector<report::record> kept;

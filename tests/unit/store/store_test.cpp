@@ -11,6 +11,7 @@
 
 #include "store/record_codec.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/store_drivers.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace dmarcsight;
@@ -68,6 +69,10 @@ bool same(const report::record& a, const report::record& b) {
 
 }  // namespace
 
+// What every driver must do alike (SQLite and PostgreSQL).
+class each_store : public test_support::store_drivers {};
+INSTANTIATE_TEST_SUITE_P(drivers, each_store, test_support::all_drivers(), test_support::driver_name);
+
 TEST(record_codec, round_trip) {
     std::string block;
     for (int i = 0; i < 50; ++i) store::encode_record(make_record(i), block);
@@ -98,9 +103,8 @@ TEST(record_codec, damaged_block_is_an_error_not_a_crash) {
     EXPECT_FALSE(dec.next(r).ok());
 }
 
-TEST(sqlite_store, many_blocks_round_trip_and_undone_units_leave_nothing) {
-    test_support::temp_dir dir;
-    auto db = store::open_sqlite(dir / "s.db", store::open_mode::read_write);
+TEST_P(each_store, many_blocks_round_trip_and_undone_units_leave_nothing) {
+    auto db = open();
     ASSERT_TRUE(db.ok()) << db.err().message;
     store::store& s = **db;
     ASSERT_TRUE(s.begin_batch().ok());
@@ -140,9 +144,8 @@ TEST(sqlite_store, many_blocks_round_trip_and_undone_units_leave_nothing) {
     EXPECT_FALSE(missing->has_value());
 }
 
-TEST(sqlite_store, facts_aggregate_and_filter) {
-    test_support::temp_dir dir;
-    auto db = store::open_sqlite(dir / "s.db", store::open_mode::read_write);
+TEST_P(each_store, facts_aggregate_and_filter) {
+    auto db = open();
     ASSERT_TRUE(db.ok());
     store::store& s = **db;
     ASSERT_TRUE(s.begin_batch().ok());
@@ -264,9 +267,8 @@ TEST(sqlite_store, refuses_files_that_are_not_ours) {
 }
 
 // Outcomes have a current state per label and a history; the same bytes again are "seen".
-TEST(sqlite_store, input_history_and_current_state) {
-    test_support::temp_dir dir;
-    auto s = store::open_sqlite(dir / "h.db", store::open_mode::read_write);
+TEST_P(each_store, input_history_and_current_state) {
+    auto s = open();
     ASSERT_TRUE(s.ok());
     auto& db = **s;
     ASSERT_TRUE(db.begin_batch().ok());
@@ -307,9 +309,8 @@ TEST(sqlite_store, input_history_and_current_state) {
 }
 
 // The content hash is kept at ingest; a v1 report (no hash) is hashed once from its records.
-TEST(sqlite_store, content_hash_kept_and_backfilled) {
-    test_support::temp_dir dir;
-    auto s = store::open_sqlite(dir / "c.db", store::open_mode::read_write);
+TEST_P(each_store, content_hash_kept_and_backfilled) {
+    auto s = open();
     ASSERT_TRUE(s.ok());
     auto& db = **s;
     ASSERT_TRUE(db.begin_batch().ok());

@@ -136,9 +136,9 @@ CREATE TABLE labels (
 
 -- Work done once across workers (store::try_claim): a worker holds a claim by keeping its row
 -- locked (SELECT ... FOR UPDATE SKIP LOCKED) in an open transaction; the lock goes with the
--- transaction, so a worker that dies releases its claims and none needs to expire.
+-- transaction, so a worker that dies releases its claims and none needs to expire. The row is
+-- never updated (an updated row would make the next claimer's INSERT wait for the holder); who
+-- holds a claim shows in pg_stat_activity (application_name "dmarcsight claim NAME").
 CREATE TABLE work_claims (
-    name        text COLLATE "C" PRIMARY KEY,
-    holder      text,      -- who holds (or last held) it: host and process
-    claimed_at  bigint     -- when it was last claimed
+    name        text COLLATE "C" PRIMARY KEY
 );

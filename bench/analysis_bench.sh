@@ -6,7 +6,8 @@
 # and the store's size per record. Median of RUNS runs (default 3) for the queries; one ingest.
 #
 #   bench/analysis_bench.sh BUILD_DIR [SCALE]     (BUILD_DIR from a Release build)
-# Optional: OLD_BIN=path/to/previous/dmarcsight adds the previous commit's ingest CPU beside ours
+# Optional: PG_URI=postgresql://... (an empty database) adds the same queries on the store copied
+# into PostgreSQL (see below). OLD_BIN=path/to/previous/dmarcsight adds the previous commit's ingest CPU beside ours
 # on the same scenario (the ingest bar is "at most 1.25x the CPU before the facts").
 set -euo pipefail
 build=${1:?usage: analysis_bench.sh BUILD_DIR [SCALE]}
@@ -56,10 +57,26 @@ echo "store: $records records, $facts source_facts rows, $(( size / 1024 / 1024 
 timed "enrich (zone file)" 1 "$bin" enrich --quiet --db "$db" --zone "$scen/dns.zone"
 domain=$(sqlite3 "$db" "SELECT policy_domain FROM reports GROUP BY 1 ORDER BY sum(message_count) DESC LIMIT 1")
 echo "domain: $domain ($(sqlite3 "$db" "SELECT count(DISTINCT source_ip) FROM v_source_day WHERE policy_domain = '$domain'") sources)"
-timed "sources --domain D" "$runs" "$bin" sources --db "$db" --domain "$domain"
-timed "senders --domain D" "$runs" "$bin" senders --db "$db" --domain "$domain"
-timed "sources --limit 50 (overview)" "$runs" "$bin" sources --db "$db" --limit 50
-timed "sources --format json (everything)" 1 "$bin" sources --db "$db" --format json
-timed "sources --group service (everything)" 1 "$bin" sources --db "$db" --group service
-timed "domains" "$runs" "$bin" domains --db "$db"
-timed "rebuild" 1 "$bin" rebuild --quiet --db "$db"
+# queries DB: what a user runs on the store.
+queries() {
+  local store=$1
+  timed "sources --domain D" "$runs" "$bin" sources --db "$store" --domain "$domain"
+  timed "senders --domain D" "$runs" "$bin" senders --db "$store" --domain "$domain"
+  timed "sources --limit 50 (overview)" "$runs" "$bin" sources --db "$store" --limit 50
+  timed "sources --format json (everything)" 1 "$bin" sources --db "$store" --format json
+  timed "sources --group service (everything)" 1 "$bin" sources --db "$store" --group service
+  timed "domains" "$runs" "$bin" domains --db "$store"
+  timed "rebuild" 1 "$bin" rebuild --quiet --db "$store"
+}
+echo "-- SQLite ($db)"
+queries "$db"
+# PG_URI=postgresql://...: the same store copied into that (empty) PostgreSQL database, and the
+# same queries there (PG_SKIP_COPY=1: it holds the copy already). Server CPU is not in the CPU
+# column: the server runs the sums, so compare wall times.
+if [ -n "${PG_URI:-}" ]; then
+  echo "-- PostgreSQL ($PG_URI)"
+  [ -n "${PG_SKIP_COPY:-}" ] || timed "copy into PostgreSQL" 1 "$bin" copy --quiet --from "$db" --to "$PG_URI"
+  psql "$PG_URI" -qAtc "VACUUM ANALYZE" >/dev/null
+  echo "store: $(psql "$PG_URI" -Atc "SELECT count(*) FROM source_facts") source_facts rows, $(psql "$PG_URI" -Atc "SELECT pg_database_size(current_database()) / 1048576") MB"
+  queries "$PG_URI"
+fi

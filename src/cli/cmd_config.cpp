@@ -53,7 +53,8 @@ nlohmann::json settings_json(const config::settings& s) {
     }
     return {
         {"config_file", entry(s.file)},
-        {"database", entry(s.database)},
+        // A PostgreSQL URI may hold a password: shown as *** (PGPASSWORD or ~/.pgpass keep it out).
+        {"database", {{"value", shown_db(s.database.value)}, {"from", origin_json(s.database.from)}}},
         {"quarantine", entry(s.quarantine)},
         {"services", entry(s.services)},
         {"dns",
@@ -84,7 +85,8 @@ int run_show(const std::string& format) {
         std::printf("%s\n", json_text(settings_json(s), 2).c_str());
     } else {
         std::vector<std::vector<std::string>> rows;
-        for (const auto& line : config::describe(s)) rows.push_back({line.key, line.value, line.from.describe()});
+        for (const auto& line : config::describe(s))
+            rows.push_back({line.key, line.key == "database" ? shown_db(line.value) : line.value, line.from.describe()});
         print_columns({{"SETTING", false, true}, {"VALUE", false, true}, {"FROM", false, true}}, rows);
     }
     print_warnings(s.warnings);

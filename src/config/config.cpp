@@ -292,6 +292,8 @@ struct file_context {
     origin from(const toml::node& n) const { return origin::file(path, n.source().begin.line, n.source().begin.column); }
     unexpected error(const toml::node& n, const std::string& why) const { return fail(at(n.source()) + ": " + why); }
     std::string resolve(const std::string& p) const {
+        // A PostgreSQL URI (database = "postgresql://...") is no path of the file's folder.
+        if (p.starts_with("postgresql://") || p.starts_with("postgres://")) return p;
         if (dir.empty() || fs::path(p).is_absolute()) return p;
         return (dir / p).lexically_normal().string();
     }

@@ -183,14 +183,13 @@ TEST_P(each_store_workers, postgres_sessions_refuse_what_they_must) {
     ASSERT_FALSE(put.ok());
     EXPECT_NE(put.err().message.find("read"), std::string::npos) << put.err().message;
 
-    const std::string other = test_support::with_database(test_support::test_postgres(), "postgres");
-    const std::string name = "dmarcsight_foreign_" + std::to_string(::getpid());
-    ASSERT_EQ(test_support::server_statement(other, "CREATE DATABASE " + name), "");
-    const std::string uri = test_support::with_database(other, name);
-    ASSERT_EQ(test_support::server_statement(uri, "CREATE TABLE reports (x int)"), "");
-    auto f = store::open_store(uri, store::open_mode::read_write);
+    test_support::pg_test_database foreign("foreign_tables");
+    ASSERT_TRUE(foreign.ok()) << foreign.error();
+    std::string why;
+    ASSERT_TRUE(test_support::pg_query_value(foreign.uri(), "CREATE TABLE reports (x int); SELECT 1", &why)) << why;
+    auto f = store::open_store(foreign.uri(), store::open_mode::read_write);
     EXPECT_FALSE(f.ok());
     if (!f.ok()) EXPECT_NE(f.err().message.find("another program"), std::string::npos) << f.err().message;
-    EXPECT_EQ(test_support::server_statement(uri, "SELECT 1 FROM reports"), "") << "its table must be left alone";
-    (void)test_support::server_statement(other, "DROP DATABASE " + name + " WITH (FORCE)");
+    EXPECT_EQ(test_support::pg_query_value(foreign.uri(), "SELECT count(*) FROM reports", &why), "0")
+        << "its table must be left alone: " << why;
 }

@@ -2,7 +2,7 @@
 """Compares one `dmarcsight` command's output from two databases (the SQLite reference and the
 PostgreSQL database under test), for tests/integration/pg_workers.sh and pg_cli.sh.
 
-  pg_compare.py KIND REF OTHER [--any-order] [--attribution-free] [--name=NAME]
+  pg_compare.py KIND REF OTHER [--any-order] [--name=NAME]
 
 KIND:
   stats   `stats --format json`: every key but duplicate_inputs (how often an input was met again
@@ -12,13 +12,6 @@ KIND:
   lines   any line-per-row text (`export --format csv`): the header, then the rows
   rows    a JSON array printed one row per line (`sources`, `senders` --format json)
 --any-order: rows (reports, lines) compared as multisets; a different order is only noted.
---attribution-free: for `rows`, differences confined to the fields that name the service
-  behind a source (the facts' foreign SPF/DKIM domain, and what is derived from it: service,
-  service_type, class, reason, fix) are counted in a NOTE, not failed. They depend on the order
-  reports were stored in (store/facts.cpp keeps the first foreign domain a fact row meets;
-  analyze/source_summary.cpp the latest day's, the last row's among equals), and that order
-  differs between concurrent workers and one reference run, on SQLite as on PostgreSQL. Every
-  other field must match.
 --name=NAME: what the messages call the output (default: KIND).
 
 The outputs run to 100+ MB (2,000 reports, 160,000 records): each row is hashed as it streams by,
@@ -29,8 +22,6 @@ import hashlib
 import json
 import sys
 
-ATTRIBUTION = ("service", "service_type", "class", "reason", "fix")
-ATTRIBUTION_EVIDENCE = ("foreign_dkim_domain", "foreign_spf_domain")
 EXAMPLES = 3
 
 
@@ -78,25 +69,12 @@ def json_rows(path):
         yield body
 
 
-def masked(row_text):
-    row = json.loads(row_text)
-    for k in ATTRIBUTION:
-        row.pop(k, None)
-    ev = row.get("evidence")
-    if isinstance(ev, dict):
-        for k in ATTRIBUTION_EVIDENCE:
-            ev.pop(k, None)
-    return json.dumps(row, sort_keys=True)
-
-
-def compare_sequences(name, ref, other, any_order, show, quiet=False):
+def compare_sequences(name, ref, other, any_order, show):
     """ref, other: lists of (label, digest). Returns True when they hold the same digests."""
     if [d for _, d in ref] == [d for _, d in other]:
         return True
     a = collections.Counter(d for _, d in ref)
     b = collections.Counter(d for _, d in other)
-    if quiet:
-        return a == b and any_order
     if a == b:
         if any_order:
             print(f"NOTE: {name}: the same {len(ref)} rows, in another order than the reference")
@@ -120,7 +98,7 @@ def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     flags = {a for a in sys.argv[1:] if a.startswith("--") and not a.startswith("--name=")}
     names = [a[len("--name="):] for a in sys.argv[1:] if a.startswith("--name=")]
-    if len(args) != 3 or not flags <= {"--any-order", "--attribution-free"}:
+    if len(args) != 3 or not flags <= {"--any-order"}:
         sys.exit(__doc__)
     kind, ref_path, other_path = args
     name = names[-1] if names else kind
@@ -154,19 +132,7 @@ def main():
     if kind == "rows":
         ref = [(r, digest(r)) for r in json_rows(ref_path)]
         other = [(r, digest(r)) for r in json_rows(other_path)]
-        attribution_free = "--attribution-free" in flags
-        if compare_sequences(name, ref, other, any_order, clip, quiet=attribution_free):
-            return 0
-        if not attribution_free:
-            return 1
-        ref_m = [(r, digest(masked(r))) for r, _ in ref]
-        other_m = [(r, digest(masked(r))) for r, _ in other]
-        if not compare_sequences(f"{name} without the service attribution", ref_m, other_m, any_order, clip):
-            return 1
-        differing = sum((collections.Counter(d for _, d in ref) - collections.Counter(d for _, d in other)).values())
-        print(f"NOTE: {name}: {differing} of {len(ref)} rows differ only in the service attribution "
-              f"({', '.join(ATTRIBUTION_EVIDENCE + ATTRIBUTION)}): it depends on the order of storing")
-        return 0
+        return 0 if compare_sequences(name, ref, other, any_order, clip) else 1
 
     sys.exit(__doc__)
 

@@ -7,9 +7,8 @@
 # stats, export (JSON and CSV), sources, senders, domains; and every report key must be stored
 # once. The shares: worker i gets quarter i and the first half of quarter i+1 (mod 4), so every
 # pair of neighbours meets the same 250 reports, in different orders.
-# One known difference is not failed unless PG_WORKERS_STRICT=1: which service a source is put
-# down to (its foreign SPF/DKIM domain) depends on the order reports were stored in, on SQLite as
-# well (pg_compare.py --attribution-free); the number of rows it touches is printed.
+# Nothing may depend on the order the reports were stored in (the facts keep, of the foreign
+# domains a source used, the smallest of its latest day: store/facts.hpp), so all of it is equal.
 #
 #   pg_workers.sh DMARCSIGHT_BINARY PROJECT_DIR SHARED_DIR [--sqlite]
 #
@@ -167,10 +166,7 @@ check "re-run of the killed share exits 0 (or 1 as the reference)" ok_rc "$rc" |
 
 # The same answers as the reference (tests/integration/pg_compare.py says how each is compared).
 # The workers stored the reports in another order than the single reference run: rows are
-# compared as multisets, and the service attribution of sources, which depends on that order, is
-# compared only with PG_WORKERS_STRICT=1 (else its differences are counted in a NOTE).
-attribution=--attribution-free
-[ "${PG_WORKERS_STRICT:-0}" = 1 ] && attribution=""
+# compared as multisets.
 t=$(now)
 compare() {  # compare NAME KIND ARGS...: `dmarcsight ARGS` on both databases, then pg_compare.py KIND
   local name=$1 kind=$2; shift 2
@@ -181,9 +177,8 @@ compare() {  # compare NAME KIND ARGS...: `dmarcsight ARGS` on both databases, t
   wait "$pa" || a=$?
   wait "$pb" || b=$?
   check "$name: exit status as the reference" eq "$b" "$a" || { cat "$work/pg.$name.err"; return 0; }
-  # shellcheck disable=SC2086 # $attribution is one flag or none
   check "$name: same as the reference" python3 "$project/tests/integration/pg_compare.py" "$kind" \
-    "$work/ref.$name" "$work/pg.$name" --any-order $attribution --name="$name"
+    "$work/ref.$name" "$work/pg.$name" --any-order --name="$name"
 }
 compare stats stats stats --format json
 # The JSON export of everything takes 80 s under ASan (the CSV 8 s): the CSV has every record,

@@ -277,6 +277,20 @@ result<std::string> connection::identifier(std::string_view name) {
     return out;
 }
 
+std::string array_literal(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (i) out += ',';
+        out += '"';
+        for (const char c : items[i]) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 void append_copy_text(std::string& out, std::string_view v, std::string& scratch) {
     for (const char c : server_text(v, scratch)) {
         switch (c) {

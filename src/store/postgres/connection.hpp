@@ -119,6 +119,10 @@ private:
     std::string last_state_;
 };
 
+// An array parameter in PostgreSQL's array literal syntax ({"a","b"}: every element quoted, '"'
+// and '\\' escaped), for `= ANY($1::text[])` and unnest; int[] accepts it too.
+std::string array_literal(const std::vector<std::string>& items);
+
 // COPY text format (PostgreSQL "COPY", File Formats): backslash, tab, newline and carriage
 // return are escaped; the text is made acceptable first (server_text).
 void append_copy_text(std::string& out, std::string_view v, std::string& scratch);

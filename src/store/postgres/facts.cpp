@@ -71,20 +71,6 @@ void bind_window(pg::params& ps, const fact_filter& f, bool with_source) {
     else ps.null();
 }
 
-// An int[] or text[] parameter in the array literal syntax (every element quoted).
-std::string array_literal(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < items.size(); ++i) {
-        if (i) out += ',';
-        out += '"';
-        for (const char c : items[i]) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
 std::string id_array(const fact_domain_list& domains) {
     std::string out = "{";
     for (std::size_t i = 0; i < domains.size(); ++i) out += (i ? "," : "") + std::to_string(domains[i].first);
@@ -314,9 +300,9 @@ result<std::size_t> postgres_store::top_source_days(const fact_filter& f, std::s
         ips.push_back(best->text(i, 1));
     }
     pg::params rs;
-    rs.text(array_literal(ids));
+    rs.text(pg::array_literal(ids));
     bind_window(rs, f, true);
-    rs.text(array_literal(ips));
+    rs.text(pg::array_literal(ips));
     source_day_row row;
     std::string evidence, domain;
     const std::string sql = "SELECT d.policy_domain, " + fact_columns() +
@@ -364,7 +350,7 @@ result<std::vector<domain_row>> postgres_store::domains(const fact_filter& f) {
     if (out.empty()) return out;
     auto r = db_.query("SELECT policy_domain, count(*), max(end_time) FROM reports WHERE policy_domain = ANY($1::text[]) "
                        "GROUP BY policy_domain ORDER BY policy_domain",
-                       pg::params().text(array_literal(names)));
+                       pg::params().text(pg::array_literal(names)));
     if (!r) return unexpected{r.err()};
     std::size_t at = 0;
     for (int i = 0; i < r->rows(); ++i) {

@@ -26,20 +26,6 @@ ip_info read_ip_info(const pg::result_set& q, int i) {
     return r;
 }
 
-std::string text_array(const std::vector<std::string>& items, std::size_t from, std::size_t to) {
-    std::string out = "{";
-    for (std::size_t i = from; i < to; ++i) {
-        if (i > from) out += ',';
-        out += '"';
-        for (const char c : items[i]) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
 // A claim: its row stays locked by the open transaction of a connection of its own; ending the
 // transaction (or the connection, or the process) releases it.
 class row_claim final : public claim {
@@ -114,8 +100,9 @@ result<std::vector<ip_info>> postgres_store::ip_infos(const std::vector<std::str
     constexpr std::size_t per_query = 4096;
     for (std::size_t at = 0; at < ips.size(); at += per_query) {
         const std::size_t to = std::min(ips.size(), at + per_query);
+        const std::vector<std::string> some(ips.begin() + static_cast<std::ptrdiff_t>(at), ips.begin() + static_cast<std::ptrdiff_t>(to));
         auto q = db_.query("SELECT " + std::string(ip_info_columns) + " FROM ip_info WHERE ip = ANY($1::text[])",
-                           pg::params().text(text_array(ips, at, to)));
+                           pg::params().text(pg::array_literal(some)));
         if (!q) return unexpected{q.err()};
         for (int i = 0; i < q->rows(); ++i) out.push_back(read_ip_info(*q, i));
     }

@@ -30,5 +30,6 @@ void register_label(CLI::App& app);
 void register_config(CLI::App& app);
 void register_enrich(CLI::App& app);
 void register_alerts(CLI::App& app);
+void register_digest(CLI::App& app);
 
 }  // namespace dmarcsight::cli

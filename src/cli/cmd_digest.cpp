@@ -108,22 +108,13 @@ void run(const args& a) {
     opt.now = now;
     opt.domain = a.domain.empty() ? "" : text::normalize_domain(a.domain);
     opt.services = services->get();
-    auto labels = db->labels("");
+    auto labels = labels_with_config(*db);
     if (!labels) {
         error_line(labels.err().message);
         exit_code() = exit_usage;
         return;
     }
     opt.labels = std::move(*labels);
-    for (const auto& l : settings().labels) {
-        store::label_row row;
-        row.policy_domain = l.domain;
-        if (l.source) row.source = l.source->to_string();
-        row.service = l.service;
-        row.cls = std::string(config::to_string(l.cls));
-        row.note = l.note.empty() ? "(config file)" : l.note + " (config file)";
-        opt.labels.push_back(std::move(row));
-    }
     // The period's alerts as the engine sees them now; nothing is kept (that is `alerts`' job).
     alerts::options ao;
     ao.now = now;

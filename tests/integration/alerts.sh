@@ -245,6 +245,25 @@ import json,sys; a=json.load(open(sys.argv[1]))
 assert [x['state'] for x in a if x['kind']=='reporter_gap']==['acked'], a
 assert [x['domain'] for x in a if x['kind']=='dns_change']==['acme-outdoor.com'], a" "$out/pg2.json"
   check "PostgreSQL: alerts kept once" test "$(psql "$uri" -XAtqc "SELECT count(*) FROM alerts")" = 6
+  if [ -f "$work/send.toml" ]; then
+    # Two workers sending at once: the claims let each (alert, channel) go out once in all.
+    before=$(ls "$work/hook"/*.body | wc -l)
+    "$bin" --config "$work/send.toml" alerts --db "$uri" --no-dns --send > /dev/null 2> "$out/pg-send-a.err" &
+    "$bin" --config "$work/send.toml" alerts --db "$uri" --no-dns --send > /dev/null 2> "$out/pg-send-b.err"
+    wait $!
+    "$bin" --config "$work/send.toml" alerts --db "$uri" --no-dns --format json > "$out/pg-sent.json"
+    check "PostgreSQL: two workers at once deliver each settled alert once to each channel" python3 - "$work/hook" "$before" "$out/pg-sent.json" "$uri" <<'PY'
+import glob, json, os, subprocess, sys
+hook, before, alerts, uri = sys.argv[1], int(sys.argv[2]), json.load(open(sys.argv[3])), sys.argv[4]
+want = sorted(a["id"] for a in alerts if a["state"] not in ("acked", "muted", "provisional"))
+assert want and all(a["state"] == "sent" for a in alerts if a["id"] in want), alerts
+bodies = sorted(glob.glob(os.path.join(hook, "*.body")))[before:]
+got = sorted(json.loads(open(f, "rb").read())["data"]["id"] for f in bodies)
+assert got == want, (got, want)
+rows = subprocess.check_output(["psql", uri, "-XAtqc", "SELECT count(*), sum(attempts) FROM alert_deliveries WHERE delivered_at > 0"]).decode().strip()
+assert rows == f"{2 * len(want)}|{2 * len(want)}", rows
+PY
+  fi
 else
   echo "NOTE: DMARCSIGHT_TEST_PG is unset: the PostgreSQL run was skipped"
 fi

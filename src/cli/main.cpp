@@ -187,6 +187,7 @@ int main(int argc, char** argv) {
     register_spf(app);
     register_enrich(app);
     register_config(app);
+    register_notify(app);
     if (!subcommand_known(app, argc, argv)) return exit_usage;
     try {
         app.parse(argc, argv);

@@ -612,7 +612,7 @@ result<std::string> check_address(const std::string& name, std::string_view a) {
     bool ok = !a.empty() && a.size() <= 254 && at != std::string_view::npos && at > 0 && at + 1 < a.size();
     for (const char c : a) ok = ok && static_cast<unsigned char>(c) > 0x20 && c != 0x7f && std::string_view("<>()[],;:\\\"").find(c) == std::string_view::npos;
     if (ok && !check_domain(name, a.substr(at + 1))) ok = false;
-    if (!ok) return fail(name + " " + quote(a) + " is not a mail address (local@domain, no display name)");
+    if (!ok) return fail(name + " " + quote(text::for_terminal(a, 100)) + " is not a mail address (local@domain, no display name)");
     return std::string(a);
 }
 
@@ -630,7 +630,8 @@ result<std::string> check_url(const std::string& name, std::string_view url, std
     }
     if (url.size() > 2048) return fail(name + " is longer than 2048 characters");
     for (const char c : url)
-        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return fail(name + " " + quote(url) + " contains a space or a control character");
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+            return fail(name + " " + quote(text::for_terminal(url, 100)) + " contains a space or a control character");
     const auto host_start = url.find("://") + 3;
     const auto host_end = url.find_first_of("/?#", host_start);
     const std::string_view authority = url.substr(host_start, host_end == std::string_view::npos ? std::string_view::npos : host_end - host_start);

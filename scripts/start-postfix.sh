@@ -2,7 +2,7 @@
 # A throw-away Postfix (and a Dovecot for SMTP AUTH) on 127.0.0.1 for tests: everything in DIR,
 # the system's Postfix neither started nor needed (no /etc/postfix/main.cf is read).
 #
-#   scripts/start-postfix.sh DIR PORT      (as root: Postfix's master must be)
+#   scripts/start-postfix.sh DIR PORT [SMTPS_PORT]     (as root: Postfix's master must be)
 #
 # What it makes in DIR:
 #   tls/cert.pem tls/key.pem   a self-signed certificate for "localhost" and 127.0.0.1 (openssl),
@@ -14,11 +14,13 @@
 # SMTP on 127.0.0.1:PORT: STARTTLS offered (smtpd_tls_security_level = may), AUTH PLAIN/LOGIN
 # through Dovecot SASL only after STARTTLS (smtpd_tls_auth_only), any recipient accepted from
 # 127.0.0.1 without AUTH too. With POSTFIX_REQUIRE_AUTH=1 mail is accepted only after AUTH.
+# With SMTPS_PORT, also implicit TLS (RFC 8314 "submissions") on 127.0.0.1:SMTPS_PORT.
 # Exit 77 (skip) when postfix or dovecot is not installed; 2 when the server does not come up.
 # A server an earlier run left in DIR is stopped first. Stop it with scripts/stop-postfix.sh DIR.
 set -euo pipefail
 dir=${1:?usage: start-postfix.sh DIR PORT}
 port=${2:?usage: start-postfix.sh DIR PORT}
+smtps_port=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 for tool in postfix postconf dovecot openssl; do
   command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || { echo "start-postfix: $tool not installed (apt-get install postfix dovecot-core openssl)" >&2; exit 77; }
@@ -134,6 +136,9 @@ postconf -c "$pf" -e \
 # The smtpd listener on 127.0.0.1:PORT instead of port 25; nothing chrooted (the folder is not a jail).
 postconf -c "$pf" -M# smtp/inet
 postconf -c "$pf" -M "127.0.0.1:$port/inet=127.0.0.1:$port inet n - n - - smtpd"
+if [ -n "$smtps_port" ]; then
+  postconf -c "$pf" -M "127.0.0.1:$smtps_port/inet=127.0.0.1:$smtps_port inet n - n - - smtpd -o smtpd_tls_wrappermode=yes"
+fi
 postconf -c "$pf" -F '*/*/chroot = n'
 postfix -c "$pf" check >/dev/null 2>&1 || postfix -c "$pf" set-permissions >/dev/null 2>&1 || true
 postfix -c "$pf" start-fg </dev/null > "$dir/postfix.out" 2>&1 &

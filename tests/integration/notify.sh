@@ -31,8 +31,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 for v in $(env | sed -n 's/^\(DMARCSIGHT_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 
 # --- servers -------------------------------------------------------------------------------------
-smtp_port=$(free_port)
-bash "$project/scripts/start-postfix.sh" "$work/pf" "$smtp_port"
+smtp_port=$(free_port); smtps_port=$(free_port)
+bash "$project/scripts/start-postfix.sh" "$work/pf" "$smtp_port" "$smtps_port"
 rc=$?
 if [ $rc = 77 ]; then echo "SKIP: no Postfix/Dovecot here (apt-get install postfix dovecot-core)"; exit 77; fi
 [ $rc = 0 ] || { echo "FAIL: Postfix did not start"; exit 1; }
@@ -70,6 +70,30 @@ type = "smtp"
 url = "smtp://127.0.0.1:$smtp_port"
 from = "dmarc-alerts@example.com"
 to = "solo@example.org"
+ca_file = "$work/pf/tls/cert.pem"
+
+[channels.mail-plain]
+type = "smtp"
+url = "smtp://127.0.0.1:$smtp_port"
+starttls = "off"
+from = "dmarc-alerts@example.com"
+to = "plain@example.org"
+
+[channels.mail-opportunistic]
+type = "smtp"
+url = "smtp://127.0.0.1:$smtp_port"
+starttls = "opportunistic"
+from = "dmarc-alerts@example.com"
+to = "opportunistic@example.org"
+ca_file = "$work/pf/tls/cert.pem"
+
+[channels.mail-smtps]
+type = "smtp"
+url = "smtps://127.0.0.1:$smtps_port"
+username = "sender"
+password_file = "$work/pf/password"
+from = "dmarc-alerts@example.com"
+to = "implicit@example.org"
 ca_file = "$work/pf/tls/cert.pem"
 
 [channels.mail-badpass]
@@ -127,13 +151,13 @@ ds() { "$bin" --config "$work/d.toml" "$@"; }
 # --- list and show never print a secret ----------------------------------------------------------
 out=$(ds notify --list 2>&1); rc=$?
 check "list: exit 0" eq "$rc" 0
-for name in mail mail-noauth mail-badpass mail-untrusted hook slack teams hook-untrusted hook-trusted hook-dead; do
+for name in mail mail-noauth mail-plain mail-opportunistic mail-smtps mail-badpass mail-untrusted hook slack teams hook-untrusted hook-trusted hook-dead; do
   check "list: $name" contains "$out" "$name"
 done
 check "list: no hmac secret" lacks "$out" "$secret_word"
 check "list: no password" lacks "$out" "$smtp_password"
 json=$(ds notify --list --format json)
-check "list json: 10 channels" eq "$(printf '%s' "$json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 10
+check "list json: 13 channels" eq "$(printf '%s' "$json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 13
 check "list json: no secret" lacks "$json" "$secret_word"
 out=$(ds config show 2>&1)
 check "show: channel key" contains "$out" "channels.mail.starttls"
@@ -198,6 +222,28 @@ out=$(ds notify --test mail-noauth 2>&1); rc=$?
 check "mail without AUTH: exit 0" eq "$rc" 0
 check "mail without AUTH: delivered" wait_mail 3
 check "mail without AUTH: TLS, no AUTH" contains "$(grep -l 'solo@example.org' "$work"/pf/Maildir/new/* | xargs cat)" "with ESMTPS id"
+
+received_for() {  # received_for ADDRESS: the Received header of the mail delivered to ADDRESS
+  python3 - "$work/pf/Maildir/new" "$1" <<'PY'
+import email, os, sys
+d, rcpt = sys.argv[1], sys.argv[2]
+for f in os.listdir(d):
+    m = email.message_from_bytes(open(os.path.join(d, f), "rb").read())
+    if m["Delivered-To"] == rcpt:
+        print(" ".join(m["Received"].split()))
+PY
+}
+check "starttls off: exit 0" ds notify --test mail-plain
+check "starttls off: delivered" wait_mail 4
+r=$(received_for plain@example.org)
+check "starttls off: no TLS" contains "$r" "with ESMTP id"
+check "starttls off: no TLS (no cipher)" lacks "$r" "using TLS"
+check "starttls opportunistic: exit 0" ds notify --test mail-opportunistic
+check "starttls opportunistic: delivered" wait_mail 5
+check "starttls opportunistic: TLS taken" contains "$(received_for opportunistic@example.org)" "with ESMTPS id"
+check "smtps: exit 0" ds notify --test mail-smtps
+check "smtps: delivered" wait_mail 6
+check "smtps: implicit TLS and AUTH" contains "$(received_for implicit@example.org)" "with ESMTPSA id"
 
 out=$(ds notify --test mail-badpass 2>&1); rc=$?
 check "bad password: exit 1" eq "$rc" 1

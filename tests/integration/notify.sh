@@ -16,6 +16,7 @@ sink_pids=()
 cleanup() {
   for p in "${sink_pids[@]}"; do kill "$p" 2>/dev/null; done
   bash "$project/scripts/stop-postfix.sh" "$work/pf" >/dev/null 2>&1
+  bash "$project/scripts/stop-postfix.sh" "$work/pf2" >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -329,6 +330,35 @@ check "https with its CA file: recorded" test -s "$work/tls/0001.body"
 out=$(ds notify --test hook-dead 2>&1); rc=$?
 check "dead webhook: exit 1" eq "$rc" 1
 check "dead webhook: reason" contains "$out" "channel hook-dead: webhook http://127.0.0.1:$dead_port/x: cannot connect to 127.0.0.1:$dead_port"
+
+# --- a server that wants AUTH (POSTFIX_REQUIRE_AUTH=1): a refused recipient is a failure --------
+smtp2_port=$(free_port)
+POSTFIX_REQUIRE_AUTH=1 bash "$project/scripts/start-postfix.sh" "$work/pf2" "$smtp2_port" >/dev/null
+check "second Postfix (AUTH required) started" test $? = 0
+cat > "$work/auth.toml" <<EOF
+[channels.anon]
+type = "smtp"
+url = "smtp://127.0.0.1:$smtp2_port"
+from = "dmarc-alerts@example.com"
+to = "someone@example.org"
+ca_file = "$work/pf2/tls/cert.pem"
+
+[channels.authed]
+type = "smtp"
+url = "smtp://127.0.0.1:$smtp2_port"
+username = "sender"
+password_file = "$work/pf2/password"
+from = "dmarc-alerts@example.com"
+to = "someone@example.org"
+ca_file = "$work/pf2/tls/cert.pem"
+EOF
+chmod 600 "$work/auth.toml"
+out=$("$bin" --config "$work/auth.toml" notify --test anon 2>&1); rc=$?
+check "AUTH required, none given: exit 1" eq "$rc" 1
+check "AUTH required, none given: the server's refusal" contains "$out" "channel anon (smtp://127.0.0.1:$smtp2_port): SMTP failed: RCPT failed: 554"
+check "AUTH required, given: exit 0" "$bin" --config "$work/auth.toml" notify --test authed
+for _ in $(seq 1 100); do [ -n "$(ls "$work/pf2/Maildir/new" 2>/dev/null)" ] && break; sleep 0.1; done
+check "AUTH required: only the authenticated mail arrived" eq "$(ls "$work/pf2/Maildir/new" | wc -l)" 1
 
 # --- usage ---------------------------------------------------------------------------------------
 out=$(ds notify --test nosuch 2>&1); rc=$?

@@ -129,20 +129,18 @@ result<std::string> encode_unstructured(std::string_view value, std::size_t name
     std::size_t line = name_length;
     std::size_t i = 0;
     while (i < value.size()) {
-        const std::size_t room = (header_line_max > line + 12 + 4) ? header_line_max - line - 12 : 4;
-        std::size_t bytes = std::min<std::size_t>((std::min(room, encoded_word_max - 12) / 4) * 3, 45);
-        bytes = std::max<std::size_t>(bytes, 3);
+        // Every word but the first starts a folded line of its own (" =?UTF-8?B?…?=").
+        const std::size_t prefix = out.empty() ? line : 1;
+        const std::size_t room = header_line_max > prefix + 12 ? header_line_max - prefix - 12 : 0;
+        // Whole base64 quanta; at least 12 bytes, so that any character (4 bytes at most) fits.
+        const std::size_t bytes = std::max<std::size_t>(std::min<std::size_t>((std::min(room, encoded_word_max - 12) / 4) * 3, 45), 12);
         std::size_t n = std::min(bytes, value.size() - i);
         // Whole characters in each word (§5(3)): back off continuation bytes.
         while (n > 0 && i + n < value.size() && (static_cast<unsigned char>(value[i + n]) & 0xC0) == 0x80) --n;
-        if (n == 0) n = std::min(bytes, value.size() - i);  // cannot happen with valid UTF-8 and 45 bytes
+        if (n == 0) n = std::min(bytes, value.size() - i);  // not reached: valid UTF-8, 12 bytes
         const std::string word = "=?UTF-8?B?" + base64(value.substr(i, n)) + "?=";
-        if (!out.empty()) {
-            out += "\r\n ";
-            line = 1;
-        }
+        if (!out.empty()) out += "\r\n ";
         out += word;
-        line += word.size();
         i += n;
     }
     return out;
@@ -230,7 +228,7 @@ result<std::string> build_mail(const mail_envelope& e, const message& m) {
     text::repair_utf8(html);
     auto part_body = [](const std::string& s) {
         std::string b = quoted_printable(s);
-        if (!b.ends_with("\r\n")) b += "\r\n";
+        if (!b.empty() && !b.ends_with("\r\n")) b += "\r\n";
         return b;
     };
     constexpr const char* text_headers = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n";

@@ -66,6 +66,19 @@ nlohmann::json slack_payload(const message& m) {
     return {{"text", cut(slack_escape(m.subject), slack_header_max * 2)}, {"blocks", std::move(blocks)}};
 }
 
+// Adaptive Card TextBlocks render Markdown, whose "[text](url)" would let a report's text (a
+// reporter's name, say) show a link that reads as something else; "] (" is no link, and stays
+// readable. Bare URLs are left: they show what they open.
+std::string teams_text(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        out += s[i];
+        if (s[i] == ']' && i + 1 < s.size() && s[i + 1] == '(') out += ' ';
+    }
+    return out;
+}
+
 nlohmann::json teams_payload(const message& m) {
     nlohmann::json card = {
         {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
@@ -73,8 +86,8 @@ nlohmann::json teams_payload(const message& m) {
         {"version", "1.4"},
         {"body",
          nlohmann::json::array({
-             {{"type", "TextBlock"}, {"text", m.subject}, {"weight", "Bolder"}, {"size", "Medium"}, {"wrap", true}},
-             {{"type", "TextBlock"}, {"text", m.text}, {"wrap", true}},
+             {{"type", "TextBlock"}, {"text", teams_text(m.subject)}, {"weight", "Bolder"}, {"size", "Medium"}, {"wrap", true}},
+             {{"type", "TextBlock"}, {"text", teams_text(m.text)}, {"wrap", true}},
          })},
     };
     return {{"type", "message"},

@@ -50,6 +50,18 @@ start_sink "$work/hook" --fail-first 1; hook_port=$sink_port
 start_sink "$work/chat"; chat_port=$sink_port
 start_sink "$work/tls" --tls "$work/pf/tls/cert.pem" "$work/pf/tls/key.pem"; tls_port=$sink_port
 dead_port=$(free_port)  # nothing listens there
+# A server that accepts and then says nothing (a hung MTA or web server): the timeout ends it.
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); __import__("os").rename(sys.argv[1] + ".tmp", sys.argv[1])
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+' "$work/silent.port" &
+sink_pids+=($!)
+for _ in $(seq 1 100); do [ -s "$work/silent.port" ] && break; sleep 0.05; done
+silent_port=$(cat "$work/silent.port")
 
 secret_word="hmac-Zq9-correct-horse"
 printf '%s\n' "$secret_word" > "$work/hook.secret"; chmod 600 "$work/hook.secret"
@@ -143,6 +155,18 @@ type = "webhook"
 url = "http://127.0.0.1:$dead_port/x"
 timeout = 5
 
+[channels.mail-silent]
+type = "smtp"
+url = "smtp://127.0.0.1:$silent_port"
+from = "dmarc-alerts@example.com"
+to = "postmaster@example.org"
+timeout = 2
+
+[channels.hook-silent]
+type = "webhook"
+url = "http://127.0.0.1:$silent_port/x"
+timeout = 2
+
 [alerts]
 channels = ["mail", "hook"]
 EOF
@@ -158,7 +182,7 @@ done
 check "list: no hmac secret" lacks "$out" "$secret_word"
 check "list: no password" lacks "$out" "$smtp_password"
 json=$(ds notify --list --format json)
-check "list json: 13 channels" eq "$(printf '%s' "$json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 13
+check "list json: 15 channels" eq "$(printf '%s' "$json" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" 15
 check "list json: no secret" lacks "$json" "$secret_word"
 out=$(ds config show 2>&1)
 check "show: channel key" contains "$out" "channels.mail.starttls"
@@ -330,6 +354,15 @@ check "https with its CA file: recorded" test -s "$work/tls/0001.body"
 out=$(ds notify --test hook-dead 2>&1); rc=$?
 check "dead webhook: exit 1" eq "$rc" 1
 check "dead webhook: reason" contains "$out" "channel hook-dead: webhook http://127.0.0.1:$dead_port/x: cannot connect to 127.0.0.1:$dead_port"
+
+start=$(date +%s)
+out=$(ds notify --test mail-silent 2>&1); rc=$?
+check "silent SMTP server: exit 1" eq "$rc" 1
+check "silent SMTP server: the timeout" contains "$out" "channel mail-silent (smtp://127.0.0.1:$silent_port): no complete SMTP dialogue within 2 s"
+out=$(ds notify --test hook-silent 2>&1); rc=$?
+check "silent web server: exit 1" eq "$rc" 1
+check "silent web server: the timeout" contains "$out" "channel hook-silent: webhook http://127.0.0.1:$silent_port/x: no complete reply from 127.0.0.1:$silent_port within 2000 ms"
+check "silent servers: both cut off at their 2 s" test $(( $(date +%s) - start )) -le 8
 
 # --- a server that wants AUTH (POSTFIX_REQUIRE_AUTH=1): a refused recipient is a failure --------
 smtp2_port=$(free_port)

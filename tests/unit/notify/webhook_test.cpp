@@ -95,6 +95,14 @@ TEST(webhook_payload, teams_is_an_adaptive_card_message) {
     EXPECT_EQ(card["body"][1]["wrap"], true);
 }
 
+TEST(webhook_payload, teams_text_cannot_hide_a_link) {
+    message m = sample();
+    m.text = "reporter [Your Bank](https://evil.example/) sent 3 reports";
+    auto p = webhook_payload("teams", m);
+    ASSERT_TRUE(p.ok());
+    EXPECT_EQ((*p)["attachments"][0]["content"]["body"][1]["text"], "reporter [Your Bank] (https://evil.example/) sent 3 reports");
+}
+
 TEST(webhook_payload, unknown_style_is_an_error) {
     auto p = webhook_payload("xml", sample());
     ASSERT_FALSE(p.ok());

@@ -29,5 +29,6 @@ void register_grant_reader(CLI::App& app);
 void register_label(CLI::App& app);
 void register_config(CLI::App& app);
 void register_enrich(CLI::App& app);
+void register_policy(CLI::App& app);
 
 }  // namespace dmarcsight::cli

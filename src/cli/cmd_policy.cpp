@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analyze/policy.hpp"
+#include "analyze/policy_whatif.hpp"
 #include "auth/dmarc_record.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -65,9 +66,8 @@ struct dns_facts {
     std::size_t unknown = 0;  // subdomains whose existence stayed unknown
 };
 
-void ask_dns(const args& a, analyze::policy_inputs& in, dns_facts& out) {
+void ask_dns(const args& a, analyze::policy_inputs& in, dns_choice& dns, dns_facts& out) {
     if (a.offline) return;
-    dns_choice dns;
     if (auto chosen = choose_dns(a.zone_file, a.with_file, a.servers, dns); !chosen) {
         // No resolver (no network, no resolv.conf): the simulation still runs, existence unknown.
         error_line("DNS: " + chosen.err().message + "; subdomain existence unknown (sp applies), --offline to skip DNS");
@@ -210,7 +210,8 @@ void run(const args& a) {
     c.fo = in->published.fo;
 
     dns_facts dnsf;
-    if (stored) ask_dns(a, *in, dnsf);
+    dns_choice dns;
+    if (stored) ask_dns(a, *in, dns, dnsf);
     if (dnsf.record) in->published_record = *dnsf.record;
     if (dnsf.parsed) {
         c.rua = joined_uris(dnsf.parsed->rua);
@@ -224,6 +225,17 @@ void run(const args& a) {
     const std::optional<bool> ruf_published =
         dnsf.parsed ? std::optional<bool>(!dnsf.parsed->ruf.empty()) : std::nullopt;
     const double w9 = in->receivers.rfc9989_share();
+    // What-if DNS: the candidate records of --with against every reported (IP, SPF domain).
+    std::optional<analyze::spf_whatif> whatif;
+    if (!a.with_file.empty() && dnsf.asked) {
+        auto pairs = analyze::collect_spf_pairs(*db, o.window);
+        if (!pairs) {
+            error_line(pairs.err().message);
+            exit_code() = exit_usage;
+            return;
+        }
+        whatif = analyze::evaluate_spf_whatif(*pairs, *dns.resolver, *in, limits::policy_max_spf_whatif_pairs);
+    }
 
     if (a.format == "json") {
         nlohmann::json j;
@@ -311,6 +323,30 @@ void run(const args& a) {
                          {"failure_reports_per_day", {{"fo_0", rounded(fr.fo_0)}, {"fo_1", rounded(fr.fo_1)}, {"fo_d", rounded(fr.fo_d)}, {"fo_s", rounded(fr.fo_s)}}},
                          {"note", "an upper bound: one report per failing message, yet not every receiver sends failure reports; "
                                   "fo=d counts failing signatures of the domain only"}};
+        if (whatif) {
+            nlohmann::json changes = nlohmann::json::array();
+            for (const auto& ch : whatif->changes)
+                changes.push_back({{"source_ip", ch.pair.source_ip},
+                                   {"spf_domain", ch.pair.domain},
+                                   {"messages", ch.pair.messages},
+                                   {"reported", ch.reported},
+                                   {"candidate", ch.candidate},
+                                   {"aligned_messages", ch.pair.aligned},
+                                   {"legitimate", ch.legitimate}});
+            j["what_if"] = {{"with", a.with_file},
+                            {"pairs", whatif->pairs},
+                            {"evaluated_pairs", whatif->evaluated},
+                            {"more_spf_pass_messages", whatif->more_pass_messages},
+                            {"more_spf_pass_aligned_messages", whatif->more_pass_aligned},
+                            {"newly_dmarc_pass_messages", whatif->newly_dmarc_pass},
+                            {"newly_dmarc_pass_legitimate_messages", whatif->newly_dmarc_pass_legitimate},
+                            {"fewer_spf_pass_messages", whatif->fewer_pass_messages},
+                            {"temperror_messages", whatif->temperror_messages},
+                            {"changes", std::move(changes)},
+                            {"dkim", "not re-evaluated: a published selector only helps where the sender signs with it"}};
+        } else {
+            j["what_if"] = nullptr;
+        }
         std::printf("%s\n", json_text(j, 2).c_str());
     } else {
         const auto& w = sim.worst;
@@ -389,6 +425,13 @@ void run(const args& a) {
         if (in->alignment_recomputed) std::printf("alignment recomputed from the reported DKIM d= / SPF domains (adkim=%c, aspf=%c)\n", c.adkim, c.aspf);
         if (!dnsf.asked) std::printf("subdomain existence unknown (no DNS): sp applies to every subdomain\n");
         else if (dnsf.unknown > 0) std::printf("%zu subdomains' existence unknown: sp applies to them\n", dnsf.unknown);
+        if (whatif)
+            std::printf("with %s: %s more messages would SPF-pass, %s of them aligned (%s now failing DMARC would pass it, %s legitimate); "
+                        "%s fewer would; %zu of %zu (IP, SPF domain) pairs evaluated\n",
+                        text::for_terminal(a.with_file, 200).c_str(), count_text(whatif->more_pass_messages).c_str(),
+                        count_text(whatif->more_pass_aligned).c_str(), count_text(whatif->newly_dmarc_pass).c_str(),
+                        count_text(whatif->newly_dmarc_pass_legitimate).c_str(), count_text(whatif->fewer_pass_messages).c_str(),
+                        whatif->evaluated, whatif->pairs);
         std::printf("failure reports per day with ruf=%s (upper bound, %lld days): fo=0 %s, fo=1 %s, fo=d %s, fo=s %s\n",
                     ruf_published ? (*ruf_published ? " (published)" : " (not published)") : "", static_cast<long long>(in->days),
                     rate_text(fr.fo_0).c_str(), rate_text(fr.fo_1).c_str(), rate_text(fr.fo_d).c_str(), rate_text(fr.fo_s).c_str());
@@ -426,7 +469,10 @@ void register_policy(CLI::App& app) {
     cmd->add_flag("--exit-code", a->exit_on_not_ready, "Exit 1 when the candidate is not ready (legitimate loss of 1% or more)");
     auto* zone = cmd->add_option("--zone", a->zone_file, "Ask this zone file (closed world) which subdomains exist and for the DMARC record")
                      ->check(CLI::ExistingFile);
-    auto* with = cmd->add_option("--with", a->with_file, "Lay this zone file over live DNS (candidate records)")->check(CLI::ExistingFile);
+    auto* with = cmd->add_option("--with", a->with_file,
+                                 "Lay this zone file (candidate records) over live DNS, and re-evaluate SPF for every reported (source "
+                                 "IP, SPF domain) against it: how many more messages would SPF-pass, how many aligned")
+                     ->check(CLI::ExistingFile);
     zone->excludes(with);
     auto* server = cmd->add_option("--server", a->servers, "DNS server to ask instead of /etc/resolv.conf (repeatable; ip or ip:port)")
                        ->allow_extra_args(false);

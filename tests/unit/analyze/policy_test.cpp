@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "analyze/policy.hpp"
+#include "analyze/policy_whatif.hpp"
+#include "dns/zone_resolver.hpp"
 #include "support/store_drivers.hpp"
 
 namespace dmarcsight {
@@ -232,6 +234,38 @@ TEST(policy_planning, failure_reports_per_fo_option_are_daily_means) {
     EXPECT_DOUBLE_EQ(r.fo_s, 25.0);
     in.days = 0;
     EXPECT_DOUBLE_EQ(analyze::failure_reports(in).fo_0, 0.0);
+}
+
+TEST(policy_whatif, spf_pairs_are_re_evaluated_against_the_candidate_records) {
+    dns::zone_resolver zone;
+    // The candidate: example.com now authorizes 192.0.2.0/24 (where the ESP sends from) and no more.
+    ASSERT_TRUE(zone.load_text("$ORIGIN .\n$TTL 300\n. IN SOA ns. host. 1 2 3 4 5\n"
+                               "example.com. IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n"
+                               "esp.test. IN TXT \"v=spf1 ip4:192.0.2.0/24 -all\"\n")
+                    .ok());
+    policy_inputs in;
+    in.domain = "example.com";
+    in.sources["192.0.2.7"] = {source_class::third_party_unaligned, "ESP", ""};
+    in.sources["203.0.113.5"] = {source_class::authorized, "", ""};
+    std::vector<analyze::spf_pair> pairs{
+        {"192.0.2.7", "example.com", 100, 0, 100, 80},   // failed, now passes, aligned; 80 failed DMARC
+        {"192.0.2.7", "esp.test", 50, 50, 0, 0},         // passed and still does: no change
+        {"203.0.113.5", "example.com", 40, 40, 40, 0},   // passed, now fails (-all)
+    };
+    const auto w = analyze::evaluate_spf_whatif(pairs, zone, in, 10);
+    EXPECT_EQ(w.pairs, 3u);
+    EXPECT_EQ(w.evaluated, 3u);
+    EXPECT_EQ(w.more_pass_messages, 100);
+    EXPECT_EQ(w.more_pass_aligned, 100);
+    EXPECT_EQ(w.newly_dmarc_pass, 80);
+    EXPECT_EQ(w.newly_dmarc_pass_legitimate, 80);
+    EXPECT_EQ(w.fewer_pass_messages, 40);
+    ASSERT_EQ(w.changes.size(), 2u);
+    EXPECT_EQ(w.changes[0].candidate, "pass");
+    EXPECT_EQ(w.changes[1].candidate, "fail");
+    // The cap: only the largest pair.
+    EXPECT_EQ(analyze::evaluate_spf_whatif(pairs, zone, in, 1).more_pass_messages, 100);
+    EXPECT_EQ(analyze::evaluate_spf_whatif(pairs, zone, in, 1).fewer_pass_messages, 0);
 }
 
 // --- loading from a store (both drivers).

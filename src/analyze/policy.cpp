@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "analyze/sources.hpp"
+#include "analyze/source_summary.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 
@@ -116,22 +116,50 @@ const policy_source& source_of(const policy_inputs& in, const std::string& ip) {
 
 }  // namespace
 
+void index_sources(policy_inputs& in) {
+    std::sort(in.groups.begin(), in.groups.end(), [](const policy_group& a, const policy_group& b) {
+        if (a.source_ip != b.source_ip) return a.source_ip < b.source_ip;
+        return a.header_from < b.header_from;
+    });
+    in.source_ips.clear();
+    in.source_list.clear();
+    for (auto& g : in.groups) {
+        if (in.source_ips.empty() || in.source_ips.back() != g.source_ip) {
+            in.source_ips.push_back(g.source_ip);
+            in.source_list.push_back(source_of(in, g.source_ip));
+        }
+        g.source = static_cast<std::uint32_t>(in.source_list.size() - 1);
+    }
+    in.indexed = true;
+}
+
 simulation simulate(const policy_inputs& in, const candidate_policy& c) {
+    if (!in.indexed) {
+        policy_inputs copy = in;
+        index_sources(copy);
+        return simulate(copy, c);
+    }
     const double w9 = in.receivers.rfc9989_share(), w7 = 1.0 - w9;
     impact_sum worst, expected;
     struct per_source {
         std::int64_t messages = 0;
         double affected = 0, expected = 0;
     };
-    std::unordered_map<std::string, per_source> sources;
+    std::vector<per_source> sources(in.source_list.size());
     struct per_header {
         policy_tag tag = policy_tag::p;
         policy_action applied = policy_action::none;
+        bool tagged = false;
         impact_sum sum;
     };
-    std::map<std::string, per_header> headers;
+    std::map<std::string_view, per_header> headers;
     for (const auto& g : in.groups) {
-        const policy_tag tag = tag_for(g.header_from, in.domain, in.exists);
+        auto& ph = headers[g.header_from];
+        if (!ph.tagged) {  // once per header_from
+            ph.tag = tag_for(g.header_from, in.domain, in.exists);
+            ph.tagged = true;
+        }
+        const policy_tag tag = ph.tag;
         const policy_action a = tag == policy_tag::p ? c.p : tag == policy_tag::sp ? c.subdomain() : c.nonexistent();
         // RFC 7489 receivers: pct, no t; RFC 9989 receivers: t=y, no pct (module comment).
         const policy_action a9 = c.testing ? one_below(a) : a;
@@ -139,7 +167,7 @@ simulation simulate(const policy_inputs& in, const candidate_policy& c) {
         const double fr = w7 * rejected_fraction(a, c.pct) + w9 * rejected_fraction(a9, 100);
         const std::int64_t failing = std::max<std::int64_t>(0, g.messages - g.dmarc_pass);
         const std::int64_t kept = std::max<std::int64_t>(0, failing - g.overridden);
-        const bool legit = source_of(in, g.source_ip).legitimate();
+        const bool legit = in.source_list[g.source].legitimate();
         const auto add = [&](impact_sum& s, std::int64_t fail) {
             s.messages += g.messages;
             if (legit) {
@@ -153,12 +181,11 @@ simulation simulate(const policy_inputs& in, const candidate_policy& c) {
         };
         add(worst, failing);
         add(expected, kept);
-        auto& ps = sources[g.source_ip];
+        auto& ps = sources[g.source];
         ps.messages += g.messages;
         ps.affected += static_cast<double>(failing) * f;
         ps.expected += static_cast<double>(kept) * f;
-        auto& ph = headers[g.header_from];
-        ph.tag = tag;
+        // The subdomain's row shows what most receivers apply.
         ph.applied = c.testing && w9 >= 0.5 ? a9 : a;
         add(ph.sum, failing);
     }
@@ -166,12 +193,13 @@ simulation simulate(const policy_inputs& in, const candidate_policy& c) {
     out.worst = worst.finish();
     out.expected = expected.finish();
     out.domain_verdict = readiness_of(out.worst);
-    for (const auto& [ip, ps] : sources) {
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        const auto& ps = sources[i];
         const std::int64_t affected = std::llround(ps.affected);
         if (affected <= 0) continue;
         source_impact si;
-        si.source_ip = ip;
-        si.info = source_of(in, ip);
+        si.source_ip = in.source_ips[i];
+        si.info = in.source_list[i];
         si.messages = ps.messages;
         si.affected_messages = affected;
         si.expected_affected_messages = std::llround(ps.expected);
@@ -183,9 +211,9 @@ simulation simulate(const policy_inputs& in, const candidate_policy& c) {
     });
     for (const auto& [h, ph] : headers) {
         subdomain_impact si;
-        si.header_from = h;
+        si.header_from = std::string(h);
         si.tag = ph.tag;
-        if (const auto it = in.exists.find(h); it != in.exists.end()) si.exists = it->second;
+        if (const auto it = in.exists.find(si.header_from); it != in.exists.end()) si.exists = it->second;
         if (h == in.domain) si.exists = true;  // it sends reports' policy: it exists
         si.applied = ph.applied;
         si.worst = ph.sum.finish();
@@ -447,13 +475,19 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
         (rep.first ? in.receivers.rfc9989_messages : in.receivers.rfc7489_messages) += rep.second;
     }
 
-    // The facts: one group per (source IP, header_from).
+    // One pass over the facts: each row goes to its (source IP, header_from) group and to the
+    // source's summary (what the inventory's rules classify), so the facts are read once.
     std::unordered_map<std::string, std::size_t> index;
     std::set<std::string> days;
     store::fact_filter window = o.window;
     window.include_subdomains = false;
+    std::string key, last_day;
+    source_rollup roll;
+    summaries done;
     auto r = db.source_days(window, [&](const store::source_day_row& row) -> result<void> {
-        const std::string key = group_key(row.key.source_ip, row.key.header_from);
+        if (row.key.policy_domain != in.domain) return {};  // include_subdomains is off: never
+        key.assign(row.key.source_ip).push_back('\0');
+        key += row.key.header_from;
         auto [it, fresh] = index.try_emplace(key, in.groups.size());
         if (fresh) in.groups.push_back({row.key.source_ip, row.key.header_from, 0, 0, 0});
         policy_group& g = in.groups[it->second];
@@ -465,21 +499,47 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
         const std::int64_t reasons = m.reason_forwarded + m.reason_trusted_forwarder + m.reason_mailing_list + m.reason_local_policy;
         g.overridden += std::min(std::max<std::int64_t>(0, m.messages - m.dmarc_pass), reasons);
         in.totals.add(m);
-        if (days.size() < 100000) days.insert(row.key.day);
+        if (row.key.day != last_day) {  // a domain's rows come mostly day by day: one set insert per run
+            last_day = row.key.day;
+            if (days.size() < 100000) days.insert(last_day);
+        }
+        roll.add(row, done);  // one domain: never finishes one before the end
         return {};
     });
     if (!r) return unexpected{r.err()};
     in.days = static_cast<std::int64_t>(days.size());
+    index = {};
 
-    // The class of every source (the inventory's rules, labels included).
-    sources_query q;
-    q.filter = window;
-    q.rules = o.rules;
-    auto l = list_sources(db, q, services, labels, [&](const source_row& row) -> result<void> {
-        in.sources[row.s.source_ip] = {row.c.cls, row.service ? row.service->name : std::string(), row.c.fix};
-        return {};
-    });
-    if (!l) return unexpected{l.err()};
+    // The class of every source: the inventory's rules (analyze/classify.hpp), labels included,
+    // on what enrichment knows of each IP.
+    summaries sums = roll.finish();
+    in.sources.reserve(sums.size());
+    constexpr std::size_t chunk = 4096;  // IPs per ip_infos query, as the inventory asks
+    for (std::size_t at = 0; at < sums.size(); at += chunk) {
+        const std::size_t end = std::min(sums.size(), at + chunk);
+        std::vector<std::string> ips;
+        ips.reserve(end - at);
+        for (std::size_t i = at; i < end; ++i) ips.push_back(sums[i].source_ip);
+        auto infos = db.ip_infos(ips);
+        if (!infos) return unexpected{infos.err()};
+        std::unordered_map<std::string_view, const store::ip_info*> by_ip;
+        by_ip.reserve(infos->size());
+        for (const auto& i : *infos) by_ip.emplace(i.ip, &i);
+        for (std::size_t i = at; i < end; ++i) {
+            const source_summary& sm = sums[i];
+            const auto it = by_ip.find(sm.source_ip);
+            const store::ip_info* ip = it == by_ip.end() ? nullptr : it->second;
+            source_evidence e = find_service(sm, ip, services);
+            for (const auto& l : labels)
+                if (label_matches(l, sm, e.service)) {
+                    // As the inventory does: the first matching label wins, one for the IP beats one for its service.
+                    if (!e.label || (!l.source.empty() && e.label->source.empty())) e.label = &l;
+                }
+            const classification c = classify(sm, e, o.rules);
+            in.sources[sm.source_ip] = {c.cls, e.service ? e.service->name : std::string(), c.fix};
+        }
+    }
+    sums = {};
 
     // Alignment other than published: the records say which DKIM d= / SPF domains passed.
     const char adkim = o.adkim.value_or(in.published.adkim_mode()), aspf = o.aspf.value_or(in.published.aspf_mode());
@@ -494,6 +554,7 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
         }
         in.alignment_recomputed = true;
     }
+    index_sources(in);
     return in;
 }
 

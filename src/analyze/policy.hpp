@@ -29,6 +29,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analyze/classify.hpp"
@@ -78,6 +79,7 @@ struct policy_group {
     std::int64_t messages = 0;
     std::int64_t dmarc_pass = 0;   // under the candidate's alignment (see load_policy_inputs)
     std::int64_t overridden = 0;   // failing messages a receiver overrode (at most the failing ones)
+    std::uint32_t source = 0;      // index into policy_inputs::source_list (index_sources)
 };
 
 // One source IP: what the inventory says of it.
@@ -97,7 +99,7 @@ struct receiver_mix {
 struct policy_inputs {
     std::string domain;
     std::vector<policy_group> groups;
-    std::map<std::string, policy_source> sources;  // by source IP
+    std::unordered_map<std::string, policy_source> sources;  // by source IP
     // Subdomain (header_from) existence from DNS: true / false (NXDOMAIN); absent: unknown.
     std::map<std::string, bool> exists;
     receiver_mix receivers;
@@ -107,7 +109,15 @@ struct policy_inputs {
     store::source_measures totals;
     std::int64_t days = 0;
     bool alignment_recomputed = false;  // the records were read (candidate alignment differs)
+    // Filled by index_sources: groups sorted by source IP, each naming its entry here, so that a
+    // simulation (one per stage of the path) looks nothing up per group.
+    std::vector<std::string> source_ips;
+    std::vector<policy_source> source_list;
+    bool indexed = false;
 };
+// Sorts the groups by (source IP, header_from) and resolves each one's source; load_policy_inputs
+// calls it, and simulate indexes a copy of inputs that are not indexed.
+void index_sources(policy_inputs& in);
 
 // Which tag applies to mail with this header_from (RFC 9989 §4.10.1).
 enum class policy_tag { p, sp, np };

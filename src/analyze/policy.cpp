@@ -116,6 +116,15 @@ const policy_source& source_of(const policy_inputs& in, const std::string& ip) {
 
 }  // namespace
 
+policy_source policy_inputs::source_info(const std::string& ip) const {
+    if (indexed) {
+        const auto it = std::lower_bound(source_ips.begin(), source_ips.end(), ip);
+        if (it != source_ips.end() && *it == ip) return source_list[static_cast<std::size_t>(it - source_ips.begin())];
+    }
+    const auto it = sources.find(ip);
+    return it != sources.end() ? it->second : policy_source{};
+}
+
 void index_sources(policy_inputs& in) {
     std::sort(in.groups.begin(), in.groups.end(), [](const policy_group& a, const policy_group& b) {
         if (a.source_ip != b.source_ip) return a.source_ip < b.source_ip;
@@ -513,7 +522,8 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
     // The class of every source: the inventory's rules (analyze/classify.hpp), labels included,
     // on what enrichment knows of each IP.
     summaries sums = roll.finish();
-    in.sources.reserve(sums.size());
+    in.source_ips.reserve(sums.size());
+    in.source_list.reserve(sums.size());
     constexpr std::size_t chunk = 4096;  // IPs per ip_infos query, as the inventory asks
     for (std::size_t at = 0; at < sums.size(); at += chunk) {
         const std::size_t end = std::min(sums.size(), at + chunk);
@@ -536,9 +546,25 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
                     if (!e.label || (!l.source.empty() && e.label->source.empty())) e.label = &l;
                 }
             const classification c = classify(sm, e, o.rules);
-            in.sources[sm.source_ip] = {c.cls, e.service ? e.service->name : std::string(), c.fix};
+            // The summaries come sorted by IP: the sources' index (index_sources) directly.
+            in.source_ips.push_back(sm.source_ip);
+            in.source_list.push_back({c.cls, e.service ? e.service->name : std::string(), c.fix});
         }
     }
+    sums = {};
+    // Each group names its source: groups sorted by IP, merged with the sorted sources.
+    std::sort(in.groups.begin(), in.groups.end(), [](const policy_group& a, const policy_group& b) {
+        if (a.source_ip != b.source_ip) return a.source_ip < b.source_ip;
+        return a.header_from < b.header_from;
+    });
+    std::size_t at_source = 0;
+    for (auto& g : in.groups) {
+        while (at_source < in.source_ips.size() && in.source_ips[at_source] < g.source_ip) ++at_source;
+        if (at_source == in.source_ips.size() || in.source_ips[at_source] != g.source_ip)
+            return unexpected{error{"policy: a fact row's source " + g.source_ip + " has no summary (a store inconsistency)"}};
+        g.source = static_cast<std::uint32_t>(at_source);
+    }
+    in.indexed = true;
     sums = {};
 
     // Alignment other than published: the records say which DKIM d= / SPF domains passed.
@@ -554,7 +580,6 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
         }
         in.alignment_recomputed = true;
     }
-    index_sources(in);
     return in;
 }
 

@@ -99,7 +99,9 @@ struct receiver_mix {
 struct policy_inputs {
     std::string domain;
     std::vector<policy_group> groups;
-    std::unordered_map<std::string, policy_source> sources;  // by source IP
+    // By source IP, for inputs built by hand (tests); load_policy_inputs fills the index below
+    // directly and leaves this empty: read a source through source_info().
+    std::unordered_map<std::string, policy_source> sources;
     // Subdomain (header_from) existence from DNS: true / false (NXDOMAIN); absent: unknown.
     std::map<std::string, bool> exists;
     receiver_mix receivers;
@@ -114,6 +116,8 @@ struct policy_inputs {
     std::vector<std::string> source_ips;
     std::vector<policy_source> source_list;
     bool indexed = false;
+    // A source's entry (indexed or not); unknown IPs are `unknown` (legitimate).
+    policy_source source_info(const std::string& ip) const;
 };
 // Sorts the groups by (source IP, header_from) and resolves each one's source; load_policy_inputs
 // calls it, and simulate indexes a copy of inputs that are not indexed.

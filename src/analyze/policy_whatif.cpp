@@ -111,8 +111,7 @@ spf_whatif evaluate_spf_whatif(const std::vector<spf_pair>& pairs, dns::resolver
         const bool now_pass = o.result == auth::spf_result::pass;
         if (o.result == auth::spf_result::temperror) w.temperror_messages += p.messages;
         const std::int64_t not_passing = p.messages - p.spf_pass;
-        const auto it = in.sources.find(p.source_ip);
-        const bool legit = it == in.sources.end() || it->second.legitimate();
+        const bool legit = in.source_info(p.source_ip).legitimate();
         bool changed = false;
         if (now_pass && not_passing > 0) {
             w.more_pass_messages += not_passing;

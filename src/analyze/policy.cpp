@@ -287,11 +287,10 @@ policy_plan staged_path(const policy_inputs& in, const candidate_policy& target)
     if (target.p >= policy_action::quarantine) path.push_back(stage_of(policy_action::quarantine, staged_pct, true));
     if (target.p >= policy_action::quarantine) path.push_back(stage_of(policy_action::quarantine, 100, false));
     if (target.p >= policy_action::reject) path.push_back(stage_of(policy_action::reject, 100, false));
-    // The last stage is the target itself (its sp, np, pct and t as asked).
-    if (path.empty() || rank_of(target.p, target.pct, target.testing) != rank_of(path.back().p, path.back().pct, path.back().testing))
-        path.push_back(target);
-    else
-        path.back() = target;
+    // The stages below the target, then the target itself (its sp, np, pct and t as asked).
+    const int target_rank = rank_of(target.p, target.pct, target.testing);
+    std::erase_if(path, [&](const candidate_policy& c) { return rank_of(c.p, c.pct, c.testing) >= target_rank; });
+    path.push_back(target);
     for (const auto& c : path) {
         stage s;
         s.policy = c;
@@ -303,9 +302,14 @@ policy_plan staged_path(const policy_inputs& in, const candidate_policy& target)
 
     const candidate_policy now = published_as_candidate(in, target);
     const int published_rank = in.published.known ? rank_of(now.p, now.pct, now.testing) : 0;
+    const std::string current = !in.published_record.empty() ? in.published_record
+                                : in.published.known           ? record_text(now)
+                                                               : record_text(stage_of(policy_action::none, 100, false));
     const simulation goal = simulate(in, target);
+    // Not ready: the fewest legitimate sources, largest loss first, whose fix brings the loss
+    // under the target, and their share of the legitimate mail.
+    std::string fix_first;
     if (readiness_of(goal.worst) == verdict::not_ready) {
-        // The fewest legitimate sources, largest loss first, whose fix brings the loss under the target.
         std::int64_t remaining = goal.worst.affected_legitimate, their_messages = 0;
         const double legit = static_cast<double>(std::max<std::int64_t>(1, goal.worst.legitimate_messages));
         for (const auto& s : goal.by_source) {
@@ -316,14 +320,20 @@ policy_plan staged_path(const policy_inputs& in, const candidate_policy& target)
             their_messages += s.messages;
         }
         const std::size_t n = plan.next.fix_sources.size();
-        plan.next.record = !in.published_record.empty() ? in.published_record
-                           : in.published.known           ? record_text(now)
-                                                          : record_text(stage_of(policy_action::none, 100, false));
-        plan.next.why = "fix " + std::string(n == 1 ? "this source" : "these " + std::to_string(n) + " sources") + " first: " +
-                        (n == 1 ? "it is " : "they are ") + percent_text(static_cast<double>(their_messages) / legit) +
-                        " of your legitimate mail, and p=" + std::string(to_string(target.p)) + " would cost " +
-                        percent_text(goal.worst.legitimate_loss_share) + " of it (target: under " + percent_text(readiness_target) +
-                        "); keep the current record until then";
+        fix_first = "fix " + std::string(n == 1 ? "this source" : "these " + std::to_string(n) + " sources") + " first: " +
+                    (n == 1 ? "it is " : "they are ") + percent_text(static_cast<double>(their_messages) / legit) +
+                    " of your legitimate mail, and p=" + std::string(to_string(target.p)) + " would cost " +
+                    percent_text(goal.worst.legitimate_loss_share) + " of it (target: under " + percent_text(readiness_target) + ")";
+    }
+    if (in.published.known && published_rank >= target_rank) {
+        plan.next.record = current;
+        plan.next.why = "the latest reports say the domain already publishes " + record_text(now) + ", at least as strong as " +
+                        record_text(target) + (fix_first.empty() ? "" : "; " + fix_first);
+        return plan;
+    }
+    if (!fix_first.empty()) {
+        plan.next.record = current;
+        plan.next.why = fix_first + "; keep the current record until then";
         return plan;
     }
     for (const auto& s : plan.stages) {
@@ -336,9 +346,8 @@ policy_plan staged_path(const policy_inputs& in, const candidate_policy& target)
                              "% of failing mail, RFC 9989 receivers (t=y) one level below";
         return plan;
     }
-    plan.next.record = !in.published_record.empty() ? in.published_record : record_text(in.published.known ? now : target);
-    plan.next.why = "nothing to do: the latest report says the domain already publishes " + record_text(now) +
-                    ", at least as strong as " + record_text(target);
+    plan.next.record = record_text(target);
+    plan.next.why = "publish " + plan.next.record;
     return plan;
 }
 

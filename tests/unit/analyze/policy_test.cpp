@@ -191,7 +191,23 @@ TEST(policy_plan, ready_at_none_starts_with_quarantine_at_a_small_pct_and_t) {
     EXPECT_EQ(analyze::staged_path(in, policy(policy_action::reject)).next.record, "v=DMARC1; p=reject");
     // Already at reject: nothing stronger to publish.
     in.published.p = "reject";
-    EXPECT_NE(analyze::staged_path(in, policy(policy_action::reject)).next.why.find("nothing to do"), std::string::npos);
+    EXPECT_NE(analyze::staged_path(in, policy(policy_action::reject)).next.why.find("already publishes"), std::string::npos);
+    // A target in test mode is the first stage itself: no stronger stage comes after it.
+    auto t = policy(policy_action::quarantine);
+    t.testing = true;
+    const auto tplan = analyze::staged_path(in, t);
+    ASSERT_EQ(tplan.stages.size(), 1u);
+    EXPECT_EQ(tplan.stages[0].record, "v=DMARC1; p=quarantine; t=y");
+}
+
+TEST(policy_plan, already_enforcing_but_losing_mail_keeps_the_record_and_names_the_fixes) {
+    auto in = two_sources(1000, 900, 300);  // 10% of legitimate mail fails
+    in.published.known = true;
+    in.published.p = "reject";
+    const auto plan = analyze::staged_path(in, policy(policy_action::quarantine));
+    EXPECT_EQ(plan.next.record, "v=DMARC1; p=reject");
+    EXPECT_NE(plan.next.why.find("already publishes"), std::string::npos) << plan.next.why;
+    EXPECT_EQ(plan.next.fix_sources, std::vector<std::string>{"10.0.0.1"});
 }
 
 TEST(policy_plan, not_ready_names_the_fewest_legitimate_sources_to_fix_first) {

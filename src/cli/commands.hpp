@@ -32,5 +32,6 @@ void register_enrich(CLI::App& app);
 void register_alerts(CLI::App& app);
 void register_digest(CLI::App& app);
 void register_notify(CLI::App& app);
+void register_policy(CLI::App& app);
 
 }  // namespace dmarcsight::cli

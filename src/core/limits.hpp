@@ -251,4 +251,13 @@ inline constexpr std::size_t catalog_max_name = 200;    // bytes of a service na
 inline constexpr std::size_t catalog_max_text = 2048;   // bytes of setup or docs
 // ---- end catalog module ----
 
+// ---- analyze module: policy simulation ----
+// Subdomains (header_from values under the policy domain) whose existence `policy` asks DNS
+// about (np vs sp, RFC 9989 §3.2.13): spoofers invent names freely, so the largest by messages
+// are asked and the rest stay "unknown" (sp applies to them).
+inline constexpr std::size_t policy_max_existence_lookups = 2'000;
+// (source IP, envelope domain) pairs `policy --with` re-evaluates SPF for, largest first.
+inline constexpr std::size_t policy_max_spf_whatif_pairs = 20'000;
+// ---- end analyze module ----
+
 }  // namespace dmarcsight::limits

@@ -175,6 +175,9 @@ public:
     virtual ~report_visitor() = default;
     virtual result<void> begin_report(const stored_report& report) = 0;
     virtual result<void> on_record(const report::record& rec) = 0;
+    // False: the visitor reads the reports' headers only (the published policy, the reporter),
+    // and the driver never decodes their records.
+    virtual bool wants_records() const { return true; }
     virtual result<void> end_report() = 0;
 };
 

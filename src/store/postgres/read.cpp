@@ -106,8 +106,10 @@ result<void> postgres_store::visit_reports(const query_filter& f, report_visitor
             sr.totals.ingested_at = q->i64(i, 28);
             auto b = v.begin_report(sr);
             if (!b) return b;
-            auto recs = for_each_record(sr.id, [&](const report::record& r) { return v.on_record(r); });
-            if (!recs) return recs;
+            if (v.wants_records()) {
+                auto recs = for_each_record(sr.id, [&](const report::record& r) { return v.on_record(r); });
+                if (!recs) return recs;
+            }
             auto e = v.end_report();
             if (!e) return e;
             after_begin = m.begin;

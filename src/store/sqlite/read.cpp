@@ -112,8 +112,10 @@ result<void> sqlite_store::visit_reports(const query_filter& f, report_visitor& 
         sr.totals.ingested_at = s.i64(28);
         auto b = v.begin_report(sr);
         if (!b) return b;
-        auto recs = for_each_record(sr.id, [&](const report::record& r) { return v.on_record(r); });
-        if (!recs) return recs;
+        if (v.wants_records()) {
+            auto recs = for_each_record(sr.id, [&](const report::record& r) { return v.on_record(r); });
+            if (!recs) return recs;
+        }
         auto e = v.end_report();
         if (!e) return e;
     }

@@ -6,6 +6,7 @@
 
 #include "alerts/delivery.hpp"
 #include "alerts/engine.hpp"
+#include "analyze/policy.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/services.hpp"
@@ -63,8 +64,7 @@ nlohmann::json digest_json(const digest::digest& d) {
             o["alerts"].push_back({{"id", a.id}, {"day", a.a.day}, {"kind", std::string(analyze::to_string(a.a.kind))},
                                    {"detail", a.a.detail}, {"state", a.state}});
         if (x.ready)
-            o["readiness"] = {{"published", x.ready->published},
-                              {"verdict", x.ready->verdict},
+            o["readiness"] = {{"verdict", x.ready->verdict},
                               {"legitimate_loss_share", x.ready->legitimate_loss_share},
                               {"next_record", x.ready->next_record},
                               {"why", x.ready->why}};
@@ -75,11 +75,23 @@ nlohmann::json digest_json(const digest::digest& d) {
     return j;
 }
 
-// Where each domain stands on the way to p=reject (the policy simulation).
-void fill_readiness(store::store& db, digest::digest& d, std::int64_t now) {
-    (void)db;
-    (void)d;
-    (void)now;
+// Where each domain stands on the way to p=reject: the policy simulation over the period.
+result<void> fill_readiness(store::store& db, digest::digest& d, const digest::options& opt) {
+    for (auto& dom : d.domains) {
+        store::fact_filter window;
+        window.domain = dom.domain;
+        window.since_day = d.since_day;
+        window.until_day = d.until_day;
+        auto r = analyze::assess_policy(db, dom.domain, window, opt.services, opt.labels);
+        if (!r) return unexpected{r.err()};
+        digest::readiness ready;
+        ready.verdict = std::string(analyze::to_string(r->v));
+        ready.legitimate_loss_share = r->legitimate_loss_share;
+        ready.next_record = r->next.record;
+        ready.why = r->next.why;
+        dom.ready = std::move(ready);
+    }
+    return {};
 }
 
 void run(const args& a) {
@@ -139,7 +151,11 @@ void run(const args& a) {
         exit_code() = exit_usage;
         return;
     }
-    fill_readiness(*db, *d, now);
+    if (auto r = fill_readiness(*db, *d, opt); !r) {
+        error_line("policy simulation over " + db->describe() + ": " + r.err().message);
+        exit_code() = exit_usage;
+        return;
+    }
 
     if (!a.send) {
         if (a.format == "json") std::printf("%s\n", json_text(digest_json(*d), 2).c_str());

@@ -38,7 +38,6 @@ struct source_line {
 // Where the domain stands on the way to p=reject, from the policy simulation (filled by the
 // caller, who owns the simulation).
 struct readiness {
-    std::string published;  // the policy in force ("none", "quarantine", ...)
     std::string verdict;    // ready | not_ready
     double legitimate_loss_share = 0;
     std::string next_record, why;

@@ -29,5 +29,7 @@ void register_grant_reader(CLI::App& app);
 void register_label(CLI::App& app);
 void register_config(CLI::App& app);
 void register_enrich(CLI::App& app);
+void register_trends(CLI::App& app);
+void register_prune(CLI::App& app);
 
 }  // namespace dmarcsight::cli

@@ -186,6 +186,8 @@ int main(int argc, char** argv) {
     register_check(app);
     register_spf(app);
     register_enrich(app);
+    register_trends(app);
+    register_prune(app);
     register_config(app);
     if (!subcommand_known(app, argc, argv)) return exit_usage;
     try {

@@ -8,7 +8,8 @@
 #    CSV and JSON agree;
 #  * prune: the exit codes of bad ages, a dry run that changes nothing, a prune that removes the
 #    days before the cutoff and their kept bytes (ingest --keep-raw) and leaves every later day as
-#    truth says, `rebuild` afterwards changing no fact.
+#    truth says, `rebuild` afterwards changing no fact; prunes while an ingest runs leave the facts
+#    exactly those of the records.
 # Exit 77 (skipped) without ../shared.
 set -u
 bin=${1:?usage: trends.sh DMARCSIGHT_BINARY PROJECT_DIR [SHARED_DIR]}
@@ -165,7 +166,39 @@ PY
 import json,sys; b=json.load(open(sys.argv[1])); assert b['reports']==0 and b['fact_rows']==0 and b['quarantine_files']==0, b" "$work/$name-again.json"
 }
 
+# run_beside_ingest NAME DB: prunes while an ingest of the whole world runs into an empty store;
+# afterwards the days from the cutoff are exactly truth's and `rebuild` changes no fact.
+run_beside_ingest() {
+  local name=$1 db=$2 age
+  age=$(python3 -c "import datetime; print((datetime.datetime.now(datetime.timezone.utc).date() - datetime.date(2026, 10, 8)).days)")d
+  "$bin" ingest --db "$db" --quarantine "$work/$name-busy.quarantine" --quiet "$out/reports" & local ingest=$!
+  local n=0 rc=0
+  while kill -0 "$ingest" 2>/dev/null && [ $n -lt 20 ]; do
+    "$bin" prune --db "$db" --quarantine "$work/$name-busy.quarantine" --older-than "$age" --format json >/dev/null 2>"$work/$name-busy.err" || rc=$?
+    [ $rc -ne 0 ] && break
+    n=$((n + 1)); sleep 0.3
+  done
+  wait "$ingest"; local ingest_rc=$?
+  check "$name: ingest beside prune" test $ingest_rc -eq 0
+  check "$name: $n prunes beside the ingest succeeded" test $rc -eq 0 -a $n -gt 0
+  [ $rc -ne 0 ] && cat "$work/$name-busy.err"
+  "$bin" trends --db "$db" --since 2026-10-08 --format json > "$work/$name-busy.json"
+  check "$name: beside an ingest, the days from the cutoff stay exactly truth's" python3 - "$work/$name-busy.json" "$truth" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
+assert rows
+for r in rows:
+    want = t["domains"][r["domain"]]["daily"].get(r["day"], {"messages": 0, "dmarc_pass": 0})
+    assert (r["messages"], r["dmarc_pass_messages"]) == (want["messages"], want["dmarc_pass"]), (r, want)
+PY
+  "$bin" sources --db "$db" --format json > "$work/$name-busy-sources.json"
+  "$bin" rebuild --db "$db" --quiet > /dev/null
+  "$bin" sources --db "$db" --format json > "$work/$name-busy-rebuilt.json"
+  check "$name: beside an ingest, the facts stay those of the records (rebuild changes nothing)" cmp "$work/$name-busy-sources.json" "$work/$name-busy-rebuilt.json"
+}
+
 run_store sqlite "$work/s.db" "$work/s.quarantine"
+run_beside_ingest sqlite "$work/busy.db"
 check "sqlite: the kept files left are exactly those the remaining reports name" test \
   "$(find "$work/s.quarantine" -type f | wc -l)" -eq "$(sqlite3 "$work/s.db" 'SELECT count(DISTINCT raw_sha256) FROM reports WHERE raw_sha256 IS NOT NULL')"
 
@@ -177,6 +210,10 @@ if [ -n "${DMARCSIGHT_TEST_PG:-}" ]; then
   pg_create_db "$name"
   pg_dbs+=("$name")
   run_store postgres "$(pg_uri "$name")" "$work/pg.quarantine"
+  busy=$(pg_unique_name trends_busy)
+  pg_create_db "$busy"
+  pg_dbs+=("$busy")
+  run_beside_ingest postgres "$(pg_uri "$busy")"
   check "postgres and sqlite trends agree" cmp "$work/sqlite-after.json" "$work/postgres-after.json"
 else
   echo "note: DMARCSIGHT_TEST_PG is not set: the PostgreSQL run is skipped (ctest sets it when PostgreSQL is installed)"

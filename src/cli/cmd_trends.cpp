@@ -1,6 +1,7 @@
 // dmarcsight trends: per policy domain and UTC day (or ISO week) the messages, the DMARC pass
 // share, the unauthorized messages and the messages of each class of source (analyze/trends.hpp),
 // as a table, JSON (an array of rows) or CSV (header documented in README.md, "trends").
+#include <array>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -121,11 +122,10 @@ void run(const args& a) {
                                 {.header = "MESSAGES", .right = true, .keep = true},
                                 {.header = "DMARC PASS", .right = true, .keep = true},
                                 {.header = "UNAUTHORIZED", .right = true, .keep = true}};
-    for (const auto c : analyze::trend_classes) {
-        std::string h(analyze::to_string(c));
-        for (auto& ch : h) ch = ch == '_' ? ' ' : static_cast<char>(ch >= 'a' && ch <= 'z' ? ch - 'a' + 'A' : ch);
-        cols.push_back({.header = h, .right = true, .keep = true});
-    }
+    // The classes, in trend_classes order, under short headers (every column stays whole).
+    static constexpr std::array<const char*, analyze::trend_classes.size()> class_headers{"AUTHORIZED", "AUTH FAILING", "FORWARDED", "LISTS",
+                                                                                        "THIRD PARTY", "SPOOFING", "UNKNOWN"};
+    for (const char* h : class_headers) cols.push_back({.header = h, .right = true, .keep = true});
     std::vector<std::vector<std::string>> table;
     for (const auto& r : t->rows) {
         std::string when = weeks ? analyze::iso_week(r.day) : utc::format_date(r.day * 86400);

@@ -173,12 +173,15 @@ run_beside_ingest() {
   age=$(python3 -c "import datetime; print((datetime.datetime.now(datetime.timezone.utc).date() - datetime.date(2026, 10, 8)).days)")d
   "$bin" ingest --db "$db" --quarantine "$work/$name-busy.quarantine" --quiet "$out/reports" & local ingest=$!
   local n=0 rc=0
+  # Until the ingest has made the store (its first batch), there is nothing to prune.
+  while kill -0 "$ingest" 2>/dev/null && ! "$bin" stats --db "$db" >/dev/null 2>&1; do sleep 0.1; done
   while kill -0 "$ingest" 2>/dev/null && [ $n -lt 20 ]; do
     "$bin" prune --db "$db" --quarantine "$work/$name-busy.quarantine" --older-than "$age" --format json >/dev/null 2>"$work/$name-busy.err" || rc=$?
     [ $rc -ne 0 ] && break
     n=$((n + 1)); sleep 0.3
   done
   wait "$ingest"; local ingest_rc=$?
+  echo "note: $name: $n prunes ran while the ingest did"
   check "$name: ingest beside prune" test $ingest_rc -eq 0
   check "$name: $n prunes beside the ingest succeeded" test $rc -eq 0 -a $n -gt 0
   [ $rc -ne 0 ] && cat "$work/$name-busy.err"
@@ -201,6 +204,19 @@ run_store sqlite "$work/s.db" "$work/s.quarantine"
 run_beside_ingest sqlite "$work/busy.db"
 check "sqlite: the kept files left are exactly those the remaining reports name" test \
   "$(find "$work/s.quarantine" -type f | wc -l)" -eq "$(sqlite3 "$work/s.db" 'SELECT count(DISTINCT raw_sha256) FROM reports WHERE raw_sha256 IS NOT NULL')"
+
+# Missing stores are never created; names of kept files from the database are never paths.
+"$bin" trends --db "$work/missing.db" >/dev/null 2>&1; check "trends on a missing db is 2" test $? -eq 2
+"$bin" prune --db "$work/missing.db" --older-than 1d >/dev/null 2>&1; check "prune on a missing db is 2" test $? -eq 2
+check "neither created it" test ! -e "$work/missing.db"
+"$bin" ingest --db "$work/h.db" --keep-raw --quiet "$project/examples" >/dev/null 2>&1
+mkdir -p "$work/victim" && echo keep > "$work/victim/file"
+sqlite3 "$work/h.db" "UPDATE reports SET raw_sha256 = '../victim/file' WHERE id = (SELECT min(id) FROM reports)"
+"$bin" prune --db "$work/h.db" --older-than 1d --format json > "$work/h.json" 2> "$work/h.err"; rc=$?
+check "a kept-file name that is no SHA-256 is refused (exit 2), named, and left alone" test $rc -eq 2 -a -f "$work/victim/file"
+check "... and said" grep -q "not a quarantine file name: '../victim/file'" "$work/h.err"
+check "... while the rest was pruned" python3 -c "
+import json,sys; b=json.load(open(sys.argv[1])); assert b['reports']>0 and b['quarantine_files']>0, b" "$work/h.json"
 
 if [ -n "${DMARCSIGHT_TEST_PG:-}" ]; then
   # shellcheck source=pg_lib.sh

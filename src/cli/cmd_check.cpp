@@ -17,18 +17,23 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "analyze/sources.hpp"
 #include "auth/org_domain.hpp"
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/services.hpp"
 #include "cli/dns_choice.hpp"
 #include "core/limits.hpp"
 #include "core/text.hpp"
 #include "dns/idn.hpp"
 #include "posture/check.hpp"
+#include "posture/check_helo.hpp"
 #include "posture/https_fetch.hpp"
 #include "posture/render.hpp"
 #include "store/open.hpp"
@@ -54,6 +59,27 @@ struct check_args {
 void usage_error(const std::string& msg) {
     std::fprintf(stderr, "dmarcsight check: %s\n", text::for_terminal(msg).c_str());
     exit_code() = exit_usage;
+}
+
+// The forward-confirmed PTR names of the authorized sources of every stored domain (what they
+// say in HELO), for posture::check_helo_names. Sources without enrichment have no name: `enrich`
+// first.
+result<void> authorized_helo_names(store::store& db, std::map<std::string, std::vector<std::string>>& out) {
+    std::vector<std::string> files;
+    if (settings().services.value) files.push_back(*settings().services.value);
+    auto services = load_services(files);
+    if (!services) return unexpected{services.err()};
+    auto labels = labels_with_config(db);
+    if (!labels) return unexpected{labels.err()};
+    analyze::sources_query q;
+    return analyze::list_sources(db, q, services->get(), *labels, [&](const analyze::source_row& r) -> result<void> {
+        const bool authorized = r.c.cls == analyze::source_class::authorized || r.c.cls == analyze::source_class::authorized_failing;
+        if (authorized && r.ip && r.ip->fcrdns && !r.ip->ptr.empty()) {
+            auto& names = out[r.s.policy_domain];
+            if (names.size() < posture::max_helo_names) names.push_back(r.ip->ptr);
+        }
+        return {};
+    });
 }
 
 // A live resolver that answers nothing is an environment problem (exit 2), unlike one name timing
@@ -91,9 +117,12 @@ void run_check(const check_args& args) {
     // Selectors per domain: --selector for every domain, plus the (d=, selector) pairs seen in
     // stored reports whose d= is the domain or one of its subdomains.
     std::vector<std::pair<std::string, std::string>> db_keys;
+    // With --db: the HELO names (forward-confirmed PTR names) of each domain's authorized sources.
+    std::map<std::string, std::vector<std::string>> helo_names;
     if (!args.db.empty()) {
         auto st = store::open_store(args.db, store::open_mode::read_only);
         if (!st) return usage_error("cannot open " + store::redacted(args.db) + ": " + st.err().message);
+        if (auto h = authorized_helo_names(**st, helo_names); !h) return usage_error(h.err().message);
         if (args.domains.empty()) {
             auto pd = (*st)->policy_domains();
             if (!pd) return usage_error("cannot read policy domains from " + store::redacted(args.db) + ": " + pd.err().message);
@@ -146,6 +175,9 @@ void run_check(const check_args& args) {
         domain_deadline = clock::now() + budget;
         if (dns.live) dns.live->set_deadline(domain_deadline);
         reports.push_back(posture::check_domain(*resolver, d, per));
+        if (const auto h = helo_names.find(d); h != helo_names.end()) {
+            for (auto& f : posture::check_helo_names(*resolver, d, h->second)) reports.back().findings.push_back(std::move(f));
+        }
         errors = errors || reports.back().has_errors();
     }
     if (args.format == "json") {

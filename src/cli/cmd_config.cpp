@@ -41,6 +41,47 @@ nlohmann::json secret_json(const config::secret& s) {
     return j;
 }
 
+nlohmann::json optional_secret_json(const std::optional<config::secret>& s) {
+    return s ? secret_json(*s) : secret_json(config::secret{});
+}
+
+// [channels.NAME]: every key, secrets described only.
+nlohmann::json channels_json(const std::vector<config::channel_settings>& channels) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& c : channels) {
+        nlohmann::json j = {{"type", c.type}, {"url", c.url}, {"ca_file", c.ca_file.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.ca_file)},
+                            {"timeout", c.timeout_s}, {"from", origin_json(c.where)}};
+        if (c.type == "webhook") {
+            j["style"] = c.style;
+            j["secret"] = optional_secret_json(c.secret);
+        } else {
+            j["starttls"] = c.starttls;
+            j["username"] = c.username.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.username);
+            j["password"] = optional_secret_json(c.password);
+            j["mail_from"] = c.from;
+            j["to"] = c.to;
+        }
+        out[c.name] = std::move(j);
+    }
+    return out;
+}
+
+nlohmann::json alerts_json(const config::alert_settings& a) {
+    return {{"settle_hours", entry(a.settle_hours)},
+            {"window_days", entry(a.window_days)},
+            {"min_history_days", entry(a.min_history_days)},
+            {"new_source_min_messages", entry(a.new_source_min_messages)},
+            {"failure_spike_min_messages", entry(a.failure_spike_min_messages)},
+            {"failure_spike_min_days", entry(a.failure_spike_min_days)},
+            {"failure_spike_rise", entry(a.failure_spike_rise)},
+            {"pass_rate_drop_min_messages", entry(a.pass_rate_drop_min_messages)},
+            {"pass_rate_drop", entry(a.pass_rate_drop)},
+            {"unauthorized_spike_factor", entry(a.unauthorized_spike_factor)},
+            {"unauthorized_spike_min_excess", entry(a.unauthorized_spike_min_excess)},
+            {"no_reports_hours", entry(a.no_reports_hours)},
+            {"channels", entry(a.channels)}};
+}
+
 nlohmann::json settings_json(const config::settings& s) {
     nlohmann::json labels = nlohmann::json::array();
     for (const auto& l : s.labels) {
@@ -67,6 +108,10 @@ nlohmann::json settings_json(const config::settings& s) {
           {"ttl_days", entry(s.enrich.ttl_days)}}},
         {"labels", std::move(labels)},
         {"postgres", {{"password", secret_json(s.postgres.password)}}},
+        {"channels", channels_json(s.channels)},
+        {"alerts", alerts_json(s.alerts)},
+        {"digest", {{"channels", entry(s.digest.channels)}}},
+        {"retention", {{"older_than", entry(s.retention.older_than)}}},
         {"warnings", s.warnings},
     };
 }

@@ -200,21 +200,11 @@ void run(const args& a, bool senders_style) {
     auto db = open_store(a.db, store::open_mode::read_only);
     if (!db) return;
     check_domain_stored(*db, a.domain, qf);
-    auto labels = db->labels("");
+    auto labels = labels_with_config(*db);
     if (!labels) {
         error_line(labels.err().message);
         exit_code() = exit_usage;
         return;
-    }
-    // Labels of the config file count too; the database's (dmarcsight label) come first and win.
-    for (const auto& l : settings().labels) {
-        store::label_row row;
-        row.policy_domain = l.domain;
-        if (l.source) row.source = l.source->to_string();
-        row.service = l.service;
-        row.cls = std::string(config::to_string(l.cls));
-        row.note = l.note.empty() ? "(config file)" : l.note + " (config file)";
-        labels->push_back(std::move(row));
     }
     const bool grouped = q.group != analyze::group_by::ip;
     std::size_t n = 0;

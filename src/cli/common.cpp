@@ -240,4 +240,19 @@ void drop_empty_columns(std::vector<column>& columns, std::vector<std::vector<st
 
 std::string percent(std::int64_t part, std::int64_t whole) { return text::format_percent(part, whole); }
 
+result<std::vector<store::label_row>> labels_with_config(store::store& db) {
+    auto labels = db.labels("");
+    if (!labels) return unexpected{labels.err()};
+    for (const auto& l : settings().labels) {
+        store::label_row row;
+        row.policy_domain = l.domain;
+        if (l.source) row.source = l.source->to_string();
+        row.service = l.service;
+        row.cls = std::string(config::to_string(l.cls));
+        row.note = l.note.empty() ? "(config file)" : l.note + " (config file)";
+        labels->push_back(std::move(row));
+    }
+    return labels;
+}
+
 }  // namespace dmarcsight::cli

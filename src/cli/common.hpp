@@ -95,4 +95,8 @@ double share(std::int64_t part, std::int64_t whole);
 // "dmarcsight: message" on stderr, escaped, cut at 8 KiB (room for 20 stored domain names).
 void error_line(const std::string& message);
 
+// The user's labels: the store's (dmarcsight label) first, then the config file's, which the
+// store's win over (analysis takes the first that matches).
+result<std::vector<store::label_row>> labels_with_config(store::store& db);
+
 }  // namespace dmarcsight::cli

@@ -188,7 +188,10 @@ int main(int argc, char** argv) {
     register_enrich(app);
     register_trends(app);
     register_prune(app);
+    register_alerts(app);
+    register_digest(app);
     register_config(app);
+    register_notify(app);
     if (!subcommand_known(app, argc, argv)) return exit_usage;
     try {
         app.parse(argc, argv);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <set>
 #include <toml++/toml.h>
 
 #include "core/text.hpp"
@@ -543,6 +544,313 @@ result<void> read_label(const file_context& f, const toml::table& t, std::size_t
     return {};
 }
 
+// ---------------------------------------------------------------------------------------------
+// [channels.NAME], [alerts], [digest], [retention]
+
+constexpr int_range channel_timeout_range{1, 3600, "seconds"};
+
+result<std::int64_t> get_int64(const file_context& f, const toml::node& v, const std::string& name, const int_range& r) {
+    if (!v.is_integer()) return f.error(v, name + " must be " + range_text(r));
+    const std::int64_t i = *v.value<std::int64_t>();
+    if (i < r.min || i > r.max) return f.error(v, name + " must be " + range_text(r) + ", not " + std::to_string(i));
+    return i;
+}
+
+template <class T>
+key_rule whole_rule(const file_context& f, std::string key, std::string_view table, const int_range& r, setting<T>& out) {
+    const std::string name = dotted(table, key);
+    return {std::move(key), [&f, &out, name, r](const toml::node& v) -> result<void> {
+                auto i = get_int64(f, v, name, r);
+                if (!i) return unexpected{i.err()};
+                out = {static_cast<T>(*i), f.from(v)};
+                return {};
+            }};
+}
+
+std::string number_text(double d) {
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, d);
+    return ec == std::errc{} ? std::string(buf, end) : std::to_string(d);
+}
+
+// A share (0..1) or a factor: integers are accepted too (`rise = 1` is 1.0).
+key_rule number_rule(const file_context& f, std::string key, std::string_view table, double min, double max, const char* what,
+                     setting<double>& out) {
+    const std::string name = dotted(table, key);
+    return {std::move(key), [&f, &out, name, min, max, what](const toml::node& v) -> result<void> {
+                const std::string range = std::string(what) + " from " + number_text(min) + " to " + number_text(max);
+                if (!v.is_number()) return f.error(v, name + " must be " + range);
+                const double d = v.is_integer() ? static_cast<double>(*v.value<std::int64_t>()) : *v.value<double>();
+                if (!(d >= min && d <= max)) return f.error(v, name + " must be " + range + ", not " + number_text(d));
+                out = {d, f.from(v)};
+                return {};
+            }};
+}
+
+result<std::vector<std::string>> get_string_list(const file_context& f, const toml::node& v, const std::string& name) {
+    const toml::array* a = v.as_array();
+    if (!a) return f.error(v, name + " must be an array of strings");
+    std::vector<std::string> out;
+    for (const auto& e : *a) {
+        if (!e.is_string()) return f.error(e, name + " must be an array of strings");
+        out.emplace_back(*e.value<std::string_view>());
+    }
+    return out;
+}
+
+bool valid_channel_name(std::string_view n) {
+    return !n.empty() && n.size() <= 64 &&
+           n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string_view::npos;
+}
+
+// An address for MAIL FROM / RCPT TO and the From/To headers: local@domain, no spaces, no
+// controls, none of the characters that would end or open an address in a header (RFC 5321
+// §4.5.3.1.3: a path is at most 256 octets; RFC 5322 §3.4). Display names are not supported:
+// nothing a reader of the file writes can become a second header.
+result<std::string> check_address(const std::string& name, std::string_view a) {
+    const auto at = a.rfind('@');
+    bool ok = !a.empty() && a.size() <= 254 && at != std::string_view::npos && at > 0 && at + 1 < a.size();
+    for (const char c : a) ok = ok && static_cast<unsigned char>(c) > 0x20 && c != 0x7f && std::string_view("<>()[],;:\\\"").find(c) == std::string_view::npos;
+    if (ok && !check_domain(name, a.substr(at + 1))) ok = false;
+    if (!ok) return fail(name + " " + quote(text::for_terminal(a, 100)) + " is not a mail address (local@domain, no display name)");
+    return std::string(a);
+}
+
+// A URL checked for its scheme and for line breaks and spaces (it goes into requests verbatim);
+// libcurl's own parser checks the rest when the channel is used. No credentials in a URL: they
+// would be shown by `config show` and in messages (use username/password).
+result<std::string> check_url(const std::string& name, std::string_view url, std::initializer_list<std::string_view> schemes) {
+    bool scheme_ok = false;
+    for (const auto sc : schemes) scheme_ok = scheme_ok || (url.size() > sc.size() && url.substr(0, sc.size()) == sc);
+    if (!scheme_ok) {
+        std::string msg = name + " " + quote(url) + " must start with";
+        std::size_t i = 0;
+        for (const auto sc : schemes) msg += std::string(i++ ? " or " : " ") + std::string(sc);
+        return fail(msg);
+    }
+    if (url.size() > 2048) return fail(name + " is longer than 2048 characters");
+    for (const char c : url)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+            return fail(name + " " + quote(text::for_terminal(url, 100)) + " contains a space or a control character");
+    const auto host_start = url.find("://") + 3;
+    const auto host_end = url.find_first_of("/?#", host_start);
+    const std::string_view authority = url.substr(host_start, host_end == std::string_view::npos ? std::string_view::npos : host_end - host_start);
+    if (authority.find('@') != std::string_view::npos) return fail(name + " must not hold credentials (user@ in the URL)");
+    if (authority.empty()) return fail(name + " " + quote(url) + " names no host");
+    return std::string(url);
+}
+
+result<void> read_channel(const file_context& f, const toml::table& t, const std::string& channel_name, channel_settings& c) {
+    const std::string section = "channels." + channel_name;
+    c.name = channel_name;
+    c.where = f.from(t);
+    const toml::node* type_node = t.get("type");
+    if (!type_node) return f.error(t, section + " needs a type (\"webhook\" or \"smtp\")");
+    auto type = get_string(f, *type_node, section + ".type");
+    if (!type) return unexpected{type.err()};
+    if (*type != "webhook" && *type != "smtp") return f.error(*type_node, section + ".type " + quote(*type) + " is not webhook or smtp");
+    c.type = *type;
+    const bool webhook = c.type == "webhook";
+
+    // A key of the other type is an error, not ignored: `style` on a mail channel is a mistake.
+    auto only = [&](const char* key, bool mine, const key_handler& h) -> key_rule {
+        return {key, [&f, &section, key, mine, h, &c](const toml::node& v) -> result<void> {
+                    if (!mine) return f.error(v, section + "." + key + " applies to " + (c.type == "webhook" ? "smtp" : "webhook") + " channels only");
+                    return h(v);
+                }};
+    };
+    auto str = [&](const char* key, std::string& out) -> key_handler {
+        return [&f, &section, key, &out](const toml::node& v) -> result<void> {
+            auto s = get_string(f, v, section + "." + key);
+            if (!s) return unexpected{s.err()};
+            out = std::move(s).value();
+            return {};
+        };
+    };
+    auto one_of = [&](const char* key, std::string& out, std::vector<std::string> allowed) -> key_handler {
+        return [&f, &section, key, &out, allowed](const toml::node& v) -> result<void> {
+            auto s = get_string(f, v, section + "." + key);
+            if (!s) return unexpected{s.err()};
+            if (std::find(allowed.begin(), allowed.end(), *s) == allowed.end()) {
+                std::string msg = section + "." + key + " " + quote(*s) + " is not one of";
+                for (std::size_t i = 0; i < allowed.size(); ++i) msg += (i ? ", " : " ") + allowed[i];
+                return f.error(v, msg);
+            }
+            out = std::move(s).value();
+            return {};
+        };
+    };
+    const toml::node* url_node = t.get("url");
+    std::vector<key_rule> rules;
+    rules.push_back({"type", [](const toml::node&) -> result<void> { return {}; }});
+    rules.push_back({"url", [&](const toml::node& v) -> result<void> {
+                         auto s = get_string(f, v, section + ".url");
+                         if (!s) return unexpected{s.err()};
+                         auto u = webhook ? check_url(section + ".url", *s, {"https://", "http://"})
+                                          : check_url(section + ".url", *s, {"smtp://", "smtps://"});
+                         if (!u) return f.error(v, u.err().message);
+                         c.url = std::move(u).value();
+                         return {};
+                     }});
+    rules.push_back(only("style", webhook, one_of("style", c.style, {"json", "slack", "teams"})));
+    rules.push_back(only("starttls", !webhook, one_of("starttls", c.starttls, {"required", "opportunistic", "off"})));
+    rules.push_back(only("username", !webhook, str("username", c.username)));
+    rules.push_back(only("from", !webhook, [&](const toml::node& v) -> result<void> {
+        auto s = get_string(f, v, section + ".from");
+        if (!s) return unexpected{s.err()};
+        auto a = check_address(section + ".from", *s);
+        if (!a) return f.error(v, a.err().message);
+        c.from = std::move(a).value();
+        return {};
+    }));
+    rules.push_back(only("to", !webhook, [&](const toml::node& v) -> result<void> {
+        // One address or a list of them.
+        std::vector<std::string> list;
+        if (v.is_string()) list.emplace_back(*v.value<std::string_view>());
+        else {
+            auto l = get_string_list(f, v, section + ".to");
+            if (!l) return unexpected{l.err()};
+            list = std::move(l).value();
+        }
+        if (list.empty()) return f.error(v, section + ".to names no recipient");
+        if (list.size() > 100) return f.error(v, section + ".to names more than 100 recipients");
+        for (const auto& a : list) {
+            auto ok = check_address(section + ".to", a);
+            if (!ok) return f.error(v, ok.err().message);
+        }
+        c.to = std::move(list);
+        return {};
+    }));
+    rules.push_back({"ca_file", [&](const toml::node& v) -> result<void> {
+                         auto p = get_path(f, v, section + ".ca_file");
+                         if (!p) return unexpected{p.err()};
+                         c.ca_file = std::move(p).value();
+                         return {};
+                     }});
+    rules.push_back({"timeout", [&](const toml::node& v) -> result<void> {
+                         auto i = get_int(f, v, section + ".timeout", channel_timeout_range);
+                         if (!i) return unexpected{i.err()};
+                         c.timeout_s = *i;
+                         return {};
+                     }});
+    const std::vector<std::string> secret_keys = {"secret", "secret_file", "secret_env"};
+    const std::vector<std::string> password_keys = {"password", "password_file", "password_env"};
+    std::vector<std::string> extra = secret_keys;
+    extra.insert(extra.end(), password_keys.begin(), password_keys.end());
+    if (auto r = walk(f, t, section, rules, extra); !r) return r;
+    for (const auto& k : webhook ? password_keys : secret_keys)
+        if (const toml::node* n = t.get(k)) return f.error(*n, section + "." + k + " applies to " + (webhook ? "smtp" : "webhook") + " channels only");
+    config::secret sec;
+    if (auto r = get_secret(f, t, section, webhook ? "secret" : "password", sec); !r) return r;
+    if (sec.present()) (webhook ? c.secret : c.password) = std::move(sec);
+
+    if (!url_node) return f.error(t, section + " needs a url");
+    if (!webhook) {
+        if (c.from.empty()) return f.error(t, section + " needs from (the sender address)");
+        if (c.to.empty()) return f.error(t, section + " needs to (one or more recipient addresses)");
+        if (c.password && c.username.empty()) return f.error(t, section + " has a password but no username");
+        if (!c.username.empty() && !c.password) return f.error(t, section + " has a username but no password");
+        if (c.username.find_first_of("\r\n") != std::string::npos || c.username.size() > 256)
+            return f.error(t, section + ".username must be one line of at most 256 characters");
+        // Credentials over a connection that may stay plain would be sent in the clear.
+        if (!c.username.empty() && c.url.starts_with("smtp://") && c.starttls != "required")
+            return f.error(t, section + " sends a password: starttls must be \"required\" (or use smtps://)");
+    }
+    return {};
+}
+
+result<void> read_channels(const file_context& f, const toml::table& t, std::vector<channel_settings>& out) {
+    std::vector<channel_settings> list;
+    for (auto&& [k, v] : t) {
+        const std::string name(k.str());
+        if (!valid_channel_name(name))
+            return fail(f.at(k.source()) + ": channel name '" + std::string(k.str().substr(0, 64)) +
+                        "' must be 1 to 64 letters, digits, '-' or '_'");
+        const toml::table* ct = v.as_table();
+        if (!ct) return f.error(v, "channels." + name + " must be a table ([channels." + name + "])");
+        channel_settings c;
+        if (auto r = read_channel(f, *ct, name, c); !r) return r;
+        list.push_back(std::move(c));
+    }
+    out = std::move(list);  // the file's channels replace an earlier layer's
+    return {};
+}
+
+key_rule channel_list_rule(const file_context& f, std::string_view table, setting<std::vector<std::string>>& out) {
+    const std::string name = dotted(table, "channels");
+    return {"channels", [&f, &out, name](const toml::node& v) -> result<void> {
+                auto l = get_string_list(f, v, name);
+                if (!l) return unexpected{l.err()};
+                out = {std::move(l).value(), f.from(v)};
+                return {};
+            }};
+}
+
+result<void> read_alerts(const file_context& f, const toml::table& t, alert_settings& a) {
+    constexpr std::int64_t max_messages = 1'000'000'000'000;  // far above any domain's daily volume
+    constexpr int_range hours{0, 24 * 366, "hours"};
+    constexpr int_range window{1, 366, "days"};
+    constexpr int_range history{0, 366, "days"};
+    constexpr int_range messages{0, max_messages, "messages"};
+    constexpr int_range gap_hours{1, 24 * 366, "hours"};
+    std::vector<key_rule> rules;
+    rules.push_back(whole_rule(f, "settle_hours", "alerts", hours, a.settle_hours));
+    rules.push_back(whole_rule(f, "window_days", "alerts", window, a.window_days));
+    rules.push_back(whole_rule(f, "min_history_days", "alerts", history, a.min_history_days));
+    rules.push_back(whole_rule(f, "new_source_min_messages", "alerts", messages, a.new_source_min_messages));
+    rules.push_back(whole_rule(f, "failure_spike_min_messages", "alerts", messages, a.failure_spike_min_messages));
+    rules.push_back(whole_rule(f, "failure_spike_min_days", "alerts", window, a.failure_spike_min_days));
+    rules.push_back(number_rule(f, "failure_spike_rise", "alerts", 0.0, 1.0, "a share", a.failure_spike_rise));
+    rules.push_back(whole_rule(f, "pass_rate_drop_min_messages", "alerts", messages, a.pass_rate_drop_min_messages));
+    rules.push_back(number_rule(f, "pass_rate_drop", "alerts", 0.0, 1.0, "a share", a.pass_rate_drop));
+    rules.push_back(number_rule(f, "unauthorized_spike_factor", "alerts", 1.0, 1000.0, "a factor", a.unauthorized_spike_factor));
+    rules.push_back(whole_rule(f, "unauthorized_spike_min_excess", "alerts", messages, a.unauthorized_spike_min_excess));
+    rules.push_back(whole_rule(f, "no_reports_hours", "alerts", gap_hours, a.no_reports_hours));
+    rules.push_back(channel_list_rule(f, "alerts", a.channels));
+    return walk(f, t, "alerts", rules);
+}
+
+// An age: a count and a unit, h (hours), d (days) or w (weeks), as prune --older-than takes it.
+bool valid_age(std::string_view s) {
+    if (s.size() < 2 || s.size() > 8) return false;
+    const char unit = s.back();
+    if (unit != 'h' && unit != 'd' && unit != 'w') return false;
+    const std::string_view digits = s.substr(0, s.size() - 1);
+    return digits.find_first_not_of("0123456789") == std::string_view::npos && digits.find_first_not_of('0') != std::string_view::npos;
+}
+
+result<void> read_retention(const file_context& f, const toml::table& t, retention_settings& r) {
+    std::vector<key_rule> rules;
+    rules.push_back({"older_than", [&](const toml::node& v) -> result<void> {
+                         auto s = get_string(f, v, "retention.older_than");
+                         if (!s) return unexpected{s.err()};
+                         if (!valid_age(*s))
+                             return f.error(v, "retention.older_than " + quote(*s) + " is not an age such as 400d, 12w or 72h");
+                         r.older_than = {std::move(s).value(), f.from(v)};
+                         return {};
+                     }});
+    return walk(f, t, "retention", rules);
+}
+
+// alerts.channels and digest.channels must name channels that exist.
+result<void> check_channel_names(const file_context& f, const toml::table& root, const settings& s) {
+    std::set<std::string> names;
+    for (const auto& c : s.channels) names.insert(c.name);
+    std::vector<std::string> known(names.begin(), names.end());
+    for (const char* table : {"alerts", "digest"}) {
+        const toml::node* n = root.at_path(std::string(table) + ".channels").node();
+        if (!n) continue;
+        const auto& list = std::string_view(table) == "alerts" ? s.alerts.channels.value : s.digest.channels.value;
+        for (const auto& name : list) {
+            if (names.count(name)) continue;
+            std::string msg = std::string(table) + ".channels names " + quote(name) + ", which is no [channels.NAME] table";
+            if (auto near = text::closest_match(name, known)) msg += "; did you mean '" + *near + "'?";
+            return f.error(*n, msg);
+        }
+    }
+    return {};
+}
+
 result<void> read_root(const file_context& f, const toml::table& root, settings& s) {
     std::vector<key_rule> rules;
     rules.push_back(path_rule(f, "database", "", s.database));
@@ -576,7 +884,28 @@ result<void> read_root(const file_context& f, const toml::table& root, settings&
                          if (auto r = walk(f, **t, "postgres", {}, {"password", "password_file", "password_env"}); !r) return r;
                          return get_secret(f, **t, "postgres", "password", s.postgres.password);
                      }});
-    return walk(f, root, "", rules);
+    rules.push_back({"channels", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "channels");
+                         if (!t) return unexpected{t.err()};
+                         return read_channels(f, **t, s.channels);
+                     }});
+    rules.push_back({"alerts", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "alerts");
+                         if (!t) return unexpected{t.err()};
+                         return read_alerts(f, **t, s.alerts);
+                     }});
+    rules.push_back({"digest", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "digest");
+                         if (!t) return unexpected{t.err()};
+                         return walk(f, **t, "digest", {channel_list_rule(f, "digest", s.digest.channels)});
+                     }});
+    rules.push_back({"retention", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "retention");
+                         if (!t) return unexpected{t.err()};
+                         return read_retention(f, **t, s.retention);
+                     }});
+    if (auto r = walk(f, root, "", rules); !r) return r;
+    return check_channel_names(f, root, s);
 }
 
 // The DMARCSIGHT_* variables; the secret one is handled apart from set_from_text.
@@ -763,6 +1092,47 @@ std::vector<shown_setting> describe(const settings& s) {
         out.push_back({"label[" + std::to_string(i + 1) + "]", std::move(v), l.from});
     }
     out.push_back({"postgres.password", s.postgres.password.describe(), s.postgres.password.from()});
+    for (const auto& c : s.channels) {
+        const std::string k = "channels." + c.name;
+        out.push_back({k + ".type", c.type, c.where});
+        out.push_back({k + ".url", c.url, c.where});
+        if (c.type == "webhook") {
+            out.push_back({k + ".style", c.style, c.where});
+            out.push_back({k + ".secret", c.secret ? c.secret->describe() : "(not set)", c.secret ? c.secret->from() : c.where});
+        } else {
+            out.push_back({k + ".starttls", c.url.starts_with("smtps://") ? "(implicit TLS: smtps://)" : c.starttls, c.where});
+            out.push_back({k + ".username", c.username.empty() ? "(none: no AUTH)" : c.username, c.where});
+            out.push_back({k + ".password", c.password ? c.password->describe() : "(not set)", c.password ? c.password->from() : c.where});
+            out.push_back({k + ".from", c.from, c.where});
+            std::string to;
+            for (const auto& a : c.to) to += (to.empty() ? "" : ",") + a;
+            out.push_back({k + ".to", to, c.where});
+        }
+        out.push_back({k + ".ca_file", c.ca_file.empty() ? "(none: the system's trust store)" : c.ca_file, c.where});
+        out.push_back({k + ".timeout", std::to_string(c.timeout_s), c.where});
+    }
+    auto num = [](const auto& v) { return std::to_string(v); };
+    const alert_settings& a = s.alerts;
+    out.push_back({"alerts.settle_hours", num(a.settle_hours.value), a.settle_hours.from});
+    out.push_back({"alerts.window_days", num(a.window_days.value), a.window_days.from});
+    out.push_back({"alerts.min_history_days", num(a.min_history_days.value), a.min_history_days.from});
+    out.push_back({"alerts.new_source_min_messages", num(a.new_source_min_messages.value), a.new_source_min_messages.from});
+    out.push_back({"alerts.failure_spike_min_messages", num(a.failure_spike_min_messages.value), a.failure_spike_min_messages.from});
+    out.push_back({"alerts.failure_spike_min_days", num(a.failure_spike_min_days.value), a.failure_spike_min_days.from});
+    out.push_back({"alerts.failure_spike_rise", number_text(a.failure_spike_rise.value), a.failure_spike_rise.from});
+    out.push_back({"alerts.pass_rate_drop_min_messages", num(a.pass_rate_drop_min_messages.value), a.pass_rate_drop_min_messages.from});
+    out.push_back({"alerts.pass_rate_drop", number_text(a.pass_rate_drop.value), a.pass_rate_drop.from});
+    out.push_back({"alerts.unauthorized_spike_factor", number_text(a.unauthorized_spike_factor.value), a.unauthorized_spike_factor.from});
+    out.push_back({"alerts.unauthorized_spike_min_excess", num(a.unauthorized_spike_min_excess.value), a.unauthorized_spike_min_excess.from});
+    out.push_back({"alerts.no_reports_hours", num(a.no_reports_hours.value), a.no_reports_hours.from});
+    auto names = [](const std::vector<std::string>& v, const char* none) {
+        std::string t;
+        for (const auto& n : v) t += (t.empty() ? "" : ",") + n;
+        return t.empty() ? std::string(none) : t;
+    };
+    out.push_back({"alerts.channels", names(a.channels.value, "(none: every channel)"), a.channels.from});
+    out.push_back({"digest.channels", names(s.digest.channels.value, "(none: every channel)"), s.digest.channels.from});
+    out.push_back({"retention.older_than", opt(s.retention.older_than.value, "(none: keep everything)"), s.retention.older_than.from});
     return out;
 }
 

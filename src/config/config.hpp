@@ -130,6 +130,50 @@ struct postgres_settings {
     secret password;
 };
 
+// One [channels.NAME] table: where alerts and digests are delivered (src/notify/).
+struct channel_settings {
+    std::string name;                   // NAME of [channels.NAME]: letters, digits, '-', '_'
+    std::string type;                   // "webhook" | "smtp"
+    std::string url;                    // webhook: http(s)://…; smtp: smtp://host[:port] or smtps://host[:port]
+    std::string style = "json";         // webhook: json | slack | teams
+    std::optional<config::secret> secret;  // webhook HMAC-SHA256 key (secret / secret_file / secret_env)
+    std::string starttls = "required";  // smtp: required | opportunistic | off (smtp:// only)
+    std::string username;               // smtp AUTH user ("" = no AUTH)
+    std::optional<config::secret> password;  // smtp (password / password_file / password_env)
+    std::string from;                   // smtp: the envelope and header From address
+    std::vector<std::string> to;        // smtp: the recipients
+    std::string ca_file;                // PEM CA bundle to verify the server with; "" = the system's
+    int timeout_s = 30;                 // the whole delivery, 1..3600
+    origin where;                       // the [channels.NAME] table's position
+};
+
+// [alerts]: the event rules' thresholds (../shared/scenario/README.md, "Event rules").
+struct alert_settings {
+    setting<int> settle_hours{48, {}};
+    setting<int> window_days{7, {}};
+    setting<int> min_history_days{3, {}};
+    setting<std::int64_t> new_source_min_messages{100, {}};
+    setting<std::int64_t> failure_spike_min_messages{100, {}};
+    setting<int> failure_spike_min_days{3, {}};
+    setting<double> failure_spike_rise{0.20, {}};
+    setting<std::int64_t> pass_rate_drop_min_messages{500, {}};
+    setting<double> pass_rate_drop{0.10, {}};
+    setting<double> unauthorized_spike_factor{2.0, {}};
+    setting<std::int64_t> unauthorized_spike_min_excess{500, {}};
+    setting<int> no_reports_hours{48, {}};
+    setting<std::vector<std::string>> channels;  // names --send delivers to; empty: every channel
+};
+
+// [digest]
+struct digest_settings {
+    setting<std::vector<std::string>> channels;  // names the digest is sent to; empty: every channel
+};
+
+// [retention]
+struct retention_settings {
+    setting<std::optional<std::string>> older_than;  // an age "400d", "12w"; none: keep everything
+};
+
 struct settings {
     // The configuration file that was read; none when only defaults and variables apply.
     setting<std::optional<std::string>> file;
@@ -140,6 +184,10 @@ struct settings {
     setting<std::optional<std::string>> services;  // the user's own service catalogue
     std::vector<label> labels;
     postgres_settings postgres;
+    std::vector<channel_settings> channels;  // sorted by name (TOML tables have no order)
+    alert_settings alerts;
+    digest_settings digest;
+    retention_settings retention;
     // Not errors, but worth saying (loose permissions on secrets); the CLI prints them on stderr.
     std::vector<std::string> warnings;
 };

@@ -154,6 +154,34 @@ struct prune_summary {
     std::vector<std::string> quarantine_files;
 };
 
+// What the store keeps of an alert (analyze/alert_rules.hpp decides what fires; src/alerts/ keeps
+// it): the alert as it fired, when it settled (0: provisional, may still change with late
+// reports), and its acknowledgement.
+struct alert_row {
+    std::string id;  // analyze::alert_id
+    std::string day, kind, domain, source, reporter, severity, detail;
+    std::int64_t first_seen = 0;  // first evaluated
+    std::int64_t settled_at = 0;  // 0: provisional
+    std::int64_t acked_at = 0;    // 0: not acknowledged
+    std::string ack_note;
+};
+
+// One channel's delivery of one alert (or of a digest: id "digest:..."): attempts, the last
+// error, and when it was delivered (0: not yet).
+struct delivery_row {
+    std::string alert_id, channel;
+    std::int64_t attempts = 0, last_attempt = 0, delivered_at = 0;
+    std::string last_error;
+};
+
+// A mute rule: alerts matching every non-empty field are kept but not sent, until `until_day`
+// (inclusive, YYYY-MM-DD; empty: for ever).
+struct mute_row {
+    std::int64_t id = 0;
+    std::string domain, source, kind, until_day, note;
+    std::int64_t created_at = 0;
+};
+
 class report_visitor {
 public:
     virtual ~report_visitor() = default;
@@ -257,6 +285,24 @@ public:
     virtual result<void> put_label(const label_row& row) = 0;  // replaces the same (domain, source, service)
     virtual result<bool> remove_label(const label_row& row) = 0;
     virtual result<std::vector<label_row>> labels(const std::string& domain) = 0;  // empty: all
+
+    // --- alerts (src/alerts/): what fired, what was sent, acknowledged, muted; DNS findings.
+    // Stores the alerts evaluated over [from_day, until_day] (YYYY-MM-DD, inclusive): new ones are
+    // added, provisional ones updated (and settled when settled_at is set), provisional ones of
+    // that range (and of `domain`; empty: every domain) that no longer fire are removed. Settled alerts are history: never changed here.
+    virtual result<void> sync_alerts(const std::vector<alert_row>& firing, std::string_view domain, std::string_view from_day,
+                                     std::string_view until_day) = 0;
+    virtual result<std::vector<alert_row>> kept_alerts() = 0;  // by day, then id
+    // False when no alert has this id.
+    virtual result<bool> ack_alert(std::string_view id, std::string_view note, std::int64_t at) = 0;
+    virtual result<std::vector<delivery_row>> deliveries(std::string_view alert_id) = 0;  // empty id: all
+    virtual result<void> put_delivery(const delivery_row& row) = 0;  // replaces (alert_id, channel)
+    virtual result<std::int64_t> put_mute(const mute_row& row) = 0;  // returns its id
+    virtual result<bool> remove_mute(std::int64_t id) = 0;
+    virtual result<std::vector<mute_row>> mutes() = 0;
+    // The last DNS findings kept for a domain (JSON text written by src/alerts/), and their time.
+    virtual result<std::optional<std::pair<std::string, std::int64_t>>> dns_findings(std::string_view domain) = 0;
+    virtual result<void> put_dns_findings(std::string_view domain, std::string_view json, std::int64_t at) = 0;
 
     // --- work done once across workers (a mailbox folder, an alert's delivery, a rebuild).
     // Claims `name`: held while the returned object lives, and released when it is destroyed or

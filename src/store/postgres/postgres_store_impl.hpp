@@ -90,6 +90,18 @@ public:
     result<void> put_label(const label_row& row) override;
     result<bool> remove_label(const label_row& row) override;
     result<std::vector<label_row>> labels(const std::string& domain) override;
+    // --- alerts (alerts.cpp)
+    result<void> sync_alerts(const std::vector<alert_row>& firing, std::string_view domain, std::string_view from_day, std::string_view until_day) override;
+    result<std::vector<alert_row>> kept_alerts() override;
+    result<bool> ack_alert(std::string_view id, std::string_view note, std::int64_t at) override;
+    result<std::vector<delivery_row>> deliveries(std::string_view alert_id) override;
+    result<void> put_delivery(const delivery_row& row) override;
+    result<std::int64_t> put_mute(const mute_row& row) override;
+    result<bool> remove_mute(std::int64_t id) override;
+    result<std::vector<mute_row>> mutes() override;
+    result<std::optional<std::pair<std::string, std::int64_t>>> dns_findings(std::string_view domain) override;
+    result<void> put_dns_findings(std::string_view domain, std::string_view json, std::int64_t at) override;
+
     result<std::unique_ptr<claim>> try_claim(std::string_view name) override;
     std::string describe() const override { return shown_; }
     result<void> grant_reader(std::string_view role) override;

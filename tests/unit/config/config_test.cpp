@@ -148,8 +148,8 @@ TEST_F(config_test, unknown_key_names_file_line_column_and_suggests) {
 }
 
 TEST_F(config_test, unknown_table_is_an_error) {
-    const std::string e = error_of("[alerts]\nurl = \"x\"\n");
-    EXPECT_NE(e.find(":1:2: unknown key 'alerts'"), std::string::npos) << e;
+    const std::string e = error_of("[alarms]\nurl = \"x\"\n");
+    EXPECT_NE(e.find(":1:2: unknown key 'alarms'"), std::string::npos) << e;
     const std::string e2 = error_of("[[label]]\ndomain = \"example.com\"\nsource = \"192.0.2.1\"\nclass = \"spoofing\"\ncolour = \"red\"\n");
     EXPECT_NE(e2.find(":5:1: unknown key 'label[1].colour'"), std::string::npos) << e2;
 }

@@ -1,5 +1,5 @@
-// dmarcsight prune: retention. Removes the reports (with their records), the analysis facts and
-// the input history older than a cutoff, and the kept bytes in the quarantine folder that no
+// dmarcsight prune: retention. Removes the reports (with their records), the analysis facts, the
+// input and alert history older than a cutoff, and the kept bytes in the quarantine folder that no
 // remaining row refers to (store/prune.hpp says exactly what goes, and why by report and day).
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -31,12 +31,13 @@ struct args {
     bool dry_run = false;
 };
 
-// The configured default of --older-than: the configuration's retention.older_than, once the
-// configuration has that key; none before (then --older-than is required).
-std::optional<std::string> configured_retention() { return std::nullopt; }
+// The default of --older-than: `older_than` of the configuration's [retention] (none: keep
+// everything, and prune needs the flag).
+std::optional<std::string> configured_retention() { return settings().retention.older_than.value; }
 
-// "400d", "8w", "2y" (a year is 365 days): the age in days, or nullopt.
-std::optional<std::int64_t> parse_age_days(std::string_view text) {
+// "400d", "60w", "2y" (a year is 365 days), "72h" (the configuration's [retention] accepts hours
+// too): the age in seconds, or nullopt.
+std::optional<std::int64_t> parse_age_seconds(std::string_view text) {
     if (text.size() < 2) return std::nullopt;
     const char unit = text.back();
     const std::string_view digits = text.substr(0, text.size() - 1);
@@ -44,8 +45,8 @@ std::optional<std::int64_t> parse_age_days(std::string_view text) {
     const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (ec != std::errc{} || end != digits.data() + digits.size() || digits.front() == '-' || digits.front() == '+' || n < 1)
         return std::nullopt;
-    const std::int64_t per = unit == 'd' ? 1 : unit == 'w' ? 7 : unit == 'y' ? 365 : 0;
-    if (per == 0 || n > max_age_days / per) return std::nullopt;
+    const std::int64_t per = unit == 'h' ? 3600 : unit == 'd' ? 86400 : unit == 'w' ? 7 * 86400 : unit == 'y' ? 365 * 86400 : 0;
+    if (per == 0 || n > max_age_days * 86400 / per) return std::nullopt;
     return n * per;
 }
 
@@ -104,13 +105,13 @@ void run(const args& a) {
     std::string age = a.older_than;
     if (age.empty()) age = configured_retention().value_or("");
     if (age.empty()) {
-        error_line("prune needs --older-than AGE (such as 400d, 60w or 2y)");
+        error_line("prune needs --older-than AGE (such as 400d, 60w or 2y), or older_than in the configuration's [retention]");
         exit_code() = exit_usage;
         return;
     }
-    const auto days = parse_age_days(age);
-    if (!days) {
-        error_line("--older-than '" + age + "' is not an age: a whole number of days, weeks or years (365 days) from 1 to " +
+    const auto age_s = parse_age_seconds(age);
+    if (!age_s) {
+        error_line("--older-than '" + age + "' is not an age: a whole number of hours, days, weeks or years (365 days), up to " +
                    std::to_string(max_age_days / 365) + " years, such as 400d, 60w or 2y");
         exit_code() = exit_usage;
         return;
@@ -122,7 +123,7 @@ void run(const args& a) {
     }
     auto db = open_store(a.db, store::open_mode::read_write);
     if (!db) return;
-    const std::int64_t asked = utc::now() - *days * 86400;
+    const std::int64_t asked = utc::now() - *age_s;
     auto sum = db->prune(asked, a.dry_run);
     if (!sum) {
         error_line("prune of " + shown_db(a.db) + " failed, nothing was removed: " + sum.err().message);
@@ -161,7 +162,7 @@ void run(const args& a) {
     std::printf("  %lld analysis fact rows\n", static_cast<long long>(sum->fact_rows));
     std::printf("  %lld input history rows\n", static_cast<long long>(inputs));
     for (const auto& [table, n] : sum->tables)
-        if (table != "inputs") std::printf("  %lld rows of %s\n", static_cast<long long>(n), table.c_str());
+        if (table != "inputs") std::printf("  %lld rows of %s (alert history)\n", static_cast<long long>(n), table.c_str());
     std::printf("  %lld kept files (%s) in %s", static_cast<long long>(files.removed), bytes_text(files.bytes).c_str(),
                 text::for_terminal(dir).c_str());
     if (files.missing) std::printf("; %lld already gone", static_cast<long long>(files.missing));
@@ -179,8 +180,9 @@ void register_prune(CLI::App& app) {
     auto* cmd = app.add_subcommand("prune",
                                    "Remove reports, analysis facts, input history and kept bytes older than a cutoff (retention)");
     cmd->add_option("--older-than", a->older_than,
-                    "Age of the cutoff: whole days, weeks or years (365 days), such as 400d, 60w, 2y; rounded down to a UTC "
-                    "midnight. A report goes when every day it counts on is before it");
+                    "Age of the cutoff: whole hours, days, weeks or years (365 days), such as 400d, 60w, 2y; rounded down to a UTC "
+                    "midnight. A report goes when every day it counts on is before it. Default: older_than of the "
+                    "configuration's [retention]");
     cmd->add_flag("--dry-run", a->dry_run, "Say what would be removed, remove nothing");
     cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--quarantine", a->quarantine,

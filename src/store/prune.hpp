@@ -17,7 +17,7 @@
 //
 // Other tables go by a time column of theirs (prune_steps): their rows older than the cutoff are
 // removed, and the kept bytes (quarantine file names) their removed rows named are offered for
-// removal when no remaining row names them. A table added later (alert history) is one more entry.
+// removal when no remaining row names them. A table added later is one more entry.
 #pragma once
 
 #include <array>
@@ -26,15 +26,28 @@
 
 namespace dmarcsight::store {
 
+enum class prune_unit { epoch_seconds, day };  // day: YYYY-MM-DD text, compared with the cutoff's date
+
 struct prune_step {
     std::string_view table;
-    std::string_view time_column;  // epoch seconds: rows with a value before the cutoff go
+    std::string_view time_column;  // rows with a value before the cutoff go
+    prune_unit unit;
     std::string_view file_column;  // a quarantine file name the row keeps (empty: none)
+    std::string_view only;         // a further condition the rows must meet (SQL; empty: none)
 };
 
-// Constants of ours only: these names reach SQL as text.
-inline constexpr std::array<prune_step, 1> prune_steps{{
-    {"inputs", "seen_at", "quarantine_path"},  // input history: last seen before the cutoff
+// Constants of ours only: these names and conditions reach SQL as text. In this order: a
+// delivery goes after its alert.
+inline constexpr std::array<prune_step, 4> prune_steps{{
+    // Input history: last seen before the cutoff.
+    {"inputs", "seen_at", prune_unit::epoch_seconds, "quarantine_path", ""},
+    // Alert history: alerts of days before the cutoff ...
+    {"alerts", "day", prune_unit::day, "", ""},
+    // ... deliveries last tried before it, of digests or of alerts no longer kept ...
+    {"alert_deliveries", "last_attempt", prune_unit::epoch_seconds, "",
+     "(alert_id LIKE 'digest:%' OR NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = alert_deliveries.alert_id))"},
+    // ... and mutes that ended before it (a mute without an end stays).
+    {"alert_mutes", "until_day", prune_unit::day, "", "until_day <> ''"},
 }};
 
 // The cutoff applied: the UTC midnight at or before `cutoff_epoch`.

@@ -119,7 +119,7 @@ PY
 
   # prune: usage errors first.
   "$bin" prune --db "$db" >/dev/null 2>&1; check "$name: prune without --older-than is a usage error" test $? -eq 2
-  for bad in 10 10x 0d -5d 1.5d 999999y; do
+  for bad in 10 10x 0d -5d 1.5d 999999y 12m; do
     "$bin" prune --db "$db" --older-than "$bad" >/dev/null 2>&1; check "$name: --older-than $bad is a usage error" test $? -eq 2
   done
   # A cutoff of 2026-10-08: today's age of that day, in days (the cutoff rounds down to its midnight).
@@ -212,10 +212,11 @@ check "neither created it" test ! -e "$work/missing.db"
 "$bin" ingest --db "$work/h.db" --keep-raw --quiet "$project/examples" >/dev/null 2>&1
 mkdir -p "$work/victim" && echo keep > "$work/victim/file"
 sqlite3 "$work/h.db" "UPDATE reports SET raw_sha256 = '../victim/file' WHERE id = (SELECT min(id) FROM reports)"
-"$bin" prune --db "$work/h.db" --older-than 1d --format json > "$work/h.json" 2> "$work/h.err"; rc=$?
+printf '[retention]\nolder_than = "24h"\n' > "$work/retention.toml"  # the default of --older-than
+"$bin" --config "$work/retention.toml" prune --db "$work/h.db" --format json > "$work/h.json" 2> "$work/h.err"; rc=$?
 check "a kept-file name that is no SHA-256 is refused (exit 2), named, and left alone" test $rc -eq 2 -a -f "$work/victim/file"
 check "... and said" grep -q "not a quarantine file name: '../victim/file'" "$work/h.err"
-check "... while the rest was pruned" python3 -c "
+check "... while the rest was pruned, by the configuration's [retention] older_than" python3 -c "
 import json,sys; b=json.load(open(sys.argv[1])); assert b['reports']>0 and b['quarantine_files']>0, b" "$work/h.json"
 
 if [ -n "${DMARCSIGHT_TEST_PG:-}" ]; then

@@ -125,18 +125,20 @@ result<prune_summary> postgres_store::prune_in_transaction(std::int64_t cutoff) 
 
     // The other tables, by their time column.
     for (const auto& step : prune_steps) {
-        const std::string table(step.table), column(step.time_column), file(step.file_column);
+        const std::string table(step.table), file(step.file_column);
+        // The rows of the step: its time before the cutoff (a day compared as YYYY-MM-DD text).
+        std::string where = " WHERE " + std::string(step.time_column) + " < $1";
+        if (!step.only.empty()) where += " AND " + std::string(step.only);
+        const auto at = [&] { return step.unit == prune_unit::day ? pg::params().text(cutoff_date) : pg::params().i64(cutoff); };
         if (!file.empty()) {
-            auto each = db_.each_row("SELECT DISTINCT " + file + " FROM " + table + " WHERE " + column + " < $1 AND " + file +
-                                         " IS NOT NULL AND " + file + " <> ''",
-                                     pg::params().i64(cutoff), [&](const pg::result_set& row) -> result<void> {
+            auto each = db_.each_row("SELECT DISTINCT " + file + " FROM " + table + where + " AND " + file + " IS NOT NULL AND " + file + " <> ''",
+                                     at(), [&](const pg::result_set& row) -> result<void> {
                                          files.insert(row.text(0, 0));
                                          return {};
                                      });
             if (!each) return unexpected{each.err()};
         }
-        auto gone = db_.query("WITH d AS (DELETE FROM " + table + " WHERE " + column + " < $1 RETURNING 1) SELECT count(*) FROM d",
-                              pg::params().i64(cutoff));
+        auto gone = db_.query("WITH d AS (DELETE FROM " + table + where + " RETURNING 1) SELECT count(*) FROM d", at());
         if (!gone) return unexpected{gone.err()};
         sum.tables.emplace_back(table, gone->i64(0, 0));
     }

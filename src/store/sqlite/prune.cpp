@@ -124,23 +124,29 @@ result<prune_summary> sqlite_store::prune_in_transaction(std::int64_t cutoff) {
 
     // The other tables, by their time column.
     for (const auto& step : prune_steps) {
-        const std::string table(step.table), column(step.time_column), file(step.file_column);
+        const std::string table(step.table), file(step.file_column);
+        // The rows of the step: its time before the cutoff (a day compared as YYYY-MM-DD text).
+        std::string where = " WHERE " + std::string(step.time_column) + " < ?1";
+        if (!step.only.empty()) where += " AND " + std::string(step.only);
+        const auto bind_cutoff = [&](statement& st) {
+            if (step.unit == prune_unit::day) st.bind(1, cutoff_text);
+            else st.bind(1, cutoff);
+        };
         if (!file.empty()) {
             statement s;
-            const std::string sql = "SELECT DISTINCT " + file + " FROM " + table + " WHERE " + column + " < ?1 AND " + file +
-                                    " IS NOT NULL AND " + file + " <> ''";
+            const std::string sql = "SELECT DISTINCT " + file + " FROM " + table + where + " AND " + file + " IS NOT NULL AND " + file + " <> ''";
             auto p = s.prepare(db_, sql.c_str());
             if (!p) return unexpected{p.err()};
-            s.bind(1, cutoff);
+            bind_cutoff(s);
             int rc;
             while ((rc = s.step()) == SQLITE_ROW) files.insert(s.text(0));
             if (rc != SQLITE_DONE) return fail(s.error_text(rc));
         }
         statement del;
-        const std::string sql = "DELETE FROM " + table + " WHERE " + column + " < ?1";
+        const std::string sql = "DELETE FROM " + table + where;
         auto p = del.prepare(db_, sql.c_str());
         if (!p) return unexpected{p.err()};
-        del.bind(1, cutoff);
+        bind_cutoff(del);
         const int rc = del.step();
         if (rc != SQLITE_DONE) return fail(del.error_text(rc));
         sum.tables.emplace_back(table, sqlite3_changes64(db_));

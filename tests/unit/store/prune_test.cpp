@@ -1,6 +1,6 @@
 // Retention (store::prune, store/prune.hpp) on every driver: which reports go, that the facts stay
 // exactly what `rebuild` derives from the remaining records (a report spanning the cutoff too),
-// input history and the kept files no remaining row names, a dry run that changes nothing, and
+// input and alert history, the kept files no remaining row names, a dry run that changes nothing, and
 // ingest after a prune.
 #include <gtest/gtest.h>
 
@@ -157,6 +157,40 @@ TEST_P(each_store_prune, facts_stay_what_rebuild_derives_and_only_unnamed_files_
     input(s, "new-duplicate", 'e', cutoff + 7200, "", old1);        // recent, of a report that goes: kept, unlinked
     input(s, "old-kept-by-span", 'f', oct1, sha('b'));              // old, names the kept report's bytes: the file stays
     ASSERT_TRUE(s.commit_batch().ok());
+    // Alert history: an alert of a day before the cutoff goes, with its delivery; a digest's
+    // delivery tried before the cutoff goes; a mute that ended before it goes.
+    const auto alert = [](const std::string& id, const std::string& day) {
+        store::alert_row a;
+        a.id = id;
+        a.day = day;
+        a.kind = "new_source";
+        a.domain = "example.com";
+        a.severity = "warning";
+        a.detail = "test";
+        a.first_seen = oct1;
+        return a;
+    };
+    ASSERT_TRUE(s.sync_alerts({alert("a-old", "2026-10-02"), alert("a-new", "2026-10-05")}, "", "2026-10-01", "2026-10-10").ok());
+    const auto delivery = [&](const std::string& id, std::int64_t at) {
+        store::delivery_row d;
+        d.alert_id = id;
+        d.channel = "hook";
+        d.attempts = 1;
+        d.last_attempt = at;
+        d.delivered_at = at;
+        ASSERT_TRUE(s.put_delivery(d).ok());
+    };
+    delivery("a-old", cutoff - 3600);            // goes with its alert
+    delivery("a-new", cutoff - 3600);            // its alert stays: stays
+    delivery("digest:2026-W40", cutoff - 3600);  // a digest's, tried before the cutoff: goes
+    delivery("digest:2026-W41", cutoff + 3600);  // stays
+    for (const char* until : {"2026-10-02", "", "2026-10-20"}) {
+        store::mute_row m;
+        m.domain = "example.com";
+        m.until_day = until;
+        m.created_at = oct1;
+        ASSERT_TRUE(s.put_mute(m).ok());
+    }
 
     const auto before = messages_by_day(s, "example.com");
     EXPECT_EQ(before.at("2026-10-01"), 13);
@@ -180,8 +214,8 @@ TEST_P(each_store_prune, facts_stay_what_rebuild_derives_and_only_unnamed_files_
         // Rows of 10-01 (two sources, and other.example's), 10-02 (two: old2 and the span's
         // second source), 10-03 (two): one batch wrote one row per key.
         EXPECT_EQ(sum->fact_rows, 7);
-        ASSERT_EQ(sum->tables.size(), 1u);
-        EXPECT_EQ(sum->tables[0], (std::pair<std::string, std::int64_t>{"inputs", 3}));
+        EXPECT_EQ(sum->tables, (std::vector<std::pair<std::string, std::int64_t>>{
+                                   {"inputs", 3}, {"alerts", 1}, {"alert_deliveries", 2}, {"alert_mutes", 1}}));
         EXPECT_EQ(sum->quarantine_files, (std::vector<std::string>{sha('a'), sha('c')}));
     }
     // The span keeps its share of 10-02 and 10-03 (largest remainder over 12 h, 24 h, 24 h, 12 h:
@@ -215,6 +249,20 @@ TEST_P(each_store_prune, facts_stay_what_rebuild_derives_and_only_unnamed_files_
     ASSERT_TRUE(labels.count("new-rejected"));
     ASSERT_TRUE(labels.count("new-duplicate"));
     EXPECT_FALSE(labels["new-duplicate"].has_value());
+    auto kept = s.kept_alerts();
+    ASSERT_TRUE(kept.ok());
+    ASSERT_EQ(kept->size(), 1u);
+    EXPECT_EQ((*kept)[0].id, "a-new");
+    auto sent = s.deliveries("");
+    ASSERT_TRUE(sent.ok());
+    std::set<std::string> sent_ids;
+    for (const auto& d : *sent) sent_ids.insert(d.alert_id);
+    EXPECT_EQ(sent_ids, (std::set<std::string>{"a-new", "digest:2026-W41"}));
+    auto mutes = s.mutes();
+    ASSERT_TRUE(mutes.ok());
+    std::set<std::string> ends;
+    for (const auto& m : *mutes) ends.insert(m.until_day);
+    EXPECT_EQ(ends, (std::set<std::string>{"", "2026-10-20"}));
     // A second prune finds nothing more.
     auto again = s.prune(cutoff, false);
     ASSERT_TRUE(again.ok());

@@ -29,6 +29,8 @@ void register_grant_reader(CLI::App& app);
 void register_label(CLI::App& app);
 void register_config(CLI::App& app);
 void register_enrich(CLI::App& app);
+void register_trends(CLI::App& app);
+void register_prune(CLI::App& app);
 void register_alerts(CLI::App& app);
 void register_digest(CLI::App& app);
 void register_notify(CLI::App& app);

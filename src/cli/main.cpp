@@ -186,6 +186,8 @@ int main(int argc, char** argv) {
     register_check(app);
     register_spf(app);
     register_enrich(app);
+    register_trends(app);
+    register_prune(app);
     register_alerts(app);
     register_digest(app);
     register_policy(app);

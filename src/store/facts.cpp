@@ -387,6 +387,11 @@ constexpr std::size_t arena_block_size = 256 * 1024;
 std::size_t hash_text(std::string_view s) { return std::hash<std::string_view>{}(s); }
 }  // namespace
 
+void fact_accumulator::drop_days_from(std::int32_t day) {
+    for (auto& e : entries_)
+        if (e.day >= day) e.records = 0;
+}
+
 void fact_accumulator::clear() {
     entries_.clear();
     more_reporters_.clear();

@@ -218,6 +218,10 @@ public:
     std::size_t reporter_count() const { return reporters_.size(); }
     // An entry's reporters that still have records in it (reporter indexes, first seen first).
     void reporters_of(const fact_entry& e, std::vector<std::uint32_t>& out) const;
+    // Leaves every row of day `day` (days since 1970-01-01) or later out of what a driver writes
+    // (their records set to none, as for undone ones): prune deriving again only the days before
+    // its cutoff of a report that spans it.
+    void drop_days_from(std::int32_t day);
     // The entries grouped by policy domain (domains in name order; within a domain, in the order
     // they were first seen): each domain's rows together, as a driver appends them.
     std::vector<const fact_entry*> by_domain() const;

@@ -142,6 +142,18 @@ struct rebuild_summary {
     std::int64_t reports = 0, records = 0, source_days = 0;
 };
 
+// What prune removed (or, in a dry run, would remove). store/prune.hpp says which rows go.
+struct prune_summary {
+    std::int64_t cutoff = 0;  // the cutoff applied: the UTC midnight at or before the one asked for
+    std::int64_t reports = 0, records = 0;  // reports whose every day is before the cutoff, and their records
+    std::int64_t fact_rows = 0;             // source_facts rows of days before the cutoff
+    std::int64_t rederived_reports = 0;     // reports spanning the cutoff: kept, their earlier days' facts derived again
+    std::vector<std::pair<std::string, std::int64_t>> tables;  // each of prune_steps: (table, rows removed)
+    // Names of kept bytes (quarantine files, by SHA-256) that rows removed referred to and no
+    // remaining row does: the caller removes them from its quarantine folder.
+    std::vector<std::string> quarantine_files;
+};
+
 // What the store keeps of an alert (analyze/alert_rules.hpp decides what fires; src/alerts/ keeps
 // it): the alert as it fired, when it settled (0: provisional, may still change with late
 // reports), and its acknowledgement.
@@ -257,6 +269,11 @@ public:
     virtual result<std::vector<domain_row>> domains(const fact_filter& filter) = 0;
     // Recomputes every fact from the stored records, in one transaction. progress(done, total).
     virtual result<rebuild_summary> rebuild_facts(const std::function<void(std::int64_t, std::int64_t)>& progress) = 0;
+
+    // --- retention (store/prune.hpp): removes, in one transaction, what is older than the UTC day
+    // of cutoff_epoch (rounded down to its midnight); the facts stay exactly those `rebuild` would
+    // derive from the remaining records. dry_run: the same work, rolled back.
+    virtual result<prune_summary> prune(std::int64_t cutoff_epoch, bool dry_run) = 0;
 
     // --- enrichment cache.
     // Source IPs seen in the facts that have no ip_info row, or whose row expired by `now`.

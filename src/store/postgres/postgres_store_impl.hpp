@@ -79,6 +79,9 @@ public:
     result<std::vector<domain_row>> domains(const fact_filter& filter) override;
     result<rebuild_summary> rebuild_facts(const std::function<void(std::int64_t, std::int64_t)>& progress) override;
 
+    // --- retention (prune.cpp)
+    result<prune_summary> prune(std::int64_t cutoff_epoch, bool dry_run) override;
+
     // --- enrichment cache, labels, claims (other.cpp)
     result<std::vector<std::string>> ips_to_enrich(std::int64_t now, const fact_filter& filter) override;
     result<void> save_ip_info(const std::vector<ip_info>& rows) override;
@@ -118,6 +121,8 @@ private:
     // Calls fn(record) for every record of a report, in order.
     result<void> for_each_record(std::int64_t report, const std::function<result<void>(const report::record&)>& fn);
 
+    // prune.cpp
+    result<prune_summary> prune_in_transaction(std::int64_t cutoff);
     // facts.cpp
     result<void> flush_facts();
     result<void> add_record_facts(const report::record& rec);

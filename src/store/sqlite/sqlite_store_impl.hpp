@@ -79,6 +79,9 @@ public:
     result<std::vector<domain_row>> domains(const fact_filter& filter) override;
     result<rebuild_summary> rebuild_facts(const std::function<void(std::int64_t, std::int64_t)>& progress) override;
 
+    // --- retention (prune.cpp)
+    result<prune_summary> prune(std::int64_t cutoff_epoch, bool dry_run) override;
+
     // --- enrichment cache (enrichment.cpp)
     result<std::vector<std::string>> ips_to_enrich(std::int64_t now, const fact_filter& filter) override;
     result<void> save_ip_info(const std::vector<ip_info>& rows) override;
@@ -118,6 +121,8 @@ private:
     // write.cpp
     result<void> flush_block();
     result<void> delete_report(std::int64_t id);
+    // prune.cpp
+    result<prune_summary> prune_in_transaction(std::int64_t cutoff);
     // facts.cpp
     result<void> flush_facts();
     result<void> add_fact_range(std::int64_t domain, std::int64_t first, std::int64_t last);

@@ -179,20 +179,11 @@ void run(const args& a) {
     auto db = open_store(a.db, store::open_mode::read_only);
     if (!db) return;
     const bool stored = check_domain_stored(*db, a.domain, qf);
-    auto labels = db->labels("");
+    auto labels = labels_with_config(*db);
     if (!labels) {
         error_line(labels.err().message);
         exit_code() = exit_usage;
         return;
-    }
-    for (const auto& l : settings().labels) {
-        store::label_row row;
-        row.policy_domain = l.domain;
-        if (l.source) row.source = l.source->to_string();
-        row.service = l.service;
-        row.cls = std::string(config::to_string(l.cls));
-        row.note = l.note.empty() ? "(config file)" : l.note + " (config file)";
-        labels->push_back(std::move(row));
     }
 
     analyze::policy_load_options o;

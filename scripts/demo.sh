@@ -16,3 +16,9 @@ echo "\$ dmarcsight ingest --db build/demo.db examples/reports/"
 echo
 echo "\$ dmarcsight sources --db build/demo.db"
 "$bin" sources --db "$db"
+echo
+echo "\$ dmarcsight policy --db build/demo.db --domain example.com --offline   # what p=reject would cost"
+"$bin" policy --db "$db" --domain example.com --offline
+echo
+echo "\$ dmarcsight alerts --db build/demo.db --no-dns"
+"$bin" alerts --db "$db" --no-dns

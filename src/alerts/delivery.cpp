@@ -34,7 +34,9 @@ notify::message message_for(const alert_view& v) {
     notify::message m;
     const std::string kind(analyze::to_string(v.a.kind));
     const std::string who = !v.a.source.empty() ? " " + v.a.source : !v.a.reporter.empty() ? " " + v.a.reporter : "";
-    m.subject = "[dmarcsight] " + v.severity + ": " + kind + " for " + v.a.domain + who + " on " + v.a.day;
+    // A reporter's org_name comes from a report: no control character reaches a mail header or a
+    // chat title (the mail builder would refuse a line break, and the alert would never go out).
+    m.subject = text::for_terminal("[dmarcsight] " + v.severity + ": " + kind + " for " + v.a.domain + who + " on " + v.a.day, 300);
     m.text = v.a.domain + ", " + v.a.day + ": " + kind + who + "\n" + v.a.detail + "\n\nseverity: " + v.severity +
              "\nalert id: " + v.id + " (dmarcsight alerts --ack " + v.id + ")\n";
     m.data = {{"id", v.id},

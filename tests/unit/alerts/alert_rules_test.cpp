@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "alerts/delivery.hpp"
 #include "alerts/engine.hpp"
 #include "analyze/alert_rules.hpp"
 #include "core/time.hpp"
@@ -187,3 +188,22 @@ TEST(alert_state, from_acks_mutes_and_deliveries) {
 
 }  // namespace
 }  // namespace dmarcsight::analyze
+
+namespace dmarcsight::alerts {
+namespace {
+
+TEST(alert_message, a_hostile_reporter_name_cannot_break_the_subject) {
+    alert_view v;
+    v.a = {"2025-10-04", analyze::alert_kind::reporter_gap, "example.com", "", "Evil\r\nBcc: victim@example.net", "gone quiet"};
+    v.id = "0123456789abcdef";
+    v.severity = "info";
+    const auto m = message_for(v);
+    EXPECT_EQ(m.subject.find('\r'), std::string::npos);
+    EXPECT_EQ(m.subject.find('\n'), std::string::npos);
+    EXPECT_NE(m.subject.find("reporter_gap for example.com Evil"), std::string::npos) << m.subject;
+    EXPECT_EQ(m.data["reporter"], "Evil\r\nBcc: victim@example.net");  // JSON carries it escaped, whole
+    EXPECT_EQ(m.id, v.id);
+}
+
+}  // namespace
+}  // namespace dmarcsight::alerts

@@ -51,7 +51,8 @@ std::string readiness_line(const readiness& r) {
     return s;
 }
 
-std::string html_escape(std::string_view s) {
+std::string html_escape(std::string_view raw) {
+    const std::string s = text::for_terminal(raw);
     std::string out;
     out.reserve(s.size());
     for (const char c : s) {
@@ -67,8 +68,10 @@ std::string html_escape(std::string_view s) {
     return out;
 }
 
-// Markdown: characters that would start markup are escaped.
-std::string md_escape(std::string_view s) {
+// Markdown: control characters shown as escapes (a line break would start a block), characters
+// that would start markup escaped.
+std::string md_escape(std::string_view raw) {
+    const std::string s = text::for_terminal(raw);
     std::string out;
     for (const char c : s) {
         if (std::string_view("\\`*_{}[]()#+-.!|<>").find(c) != std::string_view::npos) out += '\\';

@@ -213,8 +213,9 @@ void run(const args& a) {
     const analyze::simulation sim = analyze::simulate(*in, c);
     const analyze::policy_plan plan = analyze::staged_path(*in, c);
     const analyze::failure_report_rates fr = analyze::failure_reports(*in);
-    const std::optional<bool> ruf_published =
-        dnsf.parsed ? std::optional<bool>(!dnsf.parsed->ruf.empty()) : std::nullopt;
+    // Does the published record ask for failure reports: 1 yes, 0 no, -1 unknown (not looked up).
+    // (An int, not an optional<bool>: GCC 12 at -O3 warns falsely about the latter's copies.)
+    const int ruf_published = dnsf.parsed ? (dnsf.parsed->ruf.empty() ? 0 : 1) : -1;
     const double w9 = in->receivers.rfc9989_share();
     // What-if DNS: the candidate records of --with against every reported (IP, SPF domain).
     std::optional<analyze::spf_whatif> whatif;
@@ -309,7 +310,9 @@ void run(const args& a) {
                               {"legitimate_loss_share", rounded(s.worst.legitimate_loss_share)},
                               {"verdict", analyze::to_string(s.v)}});
         j["stages"] = std::move(stages);
-        j["planning"] = {{"ruf_published", ruf_published ? nlohmann::json(*ruf_published) : nlohmann::json(nullptr)},
+        nlohmann::json ruf_json = nullptr;  // unknown (offline)
+        if (ruf_published >= 0) ruf_json = ruf_published == 1;
+        j["planning"] = {{"ruf_published", ruf_json},
                          {"days", in->days},
                          {"failure_reports_per_day", {{"fo_0", rounded(fr.fo_0)}, {"fo_1", rounded(fr.fo_1)}, {"fo_d", rounded(fr.fo_d)}, {"fo_s", rounded(fr.fo_s)}}},
                          {"note", "an upper bound: one report per failing message, yet not every receiver sends failure reports; "
@@ -424,7 +427,7 @@ void run(const args& a) {
                         count_text(whatif->newly_dmarc_pass_legitimate).c_str(), count_text(whatif->fewer_pass_messages).c_str(),
                         whatif->evaluated, whatif->pairs);
         std::printf("failure reports per day with ruf=%s (upper bound, %lld days): fo=0 %s, fo=1 %s, fo=d %s, fo=s %s\n",
-                    ruf_published ? (*ruf_published ? " (published)" : " (not published)") : "", static_cast<long long>(in->days),
+                    ruf_published == 1 ? " (published)" : ruf_published == 0 ? " (not published)" : "", static_cast<long long>(in->days),
                     rate_text(fr.fo_0).c_str(), rate_text(fr.fo_1).c_str(), rate_text(fr.fo_d).c_str(), rate_text(fr.fo_s).c_str());
     }
     if (a.exit_on_not_ready && sim.domain_verdict == analyze::verdict::not_ready && exit_code() == exit_ok) exit_code() = exit_findings;

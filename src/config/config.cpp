@@ -15,6 +15,7 @@
 #include <toml++/toml.h>
 
 #include "core/text.hpp"
+#include "core/utf8.hpp"
 
 namespace dmarcsight::config {
 
@@ -104,7 +105,14 @@ std::optional<label_class> parse_label_class(std::string_view s) {
 
 namespace {
 
-std::string quote(std::string_view v) { return "'" + std::string(v.substr(0, 80)) + (v.size() > 80 ? "…'" : "'"); }
+// A value in a message: at most 80 bytes of it, cut on a character boundary.
+std::string quote(std::string_view v) {
+    const std::string_view shown = utf8_prefix(v, 80);
+    std::string out = "'";
+    out.append(shown);
+    out.append(shown.size() < v.size() ? "…'" : "'");
+    return out;
+}
 
 result<void> check_server(std::string_view name, std::string_view s) {
     auto bad = [&] { return fail(std::string(name) + " entry " + quote(s) + " is not ip, ip:port or [ipv6]:port"); };

@@ -51,6 +51,42 @@ notify::message message_for(const alert_view& v) {
     return m;
 }
 
+result<attempt> deliver_once(store::store& db, const config::channel_settings& ch, const notify::message& m, std::int64_t now,
+                             bool again) {
+    attempt out;
+    auto held = db.try_claim("deliver " + m.id + " " + ch.name);
+    if (!held) return unexpected{held.err()};
+    if (!*held) {
+        out.outcome = attempt_outcome::claimed_elsewhere;
+        return out;
+    }
+    // Under the claim, the row again: another worker may have delivered it just now.
+    auto rows = db.deliveries(m.id);
+    if (!rows) return unexpected{rows.err()};
+    for (const auto& d : *rows)
+        if (d.channel == ch.name) out.row = d;
+    if (out.row.delivered_at != 0 && !again) {
+        out.outcome = attempt_outcome::already_delivered;
+        return out;
+    }
+    out.row.alert_id = m.id;
+    out.row.channel = ch.name;
+    ++out.row.attempts;
+    out.row.last_attempt = now;
+    auto sent = notify::send(ch, m);
+    if (sent) {
+        out.outcome = attempt_outcome::delivered;
+        out.row.delivered_at = utc::now();
+        out.row.last_error.clear();
+    } else {
+        out.outcome = attempt_outcome::failed;
+        out.row.last_error = text::for_terminal(sent.err().message, max_error_bytes);
+    }
+    auto w = db.put_delivery(out.row);
+    if (!w) return unexpected{w.err()};
+    return out;
+}
+
 result<delivery_summary> deliver(store::store& db, std::vector<alert_view>& views,
                                  const std::vector<const config::channel_settings*>& channels, std::int64_t now) {
     delivery_summary out;
@@ -64,37 +100,20 @@ result<delivery_summary> deliver(store::store& db, std::vector<alert_view>& view
                 return false;
             };
             if (have()) continue;
-            auto held = db.try_claim("alert " + v.id + " " + ch->name);
-            if (!held) return unexpected{held.err()};
-            if (!*held) {
+            auto r = deliver_once(db, *ch, message_for(v), now);
+            if (!r) return unexpected{r.err()};
+            if (r->outcome == attempt_outcome::claimed_elsewhere) {
                 ++out.claimed_elsewhere;
                 continue;
             }
-            // Under the claim, the row again: another worker may have delivered it just now.
-            auto fresh = db.deliveries(v.id);
-            if (!fresh) return unexpected{fresh.err()};
-            v.deliveries = std::move(*fresh);
-            if (have()) continue;
-            store::delivery_row row;
-            for (const auto& d : v.deliveries)
-                if (d.channel == ch->name) row = d;
-            row.alert_id = v.id;
-            row.channel = ch->name;
-            ++row.attempts;
-            row.last_attempt = now;
-            auto sent = notify::send(*ch, message_for(v));
-            if (sent) {
-                row.delivered_at = utc::now();
-                row.last_error.clear();
+            if (r->outcome == attempt_outcome::delivered) {
                 ++out.delivered;
                 any = true;
-            } else {
-                row.last_error = text::for_terminal(sent.err().message, max_error_bytes);
+            } else if (r->outcome == attempt_outcome::failed) {
                 out.failures.push_back("alert " + v.id + " (" + std::string(analyze::to_string(v.a.kind)) + ", " + v.a.domain +
-                                       ") to channel " + ch->name + ": " + row.last_error + " (retried on the next --send)");
+                                       ") to channel " + ch->name + ": " + r->row.last_error + " (retried on the next --send)");
             }
-            auto w = db.put_delivery(row);
-            if (!w) return unexpected{w.err()};
+            const store::delivery_row& row = r->row;
             bool replaced = false;
             for (auto& d : v.deliveries)
                 if (d.channel == row.channel) {

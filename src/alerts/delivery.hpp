@@ -27,6 +27,17 @@ struct delivery_summary {
     std::vector<std::string> failures;  // one line each: alert, channel, reason
 };
 
+// One delivery of `m` (its id names it: an alert id, "digest week 2026-10-05 *") to one channel,
+// once across runs and workers: claimed, the channel's row read again under the claim, sent
+// unless it was delivered already (or `again`), the outcome recorded.
+enum class attempt_outcome { delivered, failed, already_delivered, claimed_elsewhere };
+struct attempt {
+    attempt_outcome outcome = attempt_outcome::failed;
+    store::delivery_row row;  // as recorded (failed: with last_error)
+};
+result<attempt> deliver_once(store::store& db, const config::channel_settings& ch, const notify::message& m, std::int64_t now,
+                             bool again = false);
+
 // What an alert looks like on a channel.
 notify::message message_for(const alert_view& v);
 

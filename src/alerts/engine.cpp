@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "analyze/trends.hpp"
 #include "auth/org_domain.hpp"
 #include "core/cidr.hpp"
 #include "core/ip_address.hpp"
@@ -24,15 +25,8 @@ constexpr std::size_t max_detail_bytes = 600;
 // DNS rules look at this many domains at most per run (each check is a few dozen lookups).
 constexpr std::size_t max_dns_domains = 1000;
 
-std::int64_t parse_day(const std::string& d) {
-    if (d.size() != 10) return 0;
-    const auto num = [&](std::size_t at, std::size_t n) { return std::stoll(d.substr(at, n)); };
-    try {
-        return utc::to_days(num(0, 4), static_cast<unsigned>(num(5, 2)), static_cast<unsigned>(num(8, 2)));
-    } catch (...) {
-        return 0;
-    }
-}
+// A stored day (YYYY-MM-DD, written by the store) as days since 1970-01-01.
+std::int64_t parse_day(const std::string& d) { return analyze::parse_day(d).value_or(0); }
 
 std::string date_of(std::int64_t seconds) { return utc::format_date(seconds); }
 

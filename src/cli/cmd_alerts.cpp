@@ -161,16 +161,8 @@ int run_mutes(store::store& db, const args& a, std::int64_t now) {
 }
 
 void run(const args& a) {
-    std::int64_t now = utc::now();
-    if (!a.now.empty()) {
-        const auto t = utc::parse_user_time(a.now, now);
-        if (!t) {
-            error_line("--now " + a.now + ": not a time (" + utc::user_time_forms + ")");
-            exit_code() = exit_usage;
-            return;
-        }
-        now = *t;
-    }
+    std::int64_t now = 0;
+    if (!now_flag(a.now, now)) return;
     auto db = open_store(a.db, store::open_mode::read_write);
     if (!db) return;
     if (a.mute || a.unmute != 0 || a.list_mutes) {

@@ -65,9 +65,7 @@ void usage_error(const std::string& msg) {
 // say in HELO), for posture::check_helo_names. Sources without enrichment have no name: `enrich`
 // first.
 result<void> authorized_helo_names(store::store& db, std::map<std::string, std::vector<std::string>>& out) {
-    std::vector<std::string> files;
-    if (settings().services.value) files.push_back(*settings().services.value);
-    auto services = load_services(files);
+    auto services = load_services({});
     if (!services) return unexpected{services.err()};
     auto labels = labels_with_config(db);
     if (!labels) return unexpected{labels.err()};

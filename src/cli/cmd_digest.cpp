@@ -95,19 +95,9 @@ result<void> fill_readiness(store::store& db, digest::digest& d, const digest::o
 }
 
 void run(const args& a) {
-    std::int64_t now = utc::now();
-    if (!a.now.empty()) {
-        const auto t = utc::parse_user_time(a.now, now);
-        if (!t) {
-            error_line("--now " + a.now + ": not a time (" + utc::user_time_forms + ")");
-            exit_code() = exit_usage;
-            return;
-        }
-        now = *t;
-    }
-    std::vector<std::string> files = a.services_files;
-    if (files.empty() && settings().services.value) files.push_back(*settings().services.value);
-    auto services = load_services(files);
+    std::int64_t now = 0;
+    if (!now_flag(a.now, now)) return;
+    auto services = load_services(a.services_files);
     if (!services) {
         error_line(services.err().message);
         exit_code() = exit_usage;
@@ -188,43 +178,27 @@ void run(const args& a) {
     m.id = "digest " + a.period + " " + d->since_day + " " + (opt.domain.empty() ? "*" : opt.domain);
     bool failed = false;
     for (const auto* ch : *channels) {
-        auto held = db->try_claim(m.id + " " + ch->name);
-        if (!held || !*held) {
-            std::printf("%s: held by another worker, skipped\n", ch->name.c_str());
-            continue;
-        }
-        auto done = db->deliveries(m.id);
-        if (!done) {
-            error_line(done.err().message);
+        auto r = alerts::deliver_once(*db, *ch, m, now, a.resend);
+        if (!r) {
+            error_line(r.err().message);
             exit_code() = exit_usage;
             return;
         }
-        store::delivery_row row;
-        for (const auto& x : *done)
-            if (x.channel == ch->name) row = x;
-        if (row.delivered_at != 0 && !a.resend) {
-            std::printf("%s: the digest of %s was sent on %s UTC (--resend sends it again)\n", ch->name.c_str(), d->title.c_str(),
-                        utc::format_datetime(row.delivered_at).c_str());
-            continue;
-        }
-        row.alert_id = m.id;
-        row.channel = ch->name;
-        ++row.attempts;
-        row.last_attempt = now;
-        auto sent = notify::send(*ch, m);
-        if (sent) {
-            row.delivered_at = utc::now();
-            row.last_error.clear();
-            std::printf("%s: sent the digest of %s\n", ch->name.c_str(), d->title.c_str());
-        } else {
-            row.last_error = text::for_terminal(sent.err().message, 400);
-            error_line("digest to channel " + ch->name + ": " + row.last_error);
-            failed = true;
-        }
-        if (auto w = db->put_delivery(row); !w) {
-            error_line(w.err().message);
-            exit_code() = exit_usage;
-            return;
+        switch (r->outcome) {
+            case alerts::attempt_outcome::claimed_elsewhere:
+                std::printf("%s: held by another worker, skipped\n", ch->name.c_str());
+                break;
+            case alerts::attempt_outcome::already_delivered:
+                std::printf("%s: the digest of %s was sent on %s UTC (--resend sends it again)\n", ch->name.c_str(), d->title.c_str(),
+                            utc::format_datetime(r->row.delivered_at).c_str());
+                break;
+            case alerts::attempt_outcome::delivered:
+                std::printf("%s: sent the digest of %s\n", ch->name.c_str(), d->title.c_str());
+                break;
+            case alerts::attempt_outcome::failed:
+                error_line("digest to channel " + ch->name + ": " + r->row.last_error);
+                failed = true;
+                break;
         }
     }
     if (failed) exit_code() = exit_findings;

@@ -168,9 +168,7 @@ void run(const args& a) {
     c.pct = a.pct;
     c.testing = a.testing;
 
-    std::vector<std::string> files = a.services_files;
-    if (files.empty() && settings().services.value) files.push_back(*settings().services.value);
-    auto services = load_services(files);
+    auto services = load_services(a.services_files);
     if (!services) {
         error_line(services.err().message);
         exit_code() = exit_usage;

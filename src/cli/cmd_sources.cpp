@@ -189,9 +189,7 @@ void run(const args& a, bool senders_style) {
     q.group = a.group == "service" ? analyze::group_by::service
               : a.group == "base-domain" ? analyze::group_by::base_domain
                                          : analyze::group_by::ip;
-    std::vector<std::string> files = a.services_files;
-    if (files.empty() && settings().services.value) files.push_back(*settings().services.value);
-    auto services = load_services(files);
+    auto services = load_services(a.services_files);
     if (!services) {
         error_line(services.err().message);
         exit_code() = exit_usage;

@@ -65,9 +65,7 @@ void run(const args& a) {
     q.filter = to_fact_filter(qf);
     q.by = a.by == "week" ? analyze::trend_period::week : analyze::trend_period::day;
     q.today = utc::day_of(utc::now());
-    std::vector<std::string> files = a.services_files;
-    if (files.empty() && settings().services.value) files.push_back(*settings().services.value);
-    auto services = load_services(files);
+    auto services = load_services(a.services_files);
     if (!services) {
         error_line(services.err().message);
         exit_code() = exit_usage;

@@ -240,6 +240,19 @@ void drop_empty_columns(std::vector<column>& columns, std::vector<std::vector<st
 
 std::string percent(std::int64_t part, std::int64_t whole) { return text::format_percent(part, whole); }
 
+bool now_flag(const std::string& text, std::int64_t& now) {
+    now = utc::now();
+    if (text.empty()) return true;
+    const auto t = utc::parse_user_time(text, now);
+    if (!t) {
+        error_line("--now " + text + ": not a time (" + utc::user_time_forms + ")");
+        exit_code() = exit_usage;
+        return false;
+    }
+    now = *t;
+    return true;
+}
+
 result<std::vector<store::label_row>> labels_with_config(store::store& db) {
     auto labels = db.labels("");
     if (!labels) return unexpected{labels.err()};

@@ -95,6 +95,10 @@ double share(std::int64_t part, std::int64_t whole);
 // "dmarcsight: message" on stderr, escaped, cut at 8 KiB (room for 20 stored domain names).
 void error_line(const std::string& message);
 
+// --now TIME (replays, tests): the time it names, or the wall clock when empty; false (a usage
+// error said) when it is not a time.
+bool now_flag(const std::string& text, std::int64_t& now);
+
 // The user's labels: the store's (dmarcsight label) first, then the config file's, which the
 // store's win over (analysis takes the first that matches).
 result<std::vector<store::label_row>> labels_with_config(store::store& db);

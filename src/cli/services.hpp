@@ -11,6 +11,8 @@
 
 namespace dmarcsight::cli {
 
+// The built-in catalogue plus the user's files: those given (--services), else the configured
+// `services` file, if any.
 result<std::unique_ptr<analyze::service_directory>> load_services(const std::vector<std::string>& user_files);
 
 }  // namespace dmarcsight::cli

@@ -8,7 +8,8 @@
 #   bench/analysis_bench.sh BUILD_DIR [SCALE]     (BUILD_DIR from a Release build)
 # Optional: PG_URI=postgresql://... (an empty database) adds the same queries on the store copied
 # into PostgreSQL (see below). OLD_BIN=path/to/previous/dmarcsight adds the previous commit's ingest CPU beside ours
-# on the same scenario (the ingest bar is "at most 1.25x the CPU before the facts").
+# on the same scenario (the ingest bar is "at most 1.25x the CPU before the facts") and its policy
+# simulation beside ours. SKIP_INGEST=1 reuses the store of an earlier run.
 set -euo pipefail
 build=${1:?usage: analysis_bench.sh BUILD_DIR [SCALE]}
 scale=${2:-60}
@@ -41,7 +42,7 @@ timed() {
 }
 
 cat "$scen"/reports/* > /dev/null 2>&1 || true
-if [ -n "${OLD_BIN:-}" ]; then
+if [ -n "${OLD_BIN:-}" ] && [ -z "${SKIP_INGEST:-}" ]; then
   rm -f "$work/old.db"*
   timed "ingest (previous commit)" 1 "$OLD_BIN" ingest --quiet --db "$work/old.db" "$scen/reports"
   rm -f "$work/old.db"*
@@ -66,6 +67,14 @@ queries() {
   timed "sources --format json (everything)" 1 "$bin" sources --db "$store" --format json
   timed "sources --group service (everything)" 1 "$bin" sources --db "$store" --group service
   timed "domains" "$runs" "$bin" domains --db "$store"
+  # Issue 10: the simulation (table: what a user reads) and its JSON (every affected source).
+  timed "policy --domain D" "$runs" "$bin" policy --db "$store" --domain "$domain" --offline
+  timed "policy --domain D --format json" "$runs" "$bin" policy --db "$store" --domain "$domain" --offline --format json
+  if [ -n "${OLD_BIN:-}" ]; then
+    timed "policy --domain D (previous commit)" "$runs" "$OLD_BIN" policy --db "$store" --domain "$domain" --offline
+    timed "policy ... --format json (previous)" "$runs" "$OLD_BIN" policy --db "$store" --domain "$domain" --offline --format json
+  fi
+  timed "alerts --dry-run (every domain)" 1 "$bin" alerts --db "$store" --no-dns --dry-run
   timed "rebuild" 1 "$bin" rebuild --quiet --db "$store"
 }
 echo "-- SQLite ($db)"

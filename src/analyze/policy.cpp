@@ -125,6 +125,23 @@ policy_source policy_inputs::source_info(const std::string& ip) const {
     return it != sources.end() ? it->second : policy_source{};
 }
 
+namespace {
+
+// Each group names its header_from's place in the sorted list of them, so that a simulation (one
+// per stage of a path) looks no text up per group.
+void index_headers(policy_inputs& in) {
+    std::map<std::string_view, std::uint32_t> at;
+    for (const auto& g : in.groups) at.emplace(g.header_from, 0);
+    in.header_froms.clear();
+    for (auto& [h, i] : at) {
+        i = static_cast<std::uint32_t>(in.header_froms.size());
+        in.header_froms.emplace_back(h);
+    }
+    for (auto& g : in.groups) g.header = at.find(g.header_from)->second;
+}
+
+}  // namespace
+
 void index_sources(policy_inputs& in) {
     std::sort(in.groups.begin(), in.groups.end(), [](const policy_group& a, const policy_group& b) {
         if (a.source_ip != b.source_ip) return a.source_ip < b.source_ip;
@@ -139,14 +156,19 @@ void index_sources(policy_inputs& in) {
         }
         g.source = static_cast<std::uint32_t>(in.source_list.size() - 1);
     }
+    index_headers(in);
     in.indexed = true;
 }
 
-simulation simulate(const policy_inputs& in, const candidate_policy& c) {
+namespace {
+
+// The simulation; with_sources false leaves by_source empty (the stages of a path need the
+// totals only).
+simulation run_simulation(const policy_inputs& in, const candidate_policy& c, bool with_sources) {
     if (!in.indexed) {
         policy_inputs copy = in;
         index_sources(copy);
-        return simulate(copy, c);
+        return run_simulation(copy, c, with_sources);
     }
     const double w9 = in.receivers.rfc9989_share(), w7 = 1.0 - w9;
     impact_sum worst, expected;
@@ -158,16 +180,14 @@ simulation simulate(const policy_inputs& in, const candidate_policy& c) {
     struct per_header {
         policy_tag tag = policy_tag::p;
         policy_action applied = policy_action::none;
-        bool tagged = false;
+        bool tagged = false;  // a group has it
         impact_sum sum;
     };
-    std::map<std::string_view, per_header> headers;
+    std::vector<per_header> headers(in.header_froms.size());
+    for (std::size_t i = 0; i < headers.size(); ++i) headers[i].tag = tag_for(in.header_froms[i], in.domain, in.exists);
     for (const auto& g : in.groups) {
-        auto& ph = headers[g.header_from];
-        if (!ph.tagged) {  // once per header_from
-            ph.tag = tag_for(g.header_from, in.domain, in.exists);
-            ph.tagged = true;
-        }
+        auto& ph = headers[g.header];
+        ph.tagged = true;
         const policy_tag tag = ph.tag;
         const policy_action a = tag == policy_tag::p ? c.p : tag == policy_tag::sp ? c.subdomain() : c.nonexistent();
         // RFC 7489 receivers: pct, no t; RFC 9989 receivers: t=y, no pct (module comment).
@@ -202,25 +222,32 @@ simulation simulate(const policy_inputs& in, const candidate_policy& c) {
     out.worst = worst.finish();
     out.expected = expected.finish();
     out.domain_verdict = readiness_of(out.worst);
-    for (std::size_t i = 0; i < sources.size(); ++i) {
+    // The affected sources by affected messages, then IP: sorted as (count, index) pairs, the
+    // indexes being in IP order already, and only then built (a few hundred thousand spoofers
+    // made sorting the built rows, strings and all, a third of a run).
+    std::vector<std::pair<std::int64_t, std::uint32_t>> order;
+    for (std::size_t i = 0; with_sources && i < sources.size(); ++i) {
+        const std::int64_t affected = std::llround(sources[i].affected);
+        if (affected > 0) order.emplace_back(-affected, static_cast<std::uint32_t>(i));
+    }
+    std::sort(order.begin(), order.end());
+    out.by_source.reserve(order.size());
+    for (const auto& [negative, i] : order) {
         const auto& ps = sources[i];
-        const std::int64_t affected = std::llround(ps.affected);
-        if (affected <= 0) continue;
         source_impact si;
         si.source_ip = in.source_ips[i];
         si.info = in.source_list[i];
         si.messages = ps.messages;
-        si.affected_messages = affected;
+        si.affected_messages = -negative;
         si.expected_affected_messages = std::llround(ps.expected);
         out.by_source.push_back(std::move(si));
     }
-    std::sort(out.by_source.begin(), out.by_source.end(), [](const source_impact& a, const source_impact& b) {
-        if (a.affected_messages != b.affected_messages) return a.affected_messages > b.affected_messages;
-        return a.source_ip < b.source_ip;
-    });
-    for (const auto& [h, ph] : headers) {
+    for (std::size_t i = 0; i < headers.size(); ++i) {
+        const per_header& ph = headers[i];
+        if (!ph.tagged) continue;  // no group of it (never, as index_headers lists them)
+        const std::string& h = in.header_froms[i];
         subdomain_impact si;
-        si.header_from = std::string(h);
+        si.header_from = h;
         si.tag = ph.tag;
         if (const auto it = in.exists.find(si.header_from); it != in.exists.end()) si.exists = it->second;
         if (h == in.domain) si.exists = true;  // it sends reports' policy: it exists
@@ -235,6 +262,10 @@ simulation simulate(const policy_inputs& in, const candidate_policy& c) {
     });
     return out;
 }
+
+}  // namespace
+
+simulation simulate(const policy_inputs& in, const candidate_policy& c) { return run_simulation(in, c, true); }
 
 namespace {
 
@@ -295,7 +326,7 @@ policy_plan staged_path(const policy_inputs& in, const candidate_policy& target)
         stage s;
         s.policy = c;
         s.record = record_text(c);
-        s.worst = simulate(in, c).worst;
+        s.worst = run_simulation(in, c, false).worst;
         s.v = readiness_of(s.worst);
         plan.stages.push_back(std::move(s));
     }
@@ -493,22 +524,31 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
         (rep.first ? in.receivers.rfc9989_messages : in.receivers.rfc7489_messages) += rep.second;
     }
 
-    // One pass over the facts: each row goes to its (source IP, header_from) group and to the
-    // source's summary (what the inventory's rules classify), so the facts are read once.
-    std::unordered_map<std::string, std::size_t> index;
+    // One pass over the facts: each row goes to its source's summary (what the inventory's rules
+    // classify) and to its (source IP, header_from) group, found among the few groups of that
+    // source (a chain per source, in arrival order), so the facts are read once and hashed once.
     std::set<std::string> days;
     store::fact_filter window = o.window;
     window.include_subdomains = false;
-    std::string key, last_day;
+    std::string last_day;
     source_rollup roll;
     summaries done;
+    constexpr std::uint32_t none = 0xffffffffu;
+    std::vector<std::uint32_t> first_group, next_group;  // per source (arrival order), per group
     auto r = db.source_days(window, [&](const store::source_day_row& row) -> result<void> {
         if (row.key.policy_domain != in.domain) return {};  // include_subdomains is off: never
-        key.assign(row.key.source_ip).push_back('\0');
-        key += row.key.header_from;
-        auto [it, fresh] = index.try_emplace(key, in.groups.size());
-        if (fresh) in.groups.push_back({row.key.source_ip, row.key.header_from, 0, 0, 0});
-        policy_group& g = in.groups[it->second];
+        roll.add(row, done);  // one domain: never finishes one before the end
+        const std::uint32_t src = roll.last_source();
+        if (src >= first_group.size()) first_group.resize(src + 1, none);
+        std::uint32_t at = first_group[src];
+        while (at != none && in.groups[at].header_from != row.key.header_from) at = next_group[at];
+        if (at == none) {
+            at = static_cast<std::uint32_t>(in.groups.size());
+            in.groups.push_back({row.key.source_ip, row.key.header_from, 0, 0, 0, src});
+            next_group.push_back(first_group[src]);
+            first_group[src] = at;
+        }
+        policy_group& g = in.groups[at];
         const auto& m = row.m;
         g.messages += m.messages;
         g.dmarc_pass += m.dmarc_pass;
@@ -521,16 +561,38 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
             last_day = row.key.day;
             if (days.size() < 100000) days.insert(last_day);
         }
-        roll.add(row, done);  // one domain: never finishes one before the end
         return {};
     });
     if (!r) return unexpected{r.err()};
     in.days = static_cast<std::int64_t>(days.size());
-    index = {};
+    // Sources sorted by IP; each group names its source's sorted place, and the groups follow
+    // their sources' order (by header_from within one): what index_sources would make, without
+    // sorting the groups by their texts.
+    std::vector<std::uint32_t> arrival;
+    summaries sums = roll.finish(&arrival);
+    {
+        std::vector<std::uint32_t> sorted_first(sums.size(), none);
+        for (std::uint32_t src = 0; src < first_group.size(); ++src) sorted_first[arrival[src]] = first_group[src];
+        first_group = {};
+        std::vector<policy_group> ordered;
+        ordered.reserve(in.groups.size());
+        std::vector<std::uint32_t> mine;
+        for (std::uint32_t place = 0; place < sorted_first.size(); ++place) {
+            mine.clear();
+            for (std::uint32_t at = sorted_first[place]; at != none; at = next_group[at]) mine.push_back(at);
+            std::sort(mine.begin(), mine.end(), [&](std::uint32_t x, std::uint32_t y) { return in.groups[x].header_from < in.groups[y].header_from; });
+            for (const std::uint32_t at : mine) {
+                ordered.push_back(std::move(in.groups[at]));
+                ordered.back().source = place;
+            }
+        }
+        in.groups = std::move(ordered);
+        next_group = {};
+    }
+    index_headers(in);
 
     // The class of every source: the inventory's rules (analyze/classify.hpp), labels included,
     // on what enrichment knows of each IP.
-    summaries sums = roll.finish();
     in.source_ips.reserve(sums.size());
     in.source_list.reserve(sums.size());
     constexpr std::size_t chunk = 4096;  // IPs per ip_infos query, as the inventory asks
@@ -561,20 +623,7 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
         }
     }
     sums = {};
-    // Each group names its source: groups sorted by IP, merged with the sorted sources.
-    std::sort(in.groups.begin(), in.groups.end(), [](const policy_group& a, const policy_group& b) {
-        if (a.source_ip != b.source_ip) return a.source_ip < b.source_ip;
-        return a.header_from < b.header_from;
-    });
-    std::size_t at_source = 0;
-    for (auto& g : in.groups) {
-        while (at_source < in.source_ips.size() && in.source_ips[at_source] < g.source_ip) ++at_source;
-        if (at_source == in.source_ips.size() || in.source_ips[at_source] != g.source_ip)
-            return unexpected{error{"policy: a fact row's source " + g.source_ip + " has no summary (a store inconsistency)"}};
-        g.source = static_cast<std::uint32_t>(at_source);
-    }
     in.indexed = true;
-    sums = {};
 
     // Alignment other than published: the records say which DKIM d= / SPF domains passed.
     const char adkim = o.adkim.value_or(in.published.adkim_mode()), aspf = o.aspf.value_or(in.published.aspf_mode());

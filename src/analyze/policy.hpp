@@ -80,6 +80,7 @@ struct policy_group {
     std::int64_t dmarc_pass = 0;   // under the candidate's alignment (see load_policy_inputs)
     std::int64_t overridden = 0;   // failing messages a receiver overrode (at most the failing ones)
     std::uint32_t source = 0;      // index into policy_inputs::source_list (index_sources)
+    std::uint32_t header = 0;      // index into policy_inputs::header_froms (index_sources)
 };
 
 // One source IP: what the inventory says of it.
@@ -115,6 +116,7 @@ struct policy_inputs {
     // simulation (one per stage of the path) looks nothing up per group.
     std::vector<std::string> source_ips;
     std::vector<policy_source> source_list;
+    std::vector<std::string> header_froms;  // the groups' distinct header_froms, sorted
     bool indexed = false;
     // A source's entry (indexed or not); unknown IPs are `unknown` (legitimate).
     policy_source source_info(const std::string& ip) const;

@@ -12,32 +12,38 @@ double share(std::int64_t part, std::int64_t whole) {
 bool source_rollup::add(const store::source_day_row& row, summaries& done) {
     bool finished = false;
     if (row.key.policy_domain != domain_) {
-        if (!by_ip_.empty()) {
+        if (!items_.empty()) {
             done = finish();
             finished = true;
         }
         domain_ = row.key.policy_domain;
     }
-    auto [it, fresh] = by_ip_.try_emplace(row.key.source_ip, items_.size());
-    if (fresh) {
-        items_.emplace_back();
-        days_.emplace_back();
+    // A flush writes its rows in key order (day, source, header_from): one source's rows of a day
+    // follow each other, so the previous row's source is checked before the hash.
+    if (!have_last_ || items_[last_].source_ip != row.key.source_ip) {
+        const std::uint64_t h = flat_hash::hash_text(row.key.source_ip);
+        last_ = by_ip_.find(h, [&](std::uint32_t i) { return items_[i].source_ip == row.key.source_ip; });
+        if (last_ == flat_hash::index::none) {
+            last_ = static_cast<std::uint32_t>(items_.size());
+            items_.emplace_back();
+            source_summary& s = items_.back();
+            s.policy_domain = row.key.policy_domain;
+            s.source_ip = row.key.source_ip;
+            s.first_day = s.last_day = row.key.day;
+            by_ip_.add(h, last_);
+        }
+        have_last_ = true;
     }
-    source_summary& s = items_[it->second];
-    std::vector<std::int32_t>& days = days_[it->second];
-    if (fresh) {
-        s.policy_domain = row.key.policy_domain;
-        s.source_ip = row.key.source_ip;
-        s.first_day = s.last_day = row.key.day;
-    }
+    source_summary& s = items_[last_];
     s.m.add(row.m);
-    // "YYYY-MM-DD" as one number, so a source's distinct days cost 4 bytes each.
-    std::int32_t day = 0;
+    // "YYYY-MM-DD" as one number: a source's distinct days are counted in one set of (source,
+    // day) pairs, not a list per source.
+    std::uint32_t day = 0;
     for (char c : row.key.day)
-        if (c >= '0' && c <= '9') day = day * 10 + (c - '0');
-    if (std::find(days.begin(), days.end(), day) == days.end()) days.push_back(day);
-    s.first_day = std::min(s.first_day, row.key.day);
-    s.last_day = std::max(s.last_day, row.key.day);
+        if (c >= '0' && c <= '9') day = day * 10 + static_cast<std::uint32_t>(c - '0');
+    if (days_.insert((static_cast<std::uint64_t>(last_) << 32) | day)) ++s.days_active;
+    if (row.key.day < s.first_day) s.first_day = row.key.day;
+    if (row.key.day > s.last_day) s.last_day = row.key.day;
     if (s.header_from.size() < max_header_from &&
         std::find(s.header_from.begin(), s.header_from.end(), row.key.header_from) == s.header_from.end())
         s.header_from.push_back(row.key.header_from);
@@ -59,18 +65,54 @@ bool source_rollup::add(const store::source_day_row& row, summaries& done) {
 }
 
 // The summaries are handed over as they are (no copy: a domain of a few hundred thousand sources
-// held them twice while they were moved out of a map).
-summaries source_rollup::finish() {
-    summaries out = std::move(items_);
-    items_ = {};
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        out[i].days_active = static_cast<std::int64_t>(days_[i].size());
-        std::sort(out[i].reporters.begin(), out[i].reporters.end());
-        std::sort(out[i].header_from.begin(), out[i].header_from.end());
-    }
+// held them twice while they were moved out of a map). They are sorted through an index, so that
+// each summary moves once, not n log n times (sorting the deque itself was 13% of a policy run).
+summaries source_rollup::finish(std::vector<std::uint32_t>* arrival) {
+    by_ip_.clear();
     days_ = {};
-    by_ip_ = {};
-    std::sort(out.begin(), out.end(), [](const source_summary& a, const source_summary& b) { return a.source_ip < b.source_ip; });
+    have_last_ = false;
+    summaries out = std::move(items_);
+    items_ = summaries();
+    for (auto& s : out) {
+        std::sort(s.reporters.begin(), s.reporters.end());
+        std::sort(s.header_from.begin(), s.header_from.end());
+    }
+    // Sorted on the first 8 bytes of each address as one big-endian number (the text order of
+    // those bytes), the whole texts compared only on a tie: the sort then reads one array, not a
+    // few hundred thousand summaries scattered in the deque.
+    std::vector<std::pair<std::uint64_t, std::uint32_t>> keyed(out.size());
+    for (std::uint32_t i = 0; i < keyed.size(); ++i) {
+        std::uint64_t k = 0;
+        const std::string& ip = out[i].source_ip;
+        for (std::size_t b = 0; b < 8; ++b) k = (k << 8) | (b < ip.size() ? static_cast<unsigned char>(ip[b]) : 0u);
+        keyed[i] = {k, i};
+    }
+    std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        return out[a.second].source_ip < out[b.second].source_ip;
+    });
+    std::vector<std::uint32_t> order(out.size());  // order[k]: the item that goes to place k
+    for (std::size_t k = 0; k < keyed.size(); ++k) order[k] = keyed[k].second;
+    keyed = {};
+    if (arrival) {
+        arrival->assign(order.size(), 0);
+        for (std::uint32_t at = 0; at < order.size(); ++at) (*arrival)[order[at]] = at;
+    }
+    // The permutation applied in place, cycle by cycle: each summary moves once, and no second
+    // deque is ever held.
+    for (std::size_t start = 0; start < order.size(); ++start) {
+        if (order[start] == start) continue;
+        source_summary held = std::move(out[start]);
+        std::size_t at = start;
+        while (order[at] != start) {
+            const std::size_t from = order[at];
+            out[at] = std::move(out[from]);
+            order[at] = static_cast<std::uint32_t>(at);
+            at = from;
+        }
+        out[at] = std::move(held);
+        order[at] = static_cast<std::uint32_t>(at);
+    }
     return out;
 }
 

@@ -6,9 +6,10 @@
 #include <deque>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
+#include "core/flat_hash.hpp"
 #include "store/facts.hpp"
 #include "store/store.hpp"
 
@@ -37,14 +38,23 @@ public:
     // Adds a row. When it starts a new policy domain, the previous domain's sources are moved to
     // `done` (sorted by source IP) and true is returned.
     bool add(const store::source_day_row& row, summaries& done);
-    // The last domain's sources.
-    summaries finish();
+    // The source the last row added went to: its place in the domain's order of arrival (what
+    // finish's `arrival` maps to the sorted order).
+    std::uint32_t last_source() const { return last_; }
+    // The last domain's sources, sorted by source IP. With `arrival`: arrival[i] is the sorted
+    // place of the i-th source to arrive (last_source() numbers).
+    summaries finish(std::vector<std::uint32_t>* arrival = nullptr);
 
 private:
     std::string domain_;
-    std::unordered_map<std::string, std::size_t> by_ip_;  // source IP -> index into items_
+    // Source IP -> index into items_ (the key is the item's own text: no second copy of every
+    // address, no node per source).
+    flat_hash::index by_ip_;
     summaries items_;
-    std::deque<std::vector<std::int32_t>> days_;  // each item's distinct days, as YYYYMMDD numbers
+    // (item, day as YYYYMMDD) pairs seen: an item's days_active counts its new ones.
+    flat_hash::u64_set days_;
+    std::uint32_t last_ = 0;  // the item of the last row: a domain's rows come mostly by source
+    bool have_last_ = false;
 };
 
 // Shares of messages (0..1), 0 for a source without messages.

@@ -103,7 +103,20 @@ result<std::vector<ip_info>> sqlite_store::all_ip_infos() {
 
 result<std::vector<ip_info>> sqlite_store::ip_infos(const std::vector<std::string>& ips) {
     // One prepared point lookup per IP on the primary key: ~2 µs each, so 100,000 IPs take a
-    // fraction of a second without a temporary table.
+    // fraction of a second without a temporary table. Outside a transaction, every lookup would
+    // be a read transaction of its own (two fcntl locks and a look at the WAL index each: 6% of
+    // a policy run over 176,000 sources), so they share one, unless the caller has one open.
+    const bool own = sqlite3_get_autocommit(db_) != 0;
+    if (own) {
+        if (auto b = exec("BEGIN"); !b) return unexpected{b.err()};
+    }
+    struct end_read {
+        sqlite_store* self;
+        bool own;
+        ~end_read() {
+            if (own) (void)self->exec("COMMIT");  // a read-only transaction: nothing to lose
+        }
+    } end{this, own};
     // stmt() keeps the pointer: a literal.
     auto& s = stmt("SELECT ip, ptr, fcrdns, base_domain, asn, as_name, country, status, checked_at, expires_at "
                    "FROM ip_info WHERE ip = ?1");

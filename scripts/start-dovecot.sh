@@ -74,6 +74,8 @@ auth_failure_delay = 0
 disable_plaintext_auth = no
 mail_location = maildir:~/Maildir
 first_valid_uid = 1
+# IDLE tells of new mail within a second (tests of --watch), inotify or not.
+mailbox_idle_check_interval = 1 secs
 passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer

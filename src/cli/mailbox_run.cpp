@@ -151,8 +151,10 @@ result<void> run_mailbox(mailbox_job& job, ingest::ingester& ing, store::store& 
         }
         if (job.imap && job.imap->more_waiting()) continue;
         if (job.imap && job.imap->server_has_idle() && !pass.claimed_elsewhere) {
-            // Wait for the server to say something arrived (or the renewal time, or a stop).
-            auto w = net::imap_idle_wait(job.idle_options, idle_renew_seconds, [] { return ingest::stop_signal() != 0; });
+            // Wait for the server to say something arrived, a stop, or poll_seconds at most: a server
+            // whose IDLE misses a delivery (Maildir changes seen late) is still polled.
+            auto w = net::imap_idle_wait(job.idle_options, std::min(idle_renew_seconds, job.poll_seconds),
+                                         [] { return ingest::stop_signal() != 0; });
             if (!w) {
                 error_line(w.err().message + "; polling instead");
                 nap(job.poll_seconds);

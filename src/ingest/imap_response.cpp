@@ -106,6 +106,22 @@ bool has_capability(std::string_view untagged, std::string_view name) {
     return found;
 }
 
+char parse_list_delimiter(std::string_view untagged) {
+    char found = 0;
+    each_line(untagged, [&](std::string_view line) {
+        std::string_view rest = line;
+        if (found || next_word(rest) != "*" || !iequals(next_word(rest), "LIST")) return;
+        const auto close = rest.find(')');
+        if (close == std::string_view::npos) return;
+        rest.remove_prefix(close + 1);
+        while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+        // A quoted single character; a backslash-quoted one ("\\" or "\"").
+        if (rest.size() >= 3 && rest[0] == '"' && rest[1] != '\\' && rest[2] == '"') found = rest[1];
+        else if (rest.size() >= 4 && rest[0] == '"' && rest[1] == '\\' && rest[3] == '"') found = rest[2];
+    });
+    return static_cast<unsigned char>(found) >= 0x20 && static_cast<unsigned char>(found) < 0x7f ? found : 0;
+}
+
 std::string uid_set(const std::vector<std::uint64_t>& uids) {
     std::string out;
     for (std::size_t i = 0; i < uids.size();) {

@@ -22,6 +22,9 @@ std::vector<std::uint64_t> parse_search(std::string_view untagged);
 std::map<std::uint64_t, std::uint64_t> parse_sizes(std::string_view untagged);
 // Whether "* CAPABILITY …" lists `name` (case-insensitive, RFC 3501 §7.2.1).
 bool has_capability(std::string_view untagged, std::string_view name);
+// The hierarchy delimiter of a `LIST "" ""` answer (RFC 3501 §6.3.8: `* LIST (\Noselect) "/" ""`);
+// 0 when there is none (NIL) or the answer does not say.
+char parse_list_delimiter(std::string_view untagged);
 // "1,4,9:12": a UID set for a command (RFC 3501 §9 sequence-set), from ascending UIDs.
 std::string uid_set(const std::vector<std::uint64_t>& uids);
 

@@ -11,6 +11,9 @@ namespace {
 // An IMAP quoted string (RFC 3501 §4.3): folder names were checked to hold no '"' or '\'.
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
+// The keyword (RFC 3501 §2.3.2) a "seen" message gets besides \Seen, which FETCH sets anyway.
+constexpr const char* done_keyword = "DmarcsightDone";
+
 }  // namespace
 
 imap_source::imap_source(net::imap_session session, imap_plan plan) : session_(std::move(session)), plan_(std::move(plan)) {}
@@ -65,8 +68,10 @@ result<void> imap_source::file_committed(mailbox_counts& out) {
         if (!st) return st;
         return session_.command(uidplus_ ? "UID EXPUNGE " + set : std::string("EXPUNGE"));
     };
-    for (auto& [folder, uids] : moves) {
+    for (auto& [name, uids] : moves) {
         std::sort(uids.begin(), uids.end());
+        std::string folder = name;
+        if (delimiter_ != 0 && delimiter_ != '/') std::replace(folder.begin(), folder.end(), '/', delimiter_);
         const std::string set = uid_set(uids);
         (void)ensure_folder(folder);
         result<std::string> r = move_ ? session_.command("UID MOVE " + set + " " + quoted(folder))
@@ -80,7 +85,7 @@ result<void> imap_source::file_committed(mailbox_counts& out) {
     }
     if (!seen.empty()) {
         std::sort(seen.begin(), seen.end());
-        done(session_.command("UID STORE " + uid_set(seen) + " +FLAGS.SILENT (\\Seen)"), seen,
+        done(session_.command("UID STORE " + uid_set(seen) + " +FLAGS.SILENT (\\Seen " + done_keyword + ")"), seen,
              "flagging " + std::to_string(seen.size()) + " message(s) seen");
     }
     return {};
@@ -94,6 +99,8 @@ result<void> imap_source::run_once(ingester& ing, store::store& db, mailbox_coun
         move_ = has_capability(*cap, "MOVE");
         uidplus_ = has_capability(*cap, "UIDPLUS");
         idle_ = has_capability(*cap, "IDLE");
+        auto list = session_.command("LIST \"\" \"\"");
+        if (list) delimiter_ = parse_list_delimiter(*list);
         capabilities_known_ = true;
     }
     std::string name = session_.shown_url();
@@ -107,7 +114,7 @@ result<void> imap_source::run_once(ingester& ing, store::store& db, mailbox_coun
     const auto& a = plan_.actions;
     const bool any_seen = a.aggregate.w == mailbox_action::what::seen || a.failure.w == mailbox_action::what::seen ||
                           a.tlsrpt.w == mailbox_action::what::seen || a.invalid.w == mailbox_action::what::seen;
-    auto found = session_.command(any_seen ? "UID SEARCH UNSEEN UNDELETED" : "UID SEARCH UNDELETED");
+    auto found = session_.command(any_seen ? std::string("UID SEARCH UNDELETED UNKEYWORD ") + done_keyword : std::string("UID SEARCH UNDELETED"));
     if (!found) return unexpected{found.err()};
     std::vector<std::uint64_t> uids = parse_search(*found);
     if (uids.size() > plan_.batch) {

@@ -5,7 +5,9 @@
 // their sizes (UID FETCH … RFC822.SIZE), then per message, oldest first, at most `batch`: FETCH
 // its bytes once (BODY[], RFC 3501 §6.4.5) — one over the size cap is not fetched but rejected
 // with the reason, so it still files as invalid and the box drains — and hand them to the
-// ingester. When a batch commits, the committed messages are filed by verdict: UID MOVE (RFC
+// ingester. (FETCH BODY[] sets \Seen by itself, RFC 3501 §6.4.5, so "seen" also sets the keyword
+// DmarcsightDone, and the SEARCH then skips messages with that keyword: a message fetched but not
+// committed is still found next time.) When a batch commits, the committed messages are filed by verdict: UID MOVE (RFC
 // 6851) to the folder, or UID COPY + UID STORE \Deleted + UID EXPUNGE (RFC 4315; plain EXPUNGE
 // without UIDPLUS) where MOVE is missing; delete = STORE \Deleted + expunge; seen = STORE \Seen.
 // A cut connection stops the run with an error after committing what was complete; what was not
@@ -54,6 +56,7 @@ private:
     net::imap_session session_;
     imap_plan plan_;
     bool capabilities_known_ = false, move_ = false, uidplus_ = false, idle_ = false, more_ = false;
+    char delimiter_ = 0;  // the server's hierarchy delimiter ('/' in folder names becomes it)
     std::set<std::string> created_;
     std::map<std::string, std::uint64_t> mine_;  // label → UID, handed to the ingester this run
     std::vector<std::pair<std::uint64_t, input_verdict>> to_file_;

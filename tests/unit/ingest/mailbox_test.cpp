@@ -39,6 +39,14 @@ TEST(imap_response, capabilities_and_uid_sets) {
     EXPECT_EQ(uid_set({}), "");
 }
 
+TEST(imap_response, list_delimiter) {
+    EXPECT_EQ(parse_list_delimiter("* LIST (\\Noselect) \".\" \"\"\r\n"), '.');
+    EXPECT_EQ(parse_list_delimiter("* LIST (\\Noselect) \"/\" \"\"\r\n"), '/');
+    EXPECT_EQ(parse_list_delimiter("* LIST (\\Noselect) \"\\\\\" \"\"\r\n"), '\\');
+    EXPECT_EQ(parse_list_delimiter("* LIST (\\Noselect) NIL \"\"\r\n"), 0);
+    EXPECT_EQ(parse_list_delimiter("* OK nothing\r\n"), 0);
+}
+
 TEST(maildir, seen_flag_added_in_order) {
     EXPECT_EQ(maildir_with_flag("1700.M1P2.host", 'S'), "1700.M1P2.host:2,S");
     EXPECT_EQ(maildir_with_flag("1700.M1P2.host:2,R", 'S'), "1700.M1P2.host:2,RS");

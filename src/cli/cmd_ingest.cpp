@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/enrich_run.hpp"
+#include "cli/mailbox_run.hpp"
 #include "core/text.hpp"
 #include "ingest/ingester.hpp"
 
@@ -31,6 +32,9 @@ struct ingest_args {
     bool enrich = false;
     std::string enrich_zone;
     std::vector<std::string> enrich_servers;
+    // A mailbox instead of (or besides) paths: messages are filed after commit (mailbox_run.hpp).
+    mailbox_request mailbox;
+    bool watch = false;
 };
 
 extern "C" void on_stop_signal(int sig) { ingest::request_stop(sig); }
@@ -65,6 +69,23 @@ int run_ingest(const ingest_args& a) {
             return exit_usage;
         }
     }
+    if (a.inputs.empty() && !a.mailbox.any()) {
+        error_line("ingest needs inputs (files, folders, -) or a mailbox (--maildir, --imap, --mailbox)");
+        return exit_usage;
+    }
+    if (a.watch && (!a.mailbox.any() || !a.inputs.empty())) {
+        error_line("--watch applies to a mailbox alone (--maildir, --imap or --mailbox, no paths)");
+        return exit_usage;
+    }
+    std::unique_ptr<mailbox_job> box;
+    if (a.mailbox.any()) {
+        auto j = resolve_mailbox(a.mailbox);
+        if (!j) {
+            error_line(j.err().message);
+            return exit_usage;
+        }
+        box = std::move(*j);
+    }
     auto db = open_store(a.db, store::open_mode::read_write);
     if (!db) return exit_usage;
 
@@ -78,7 +99,12 @@ int run_ingest(const ingest_args& a) {
     opt.db_path = a.db;
     opt.quarantine_dir = a.quarantine.empty() ? quarantine_dir_for(a.db) : a.quarantine;
     opt.keep_raw = a.keep_raw;
-    opt.on_committed_rejection = [&](const ingest::unit_result& u) { rejected.push_back(u); };
+    opt.on_committed_rejection = [&](const ingest::unit_result& u) {
+        // A long --watch run keeps the newest rejections only (the summary counts them all).
+        if (rejected.size() >= 10000) rejected.erase(rejected.begin());
+        rejected.push_back(u);
+    };
+    if (box) opt.on_input_committed = [&](const ingest::committed_input& c) { box->on_committed(c); };
     opt.on_unit = [&](const ingest::unit_result&, const ingest::totals& t) {
         if (!progress) return;
         const auto now = std::chrono::steady_clock::now();
@@ -103,6 +129,8 @@ int run_ingest(const ingest_args& a) {
             break;
         }
     }
+    ingest::mailbox_counts box_counts;
+    if (box && env_error && !ing.interrupted()) env_error = run_mailbox(*box, ing, *db, a.watch, a.quiet, box_counts);
     // Commit what was complete even when an environment error or a signal stopped the run.
     auto f = ing.finish();
     if (progress_shown) std::fprintf(stderr, "\r\033[K");
@@ -141,6 +169,10 @@ int run_ingest(const ingest_args& a) {
                                                                  : nlohmann::json(opt.quarantine_dir + "/" + u.quarantined)}});
         out["rejected_inputs"] = std::move(rej);
         if (enriched) out["enrichment"] = enrich_report_json(*enriched);
+        if (box)
+            out["mailbox"] = {{"name", box->shown},         {"messages", box_counts.seen},       {"filed", box_counts.filed},
+                              {"left", box_counts.left},    {"gone", box_counts.gone},           {"not_filed", box_counts.not_filed},
+                              {"claimed_elsewhere", box_counts.claimed_elsewhere}};
         if (!env_error) out["error"] = env_error.err().message;
         else if (!f) out["error"] = f.err().message;
         std::printf("%s\n", json_text(out, 2).c_str());
@@ -150,6 +182,13 @@ int run_ingest(const ingest_args& a) {
             std::fprintf(stderr, "rejected%s: %s: %s\n", u.unchanged ? " (unchanged)" : "",
                          text::for_terminal(u.label, 300).c_str(), text::for_terminal(u.reason, 500).c_str());
         }
+        if (box && box_counts.claimed_elsewhere)
+            error_line(box->shown + ": another worker is reading this mailbox; nothing was read");
+        if (box && (!a.quiet || box_counts.not_filed))
+            std::printf("%s: %llu message(s) read, %llu filed, %llu left in place, %llu not filed (read again next run)\n",
+                        text::for_terminal(box->shown).c_str(), static_cast<unsigned long long>(box_counts.seen),
+                        static_cast<unsigned long long>(box_counts.filed), static_cast<unsigned long long>(box_counts.left),
+                        static_cast<unsigned long long>(box_counts.not_filed));
         if (sig != 0) {
             std::printf("interrupted: %s\n", summary_line(t).c_str());
         } else if (!a.quiet || new_rejections > 0 || !env_error || !f) {
@@ -184,8 +223,17 @@ void register_ingest(CLI::App& app) {
     a->enrich = settings().enrich.on_ingest.value;  // [enrich] on_ingest of the config file
     auto* cmd = app.add_subcommand("ingest", "Read DMARC reports from files, folders, mbox files, Maildir folders or - (stdin)");
     cmd->add_option("--db", a->db, db_help_create)->capture_default_str();
-    cmd->add_option("inputs", a->inputs, "Files, folders (recursive), mbox files, Maildir folders, or - for stdin")
-        ->required();
+    cmd->add_option("inputs", a->inputs, "Files, folders (recursive), mbox files, Maildir folders, or - for stdin");
+    cmd->add_option("--maildir", a->mailbox.maildir,
+                    "A Maildir read as a mailbox: new/ and unseen cur/ messages, each filed after commit (moved to .Aggregate, "
+                    ".Failure, .TLS, .Invalid)");
+    cmd->add_option("--imap", a->mailbox.imap,
+                    "A [mailboxes.NAME] IMAP mailbox, or imap[s]://user@host/FOLDER with the secret in DMARCSIGHT_IMAP_PASSWORD "
+                    "or DMARCSIGHT_IMAP_TOKEN (OAuth2)");
+    cmd->add_option("--mailbox", a->mailbox.mailbox, "A [mailboxes.NAME] of the configuration (IMAP or Maildir)");
+    cmd->add_option("--ca-file", a->mailbox.ca_file, "PEM CA bundle to verify a bare --imap URL's server with");
+    cmd->add_flag("--watch", a->watch,
+                  "Keep reading the mailbox: IMAP IDLE where offered, else poll every poll_seconds; stop with SIGTERM/SIGINT");
     cmd->add_option("--format", a->format, "Summary format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
     cmd->add_option("--quarantine", a->quarantine, "Where rejected inputs' bytes are kept (default: <db>.quarantine)");
     cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary unless something new was rejected");

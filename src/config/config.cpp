@@ -14,6 +14,7 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "core/limits.hpp"
 #include "core/text.hpp"
 #include "core/utf8.hpp"
 
@@ -767,6 +768,116 @@ result<void> read_channel(const file_context& f, const toml::table& t, const std
     return {};
 }
 
+result<void> read_mailbox(const file_context& f, const toml::table& t, const std::string& box_name, mailbox_settings& m) {
+    const std::string section = "mailboxes." + box_name;
+    m.name = box_name;
+    m.where = f.from(t);
+    auto str = [&](const char* key, std::string& out) -> key_rule {
+        return {key, [&f, section, key, &out](const toml::node& v) -> result<void> {
+                    auto s = get_string(f, v, section + "." + key);
+                    if (!s) return unexpected{s.err()};
+                    out = std::move(s).value();
+                    return {};
+                }};
+    };
+    auto action = [&](const char* key, std::string& out) -> key_rule {
+        return {key, [&f, section, key, &out](const toml::node& v) -> result<void> {
+                    auto s = get_string(f, v, section + "." + key);
+                    if (!s) return unexpected{s.err()};
+                    if (!valid_mailbox_action(*s))
+                        return f.error(v, section + "." + key + " " + quote(text::for_terminal(*s, 100)) +
+                                              " is not a folder name (letters, digits, space, . _ - /), delete, seen or leave");
+                    out = std::move(s).value();
+                    return {};
+                }};
+    };
+    std::vector<key_rule> rules;
+    rules.push_back({"url", [&](const toml::node& v) -> result<void> {
+                         auto s = get_string(f, v, section + ".url");
+                         if (!s) return unexpected{s.err()};
+                         if (!s->starts_with("imap://") && !s->starts_with("imaps://"))
+                             return f.error(v, section + ".url must start with imap:// or imaps://");
+                         if (s->size() > 2048 || s->find_first_of(" \r\n\t") != std::string::npos)
+                             return f.error(v, section + ".url must be one URL without spaces (at most 2048 characters)");
+                         // user:password@ would show in `config show`, ps and messages.
+                         const auto host_start = s->find("://") + 3;
+                         const std::string authority = s->substr(host_start, s->find('/', host_start) - host_start);
+                         const auto at = authority.rfind('@');
+                         if (at != std::string::npos && authority.substr(0, at).find(':') != std::string::npos)
+                             return f.error(v, section + ".url must not hold a password (use password_file or password_env)");
+                         m.url = std::move(s).value();
+                         return {};
+                     }});
+    rules.push_back({"maildir", [&](const toml::node& v) -> result<void> {
+                         auto p = get_path(f, v, section + ".maildir");
+                         if (!p) return unexpected{p.err()};
+                         m.maildir = std::move(p).value();
+                         return {};
+                     }});
+    rules.push_back(str("username", m.username));
+    rules.push_back({"ca_file", [&](const toml::node& v) -> result<void> {
+                         auto p = get_path(f, v, section + ".ca_file");
+                         if (!p) return unexpected{p.err()};
+                         m.ca_file = std::move(p).value();
+                         return {};
+                     }});
+    rules.push_back(action("aggregate", m.aggregate));
+    rules.push_back(action("failure", m.failure));
+    rules.push_back(action("tlsrpt", m.tlsrpt));
+    rules.push_back(action("invalid", m.invalid));
+    rules.push_back({"batch", [&](const toml::node& v) -> result<void> {
+                         auto i = get_int(f, v, section + ".batch", int_range{1, 100000, "messages"});
+                         if (!i) return unexpected{i.err()};
+                         m.batch = *i;
+                         return {};
+                     }});
+    rules.push_back({"poll_seconds", [&](const toml::node& v) -> result<void> {
+                         auto i = get_int(f, v, section + ".poll_seconds", int_range{5, 86400, "seconds"});
+                         if (!i) return unexpected{i.err()};
+                         m.poll_seconds = *i;
+                         return {};
+                     }});
+    rules.push_back({"max_message_bytes", [&](const toml::node& v) -> result<void> {
+                         auto i = get_int64(f, v, section + ".max_message_bytes",
+                                            int_range{1024, static_cast<std::int64_t>(limits::max_message_size), "bytes"});
+                         if (!i) return unexpected{i.err()};
+                         m.max_message_bytes = *i;
+                         return {};
+                     }});
+    if (auto r = walk(f, t, section, rules, {"password", "password_file", "password_env", "token", "token_file", "token_env"}); !r)
+        return r;
+    config::secret pw, tok;
+    if (auto r = get_secret(f, t, section, "password", pw); !r) return r;
+    if (auto r = get_secret(f, t, section, "token", tok); !r) return r;
+    if (pw.present()) m.password = std::move(pw);
+    if (tok.present()) m.token = std::move(tok);
+    if (m.url.empty() == m.maildir.empty()) return f.error(t, section + " needs exactly one of url (IMAP) or maildir");
+    if (!m.url.empty() && !m.password == !m.token)
+        return f.error(t, section + " needs exactly one of password (password_file, password_env) or token (token_file, token_env)");
+    if (!m.maildir.empty() && (m.password || m.token || !m.ca_file.empty() || !m.username.empty()))
+        return f.error(t, section + " is a Maildir: password, token, username and ca_file apply to IMAP mailboxes only");
+    if (m.username.size() > 256 || m.username.find_first_of("\r\n") != std::string::npos)
+        return f.error(t, section + ".username must be one line of at most 256 characters");
+    return {};
+}
+
+result<void> read_mailboxes(const file_context& f, const toml::table& t, std::vector<mailbox_settings>& out) {
+    std::vector<mailbox_settings> list;
+    for (auto&& [k, v] : t) {
+        const std::string name(k.str());
+        if (!valid_channel_name(name))
+            return fail(f.at(k.source()) + ": mailbox name '" + std::string(k.str().substr(0, 64)) +
+                        "' must be 1 to 64 letters, digits, '-' or '_'");
+        const toml::table* mt = v.as_table();
+        if (!mt) return f.error(v, "mailboxes." + name + " must be a table ([mailboxes." + name + "])");
+        mailbox_settings m;
+        if (auto r = read_mailbox(f, *mt, name, m); !r) return r;
+        list.push_back(std::move(m));
+    }
+    out = std::move(list);
+    return {};
+}
+
 result<void> read_channels(const file_context& f, const toml::table& t, std::vector<channel_settings>& out) {
     std::vector<channel_settings> list;
     for (auto&& [k, v] : t) {
@@ -896,6 +1007,11 @@ result<void> read_root(const file_context& f, const toml::table& root, settings&
                          auto t = get_table(f, v, "channels");
                          if (!t) return unexpected{t.err()};
                          return read_channels(f, **t, s.channels);
+                     }});
+    rules.push_back({"mailboxes", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "mailboxes");
+                         if (!t) return unexpected{t.err()};
+                         return read_mailboxes(f, **t, s.mailboxes);
                      }});
     rules.push_back({"alerts", [&](const toml::node& v) -> result<void> {
                          auto t = get_table(f, v, "alerts");
@@ -1100,6 +1216,25 @@ std::vector<shown_setting> describe(const settings& s) {
         out.push_back({"label[" + std::to_string(i + 1) + "]", std::move(v), l.from});
     }
     out.push_back({"postgres.password", s.postgres.password.describe(), s.postgres.password.from()});
+    for (const auto& m : s.mailboxes) {
+        const std::string k = "mailboxes." + m.name;
+        if (!m.url.empty()) {
+            out.push_back({k + ".url", m.url, m.where});
+            if (!m.username.empty()) out.push_back({k + ".username", m.username, m.where});
+            if (m.password) out.push_back({k + ".password", m.password->describe(), m.password->from()});
+            if (m.token) out.push_back({k + ".token", m.token->describe(), m.token->from()});
+            out.push_back({k + ".ca_file", m.ca_file.empty() ? "(none: the system's trust store)" : m.ca_file, m.where});
+            out.push_back({k + ".batch", std::to_string(m.batch), m.where});
+            out.push_back({k + ".poll_seconds", std::to_string(m.poll_seconds), m.where});
+        } else {
+            out.push_back({k + ".maildir", m.maildir, m.where});
+        }
+        out.push_back({k + ".aggregate", m.aggregate, m.where});
+        out.push_back({k + ".failure", m.failure, m.where});
+        out.push_back({k + ".tlsrpt", m.tlsrpt, m.where});
+        out.push_back({k + ".invalid", m.invalid, m.where});
+        out.push_back({k + ".max_message_bytes", std::to_string(m.max_message_bytes), m.where});
+    }
     for (const auto& c : s.channels) {
         const std::string k = "channels." + c.name;
         out.push_back({k + ".type", c.type, c.where});
@@ -1142,6 +1277,13 @@ std::vector<shown_setting> describe(const settings& s) {
     out.push_back({"digest.channels", names(s.digest.channels.value, "(none: every channel)"), s.digest.channels.from});
     out.push_back({"retention.older_than", opt(s.retention.older_than.value, "(none: keep everything)"), s.retention.older_than.from});
     return out;
+}
+
+bool valid_mailbox_action(std::string_view a) {
+    if (a == "delete" || a == "seen" || a == "leave") return true;
+    if (a.empty() || a.size() > 200 || a.front() == '.' || a.front() == '/' || a.back() == '/') return false;
+    if (a.find("..") != std::string_view::npos || a.find("//") != std::string_view::npos) return false;
+    return a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 ._-/") == std::string_view::npos;
 }
 
 }  // namespace dmarcsight::config

@@ -147,6 +147,28 @@ struct channel_settings {
     origin where;                       // the [channels.NAME] table's position
 };
 
+// One [mailboxes.NAME] table: a mailbox `ingest --mailbox NAME` (or --imap NAME) reads reports
+// from (src/ingest/mailbox.hpp), and what it does with each message once its outcome is committed.
+struct mailbox_settings {
+    std::string name;     // NAME of [mailboxes.NAME]: letters, digits, '-', '_'
+    std::string url;      // imap://user@host[:port]/FOLDER or imaps://… (exactly one of url / maildir)
+    std::string maildir;  // a Maildir folder (its new/ cur/ tmp/)
+    std::string username;                    // "" = the URL's user
+    std::optional<config::secret> password;  // password / password_file / password_env
+    std::optional<config::secret> token;     // OAuth2 bearer: token / token_file / token_env
+    std::string ca_file;                     // PEM CA bundle; "" = the system's
+    // Per verdict: a folder name to move the message to, "delete", "seen" (flag it, leave it in
+    // place; Maildir: new/ → cur/ with ":2,S") or "leave".
+    std::string aggregate = "Aggregate", failure = "Failure", tlsrpt = "TLS", invalid = "Invalid";
+    int batch = 100;                  // messages per run (IMAP; 1..100000)
+    int poll_seconds = 60;            // --watch: between polls where IDLE is not offered (5..86400)
+    std::int64_t max_message_bytes = 64LL * 1024 * 1024;  // bigger: rejected unread, filed as invalid
+    origin where;                     // the [mailboxes.NAME] table's position
+};
+// An archive action as written: "delete", "seen", "leave", or a folder name (letters, digits,
+// space, '.', '_', '-', '/'; 1..200 bytes; not starting with '.' or '/', no "..").
+bool valid_mailbox_action(std::string_view action);
+
 // [alerts]: the event rules' thresholds (../shared/scenario/README.md, "Event rules").
 struct alert_settings {
     setting<int> settle_hours{48, {}};
@@ -185,6 +207,7 @@ struct settings {
     std::vector<label> labels;
     postgres_settings postgres;
     std::vector<channel_settings> channels;  // sorted by name (TOML tables have no order)
+    std::vector<mailbox_settings> mailboxes;  // sorted by name
     alert_settings alerts;
     digest_settings digest;
     retention_settings retention;

@@ -75,6 +75,19 @@ void add(totals& into, const totals& t) {
 
 }  // namespace
 
+input_verdict verdict_of(const std::vector<unit_result>& units) {
+    bool failure = false, tlsrpt = false;
+    for (const auto& u : units) {
+        if (u.result == store::outcome::rejected) continue;
+        if (u.kind == report_kind::aggregate) return input_verdict::aggregate;
+        failure = failure || u.kind == report_kind::failure;
+        tlsrpt = tlsrpt || u.kind == report_kind::tlsrpt;
+    }
+    if (failure) return input_verdict::failure;
+    if (tlsrpt) return input_verdict::tlsrpt;
+    return input_verdict::invalid;
+}
+
 void request_stop(int signal_number) { stop_signal_number = signal_number; }
 int stop_signal() { return stop_signal_number; }
 
@@ -95,6 +108,7 @@ struct ingester::impl final : input_sink {
     std::size_t batch_units = 0;
     totals committed, pending;
     std::vector<unit_result> pending_rejections;
+    std::vector<committed_input> pending_inputs;  // told to on_input_committed after the commit
     std::vector<std::string> ignored;
     std::string message_buf;
 
@@ -122,6 +136,7 @@ struct ingester::impl final : input_sink {
         if (!r) {
             pending = {};
             pending_rejections.clear();
+            pending_inputs.clear();
             return fail(r.err().message + " (the last batch was not stored)");
         }
         add(committed, pending);
@@ -129,6 +144,10 @@ struct ingester::impl final : input_sink {
         if (opt.on_committed_rejection)
             for (const auto& u : pending_rejections) opt.on_committed_rejection(u);
         pending_rejections.clear();
+        std::vector<committed_input> done = std::move(pending_inputs);
+        pending_inputs.clear();
+        if (opt.on_input_committed)
+            for (const auto& c : done) opt.on_input_committed(c);
         return {};
     }
 
@@ -306,6 +325,7 @@ struct ingester::impl final : input_sink {
         if (!r) return r;
         ++pending.inputs;
         count(u.r);
+        pending_inputs.push_back({label, input_verdict::invalid});
         return maybe_commit();
     }
 
@@ -396,6 +416,10 @@ struct ingester::impl final : input_sink {
             if (!r) return r;
             count(u.r);
         }
+        std::vector<unit_result> results;
+        results.reserve(w.units.size());
+        for (const auto& u : w.units) results.push_back(u.r);
+        pending_inputs.push_back({in.label(), verdict_of(results)});
         return maybe_commit();
     }
 
@@ -450,6 +474,10 @@ result<void> ingester::ingest_stdin() { return read_stdin(*p_); }
 result<void> ingester::ingest_bytes(std::string_view bytes, const std::string& label) {
     input in = input::from_memory(bytes, label);
     return p_->on_input(in);
+}
+
+result<void> ingester::reject_input(const std::string& label, const std::string& reason) {
+    return p_->on_unreadable(label, reason);
 }
 
 result<void> ingester::finish() { return p_->commit(); }

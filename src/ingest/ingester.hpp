@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -44,6 +45,29 @@ struct totals {
     std::uint64_t bytes = 0;                  // raw input bytes read
 };
 
+// Where a mailbox files an input once its outcome is committed (the [mailboxes] actions): the
+// kind of report it held, or invalid (rejected, unreadable, or not a report at all).
+enum class input_verdict { aggregate, failure, tlsrpt, invalid };
+constexpr std::string_view to_string(input_verdict v) {
+    switch (v) {
+        case input_verdict::aggregate: return "aggregate";
+        case input_verdict::failure: return "failure";
+        case input_verdict::tlsrpt: return "tlsrpt";
+        case input_verdict::invalid: return "invalid";
+    }
+    return "invalid";
+}
+
+// One input whose outcome is now committed: its label (as the source named it) and its verdict.
+struct committed_input {
+    std::string label;
+    input_verdict verdict = input_verdict::invalid;
+};
+
+// The verdict of an input from its units: the first report kind among units that were kept
+// (stored, duplicate, skipped), aggregate before failure before TLS; none kept: invalid.
+input_verdict verdict_of(const std::vector<unit_result>& units);
+
 struct options {
     std::string db_path;  // never read as an input (nor its journal files or quarantine)
     std::string quarantine_dir;
@@ -52,6 +76,10 @@ struct options {
     std::function<void(const unit_result&, const totals& pending)> on_unit;
     // Called for every committed unit that was rejected (for the per-input lines).
     std::function<void(const unit_result&)> on_committed_rejection;
+    // Called once per input, after the transaction that recorded its outcome committed (never
+    // before: a source that moves or deletes the message must not lose it to a failed batch).
+    // An input whose batch failed is never reported: it stays where it is for the next run.
+    std::function<void(const committed_input&)> on_input_committed;
 };
 
 // SIGINT / SIGTERM: async-signal-safe; the run finishes (or undoes) the current input, commits
@@ -70,6 +98,9 @@ public:
     result<void> ingest_stdin();
     // Bytes already in memory (tests, IMAP later), named by `label`.
     result<void> ingest_bytes(std::string_view bytes, const std::string& label);
+    // An input the source could not hand over (an IMAP message over the size cap): rejected
+    // with this reason, like an unreadable file; its verdict is invalid.
+    result<void> reject_input(const std::string& label, const std::string& reason);
     // Commits what is pending. Call once at the end (also after an error or a stop).
     result<void> finish();
     // Committed work only.

@@ -18,8 +18,10 @@ check() {  # check NAME COMMAND...
 }
 abs_bin=$(readlink -f "$bin")
 for f in "$units"/*.service "$units"/*.timer; do
-  sed "s#/usr/local/bin/dmarcsight#$abs_bin#" "$f" > "$work/$(basename "$f")"
+  # A template (NAME@.service) is verified as one instance of it.
+  sed "s#/usr/local/bin/dmarcsight#$abs_bin#" "$f" > "$work/$(basename "$f" | sed 's/@\./@example./')"
 done
+check "dmarcsight-imap@ is a template that watches one mailbox" grep -qx 'ExecStart=/usr/local/bin/dmarcsight ingest --quiet --watch --mailbox %i' "$units/dmarcsight-imap@.service"
 for kind in ingest alerts digest prune; do
   check "dmarcsight-$kind has a service and a timer" test -f "$units/dmarcsight-$kind.service" -a -f "$units/dmarcsight-$kind.timer"
 done

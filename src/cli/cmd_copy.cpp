@@ -47,6 +47,7 @@ struct copy_args {
 struct copy_counts {
     std::uint64_t reports_copied = 0, reports_present = 0, records = 0;
     std::uint64_t inputs = 0, labels = 0, ip_infos = 0;
+    std::uint64_t tls_reports_copied = 0, tls_reports_present = 0;
     // Rows whose input bytes are kept in the quarantine folder (rejected inputs, --keep-raw).
     std::uint64_t quarantined = 0;
 };
@@ -220,6 +221,34 @@ result<void> copy_inputs(store::store& from, store::store& to, batches& b,
     return {};
 }
 
+// SMTP TLS reports (RFC 8460), each one unit, unless the target holds its key; the names of
+// their kept bytes go with them.
+result<void> copy_tls_reports(store::store& from, store::store& to, batches& b, copy_counts& counts) {
+    return from.visit_tls_reports({}, [&](const store::stored_tls_report& sr) -> result<void> {
+        auto r = b.ensure();
+        if (!r) return r;
+        auto found = to.find_tls_report(report::tls_report_key::of(sr.report));
+        if (!found) return unexpected{found.err()};
+        if (*found) {
+            ++counts.tls_reports_present;
+            return {};
+        }
+        r = to.begin_unit();
+        if (!r) return r;
+        auto ins = to.insert_tls_report(sr.report, report::tls_content_hash(sr.report), sr.input_label);
+        if (!ins) return unexpected{ins.err()};
+        if (!ins->existing && !sr.raw_sha256.empty()) {
+            r = to.attach_tls_raw(ins->id, sr.raw_sha256);
+            if (!r) return r;
+        }
+        r = to.end_unit(true);
+        if (!r) return r;
+        if (ins->existing) ++counts.tls_reports_present;
+        else ++counts.tls_reports_copied;
+        return b.wrote(1 + sr.report.policies.size());
+    });
+}
+
 result<void> copy_labels(store::store& from, store::store& to, batches& b, copy_counts& counts) {
     auto rows = from.labels("");
     if (!rows) return unexpected{rows.err()};
@@ -265,7 +294,8 @@ std::string summary_line(const copy_counts& c, const std::string& to, double sec
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", seconds);
     return std::to_string(c.reports_copied) + " reports copied (" + std::to_string(c.records) + " records), " +
-           std::to_string(c.reports_present) + " already in " + to + "; " + std::to_string(c.inputs) + " inputs, " +
+           std::to_string(c.reports_present) + " already in " + to + "; " + std::to_string(c.tls_reports_copied) +
+           " SMTP TLS reports copied (" + std::to_string(c.tls_reports_present) + " already there); " + std::to_string(c.inputs) + " inputs, " +
            std::to_string(c.labels) + " labels, " + std::to_string(c.ip_infos) + " enrichment rows; " + secs + " s";
 }
 
@@ -315,6 +345,7 @@ int run_copy(const copy_args& a) {
     if (auto r = (*from)->visit_reports({}, reports); !r) return stop("reports", r.err());
     // Input rows name reports by id: they follow once every report has its id in the target.
     if (auto r = copy_inputs(**from, **to, b, reports.new_ids(), counts, progress); !r) return stop("inputs", r.err());
+    if (auto r = copy_tls_reports(**from, **to, b, counts); !r) return stop("SMTP TLS reports", r.err());
     if (auto r = copy_labels(**from, **to, b, counts); !r) return stop("labels", r.err());
     if (auto r = copy_ip_infos(**from, **to, b, counts); !r) return stop("the enrichment cache", r.err());
     if (auto r = b.commit(); !r) return stop("the last batch", r.err());
@@ -328,6 +359,8 @@ int run_copy(const copy_args& a) {
                                     {"reports_already_present", counts.reports_present},
                                     {"records", counts.records},
                                     {"inputs", counts.inputs},
+                                    {"tls_reports_copied", counts.tls_reports_copied},
+                                    {"tls_reports_already_present", counts.tls_reports_present},
                                     {"labels", counts.labels},
                                     {"ip_infos", counts.ip_infos},
                                     {"seconds", std::round(seconds * 1000) / 1000}};

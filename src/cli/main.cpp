@@ -182,6 +182,7 @@ int main(int argc, char** argv) {
     register_copy(app);
     register_grant_reader(app);
     register_export(app);
+    register_tls(app);
     register_rejected(app);
     register_check(app);
     register_spf(app);

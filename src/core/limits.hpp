@@ -261,3 +261,40 @@ inline constexpr std::size_t policy_max_spf_whatif_pairs = 20'000;
 // ---- end analyze module ----
 
 }  // namespace dmarcsight::limits
+
+// ---- SMTP TLS reports (src/report/tlsrpt_parser) ----------------------------------------------
+// RFC 8460 §4.4 reports are JSON documents of a few KB (one policy per policy domain, failure
+// details aggregated by result type and address). Every cap below is checked while the JSON is
+// read (SAX events), before a value is kept; a report beyond a cap is rejected with the reason.
+namespace dmarcsight::limits {
+// Decompressed bytes of one TLS report: the largest real ones (big receivers, many MX hosts and
+// failure kinds) are tens of KB; 16 MiB is far beyond any real report and bounds the parse.
+inline constexpr std::size_t max_tlsrpt_bytes = 16 * MiB;
+// JSON nesting: the §4.4 schema is 4 deep (report/policies/[]/policy/policy-string/[]), extension
+// members add a little. Deeper is refused before it is built (no recursion in parse or teardown).
+inline constexpr std::size_t max_tlsrpt_depth = 16;
+// JSON values (every scalar, object and array) in one report: bounds the memory of what is kept
+// (a 16 MiB input of tiny values would otherwise be ~100 bytes of nodes per 2 input bytes).
+inline constexpr std::size_t max_tlsrpt_values = 500'000;
+// One JSON string (a policy-string line, additional-information, an extension's text).
+inline constexpr std::size_t max_tlsrpt_string = 64 * KiB;
+// policies[] in one report (one per policy domain and MX set a sender delivered to).
+inline constexpr std::size_t max_tlsrpt_policies = 10'000;
+// failure-details[] of one policy (aggregated by result type, sending and receiving address).
+inline constexpr std::size_t max_tlsrpt_failure_details = 10'000;
+// policy-string[] lines of one policy: an MTA-STS policy (RFC 8461 §3.2) has version, mode,
+// max_age and up to max_mta_sts_mx_patterns mx lines; TLSA policies list their RRs.
+inline constexpr std::size_t max_tlsrpt_policy_strings = 256;
+// mx-host[] entries of one policy (erratum 6241 makes it an array of MX patterns).
+inline constexpr std::size_t max_tlsrpt_mx_hosts = max_mta_sts_mx_patterns;
+// A stored free-text field (additional-information URI, failure-reason-code, contact-info, one
+// policy-string line): cut on a UTF-8 boundary with a warning beyond this.
+inline constexpr std::size_t max_tlsrpt_text = 1 * KiB;
+// An IP address as text (45 characters for the longest IPv6 form, with a zone or a scope a bit
+// more); longer is not an address: the field is dropped with a warning.
+inline constexpr std::size_t max_tlsrpt_ip = 64;
+// A session count of one policy or failure detail: a trillion sessions a day is beyond any real
+// sender, and keeps sums over millions of policies inside 64 bits.
+inline constexpr std::uint64_t max_tlsrpt_sessions = 1'000'000'000'000ULL;
+}  // namespace dmarcsight::limits
+// ---- end SMTP TLS reports ----

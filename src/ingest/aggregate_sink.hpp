@@ -17,6 +17,7 @@ namespace dmarcsight::ingest {
 struct pending_unit {
     unit_result r;
     std::optional<std::int64_t> report;  // the stored report (new or the original of a duplicate)
+    std::optional<std::int64_t> tls_report;  // a stored SMTP TLS report (tlsrpt_sink.hpp) instead
     bool keep = false;                   // the input's bytes go to the quarantine
 };
 

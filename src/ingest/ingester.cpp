@@ -11,6 +11,7 @@
 #include "ingest/classify.hpp"
 #include "ingest/input.hpp"
 #include "ingest/quarantine.hpp"
+#include "ingest/tlsrpt_sink.hpp"
 #include "ingest/sources.hpp"
 #include "mime/container.hpp"
 #include "mime/message.hpp"
@@ -49,7 +50,7 @@ pending_unit rejected(std::string label, std::string reason, report_kind kind = 
     return u;
 }
 
-// Failure and TLS reports are recognised, and kept until a later version reads them.
+// Failure reports are recognised, and kept until a later version reads them.
 pending_unit skipped(std::string label, report_kind kind, std::string what) {
     pending_unit u;
     u.r.label = std::move(label);
@@ -180,7 +181,15 @@ struct ingester::impl final : input_sink {
                 w.units.push_back(std::move(*u));
                 return {};
             }
-            case report_kind::tlsrpt:
+            case report_kind::tlsrpt: {
+                auto b = ensure_batch();
+                if (!b) return b;
+                auto u = store_tlsrpt(db, ps, label, extra_warnings);
+                if (!u) return unexpected{u.err()};
+                if (u->r.result == store::outcome::stored) ++batch_records;
+                w.units.push_back(std::move(*u));
+                return {};
+            }
             case report_kind::failure: {
                 // Read to the end: a damaged container shows only there.
                 auto d = drain(ps);
@@ -188,8 +197,7 @@ struct ingester::impl final : input_sink {
                     w.units.push_back(rejected(label, with_offset(d.err()), c.kind));
                     return {};
                 }
-                w.units.push_back(skipped(label, c.kind, c.kind == report_kind::tlsrpt ? "SMTP TLS report (RFC 8460)"
-                                                                                       : "DMARC failure report"));
+                w.units.push_back(skipped(label, c.kind, "DMARC failure report"));
                 return {};
             }
             case report_kind::other_arf:
@@ -398,6 +406,10 @@ struct ingester::impl final : input_sink {
                     auto a = db.attach_raw(*u.report, sha);
                     if (!a) return a;
                 }
+                if (u.tls_report && !u.r.quarantined.empty()) {
+                    auto a = db.attach_tls_raw(*u.tls_report, sha);
+                    if (!a) return a;
+                }
                 count(u.r);
                 continue;
             }
@@ -425,11 +437,13 @@ struct ingester::impl final : input_sink {
 
     // The reports this input stored are removed again; the error stops the run.
     result<void> undo_input(const work& w, const std::string& why) {
-        for (const auto& u : w.units)
-            if (u.r.result == store::outcome::stored && u.report) {
-                auto r = db.undo_report(*u.report);
-                if (!r) return fail(why + "; and undoing its reports failed: " + r.err().message);
-            }
+        for (const auto& u : w.units) {
+            if (u.r.result != store::outcome::stored) continue;
+            result<void> r;
+            if (u.report) r = db.undo_report(*u.report);
+            else if (u.tls_report) r = db.undo_tls_report(*u.tls_report);
+            if (!r) return fail(why + "; and undoing its reports failed: " + r.err().message);
+        }
         return fail(why);
     }
 

@@ -15,6 +15,7 @@
 #include "core/result.hpp"
 #include "report/aggregate.hpp"
 #include "store/facts.hpp"
+#include "store/tls_rows.hpp"
 
 namespace dmarcsight::store {
 
@@ -306,6 +307,26 @@ public:
     // The last DNS findings kept for a domain (JSON text written by src/alerts/), and their time.
     virtual result<std::optional<std::pair<std::string, std::int64_t>>> dns_findings(std::string_view domain) = 0;
     virtual result<void> put_dns_findings(std::string_view domain, std::string_view json, std::int64_t at) = 0;
+
+    // --- SMTP TLS reports (RFC 8460)
+    // A report is one unit (begin_unit .. end_unit): its row, policies and failure details are
+    // kept or undone whole. De-duplicated on report::tls_report_key (organization-name, report-id).
+    virtual result<std::optional<existing_report>> find_tls_report(const report::tls_report_key& key) = 0;
+    // Stores the report, its policies and failure details; when another writer stored the same
+    // key first (PostgreSQL workers: the key's unique constraint decides), that report's id with
+    // `existing` set, and nothing is written.
+    virtual result<inserted_report> insert_tls_report(const report::tls_report& r, std::uint64_t content_hash,
+                                                      std::string_view input_label) = 0;
+    virtual result<std::uint64_t> tls_content_hash(std::int64_t report) = 0;
+    virtual result<void> attach_tls_raw(std::int64_t report, std::string_view sha256) = 0;
+    // Removes a TLS report this batch stored (its input could not be finished).
+    virtual result<void> undo_tls_report(std::int64_t report) = 0;
+    virtual result<tls_totals> tls_stats() = 0;
+    // The reports whose date-range begins in [since, until) (filter.domain is not applied here:
+    // analyze/tls.hpp selects policies), by begin time then key, each with its policies in
+    // report order.
+    virtual result<void> visit_tls_reports(const query_filter& filter,
+                                           const std::function<result<void>(const stored_tls_report&)>& each) = 0;
 
     // --- work done once across workers (a mailbox folder, an alert's delivery, a rebuild).
     // Claims `name`: held while the returned object lives, and released when it is destroyed or

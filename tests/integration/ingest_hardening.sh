@@ -44,9 +44,9 @@ out=$("$bin" ingest --db "$work/stdin-eml.db" --format json - < "$samples/google
 check "e-mail on stdin" jq_py "$out" "assert d['stored']==1, d"
 out=$("$bin" ingest --db "$work/stdin-xml.db" --format json - < "$yahoo")
 check "XML on stdin" jq_py "$out" "assert d['stored']==1, d"
-printf '{"organization-name":"Example","date-range":{},"report-id":"x","policies":[]}' > "$work/tls.json"
+printf '{"organization-name":"Example","date-range":{"start-datetime":"2024-01-01T00:00:00Z","end-datetime":"2024-01-01T23:59:59Z"},"report-id":"x","policies":[]}' > "$work/tls.json"
 out=$("$bin" ingest --db "$work/stdin-json.db" --format json - < "$work/tls.json")
-check "TLS JSON on stdin is skipped (kept)" jq_py "$out" "assert d['skipped']==1 and d['rejected']==0, d"
+check "TLS JSON on stdin is stored" jq_py "$out" "assert d['stored']==1 and d['skipped']==0 and d['rejected']==0, d"
 # Variant: an mbox of one message whose report is gzip, piped (not a regular file on fd 0).
 cat "$fixtures/mime/three_messages.mbox" | "$bin" ingest --db "$work/pipe.db" --format json - > "$work/pipe.json"
 check "mbox through a pipe: every message is an input" jq_py "$(cat "$work/pipe.json")" "assert d['inputs']==3, d"
@@ -160,17 +160,18 @@ out=$("$bin" ingest --db "$work/q3.db" --quarantine "$work/not-a-folder/q" "$wor
 check "damaged report, unwritable quarantine: exit 2" eq "$rc" 2
 check "damaged report, unwritable quarantine: report undone" jq_py "$(stat_of "$work/q3.db")" "assert d['aggregate_reports']==0, d"
 
-# 6. Failure and TLS reports are kept, content-addressed, and listed by rejected --skipped.
+# 6. Failure reports are kept, content-addressed, and listed by rejected --skipped (TLS reports
+# are stored now: tests/integration/tls.sh).
 out=$("$bin" ingest --db "$work/skip.db" --format json "$samples/failure-report.eml" "$work/tls.json")
-check "failure + TLS: skipped" jq_py "$out" "assert d['skipped']==2, d"
+check "failure skipped, TLS stored" jq_py "$out" "assert d['skipped']==1 and d['stored']==1, d"
 out=$("$bin" rejected --db "$work/skip.db" --skipped --format json)
 check "skipped inputs list where their bytes are" jq_py "$out" "
 import hashlib, os
-assert len(d)==2, d
+assert len(d)==1, d
 for r in d:
     assert r['kept_at'] and os.path.isfile(r['kept_at']), r
     assert hashlib.sha256(open(r['kept_at'],'rb').read()).hexdigest()==r['sha256'], r
-kinds=sorted(r['kind'] for r in d); assert kinds==['failure','tlsrpt'], kinds"
+kinds=sorted(r['kind'] for r in d); assert kinds==['failure'], kinds"
 qmode=$(stat -c %a "$work/skip.db.quarantine")
 check "quarantine folder is private (0700)" eq "$qmode" 700
 fmode=$(stat -c %a "$work/skip.db.quarantine/"* | sort -u)

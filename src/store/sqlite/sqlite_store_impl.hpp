@@ -105,6 +105,17 @@ public:
     result<std::optional<std::pair<std::string, std::int64_t>>> dns_findings(std::string_view domain) override;
     result<void> put_dns_findings(std::string_view domain, std::string_view json, std::int64_t at) override;
 
+    // --- SMTP TLS reports (tls.cpp)
+    result<std::optional<existing_report>> find_tls_report(const report::tls_report_key& key) override;
+    result<inserted_report> insert_tls_report(const report::tls_report& r, std::uint64_t content_hash,
+                                              std::string_view input_label) override;
+    result<std::uint64_t> tls_content_hash(std::int64_t report) override;
+    result<void> attach_tls_raw(std::int64_t report, std::string_view sha256) override;
+    result<void> undo_tls_report(std::int64_t report) override;
+    result<tls_totals> tls_stats() override;
+    result<void> visit_tls_reports(const query_filter& filter,
+                                   const std::function<result<void>(const stored_tls_report&)>& each) override;
+
     // --- claims (open.cpp)
     result<std::unique_ptr<claim>> try_claim(std::string_view name) override;
     std::string describe() const override { return path_; }
@@ -113,6 +124,9 @@ public:
     }
 
 private:
+    // tls.cpp
+    result<void> delete_tls_report(std::int64_t id);
+    std::int64_t unit_tls_report_ = -1;  // the TLS report the current unit inserted, if any
     // open.cpp
     result<void> refuse_foreign(const std::string& path);
     result<std::int64_t> pragma_value(const char* sql);

@@ -33,10 +33,18 @@ result<void> sqlite_store::commit_batch() {
 
 result<void> sqlite_store::begin_unit() {
     unit_report_ = -1;
+    unit_tls_report_ = -1;
     return {};
 }
 
 result<void> sqlite_store::end_unit(bool keep) {
+    // A TLS report of an undone unit goes with it (tls.cpp).
+    const std::int64_t tls = unit_tls_report_;
+    unit_tls_report_ = -1;
+    if (!keep && tls >= 0) {
+        auto t = delete_tls_report(tls);
+        if (!t) return t;
+    }
     if (!keep && unit_report_ >= 0) {
         auto f = subtract_report_facts(unit_report_);
         if (!f) return f;

@@ -485,6 +485,12 @@ result<void> ingester::ingest_path(const std::string& path) {
 
 result<void> ingester::ingest_stdin() { return read_stdin(*p_); }
 
+result<void> ingester::ingest_kept(const std::string& path, const std::string& label) {
+    auto in = input::open_file_as(path, label);
+    if (!in) return p_->on_unreadable(label, "its kept bytes (" + path + "): " + in.err().message);
+    return p_->on_input(*in);  // one input, as it was (an mbox message is kept alone)
+}
+
 result<void> ingester::ingest_bytes(std::string_view bytes, const std::string& label) {
     input in = input::from_memory(bytes, label);
     return p_->on_input(in);

@@ -96,6 +96,10 @@ public:
     result<void> ingest_path(const std::string& path);
     // Standard input, sniffed like a file (mbox, e-mail, gzip, zip, XML, JSON).
     result<void> ingest_stdin();
+    // Bytes this store kept (the quarantine file at `path`) read again as the input `label` they
+    // came from (`reprocess`): the outcome replaces that label's earlier one. The file is ours:
+    // the guard that keeps the quarantine from being an input does not apply.
+    result<void> ingest_kept(const std::string& path, const std::string& label);
     // Bytes already in memory (tests, IMAP later), named by `label`.
     result<void> ingest_bytes(std::string_view bytes, const std::string& label);
     // An input the source could not hand over (an IMAP message over the size cap): rejected

@@ -90,6 +90,12 @@ const char* file_type_name(unsigned m) {
     return "not a regular file";
 }
 
+result<input> input::open_file_as(const std::string& path, std::string label) {
+    auto in = open_file(path);
+    if (in) in->label_ = std::move(label);
+    return in;
+}
+
 result<input> input::open_file(const std::string& path) {
     // O_NONBLOCK: opening a FIFO with no writer must not hang; the type is checked right after.
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);

@@ -61,6 +61,9 @@ public:
     // Opens a regular file for reading. Anything else (a FIFO, a socket, a device such as
     // /dev/zero, a folder) is refused at once without reading: the error says what it is.
     static result<input> open_file(const std::string& path);
+    // The same, named by `label` instead of its path (kept bytes read again under the name of
+    // the input they came from).
+    static result<input> open_file_as(const std::string& path, std::string label);
     // Takes an open regular file (standard input spooled to a temporary file).
     static input from_fd(unique_fd fd, std::string label, std::uint64_t size);
     // Bytes the caller keeps alive for as long as the input is used.

@@ -6,6 +6,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/export_failure.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 
@@ -172,11 +173,15 @@ void register_export(CLI::App& app) {
         std::string db = default_db_path();
         std::string domain, since, until;
         std::string format = "json";
+        std::string type = "aggregate";
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand("export", "Write stored aggregate reports as JSON (parsedmarc's shape) or CSV");
     cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"json", "csv"}))->capture_default_str();
+    cmd->add_option("--type", a->type, "Report kind: aggregate, or failure (parsedmarc's forensic JSON shape; json only)")
+        ->check(CLI::IsMember({"aggregate", "failure"}))
+        ->capture_default_str();
     cmd->add_option("--domain", a->domain,
                     "Policy domain; '*.example.com' adds its subdomains. A domain with no stored reports at all "
                     "prints the stored domains on stderr and exits 1 (output stays valid, just empty)");
@@ -189,6 +194,7 @@ void register_export(CLI::App& app) {
         if (!make_filter(a->domain, a->since, a->until, f)) return;
         auto db = open_store(a->db, store::open_mode::read_only);
         if (!db) return;
+        if (a->type == "failure") return export_failures(*db, f);
         check_domain_stored(*db, a->domain, f);
         result<void> r;
         if (a->format == "csv") {

@@ -26,11 +26,18 @@ void register_stats(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
+        auto failures = db->failure_report_count();
+        if (!failures) {
+            error_line(failures.err().message);
+            exit_code() = exit_usage;
+            return;
+        }
         if (a->format == "json") {
             nlohmann::json j = {{"aggregate_reports", s->aggregate_reports}, {"records", s->records},
                                 {"messages", s->messages},                   {"rejected_inputs", s->rejected_inputs},
                                 {"skipped_inputs", s->skipped_inputs},       {"duplicate_inputs", s->duplicate_inputs},
                                 {"policy_domains", s->policy_domains}};
+            j["failure_reports"] = *failures;
             j["first_begin"] = s->first_begin ? nlohmann::json(utc::format_iso8601(*s->first_begin)) : nlohmann::json(nullptr);
             j["last_end"] = s->last_end ? nlohmann::json(utc::format_iso8601(*s->last_end)) : nlohmann::json(nullptr);
             std::printf("%s\n", json_text(j, 2).c_str());
@@ -42,8 +49,9 @@ void register_stats(CLI::App& app) {
         std::printf("policy domains     %lld\n", static_cast<long long>(s->policy_domains));
         if (s->first_begin && s->last_end)
             std::printf("period             %s .. %s\n", utc::format_date(*s->first_begin).c_str(), utc::format_date(*s->last_end).c_str());
+        std::printf("failure reports    %lld\n", static_cast<long long>(*failures));
         std::printf("duplicate inputs   %lld\n", static_cast<long long>(s->duplicate_inputs));
-        std::printf("skipped inputs     %lld  (failure and TLS reports)\n", static_cast<long long>(s->skipped_inputs));
+        std::printf("skipped inputs     %lld  (TLS reports)\n", static_cast<long long>(s->skipped_inputs));
         std::printf("rejected inputs    %lld\n", static_cast<long long>(s->rejected_inputs));
     });
 }

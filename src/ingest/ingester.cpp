@@ -8,6 +8,7 @@
 #include "core/time.hpp"
 #include "core/utf8.hpp"
 #include "ingest/aggregate_sink.hpp"
+#include "ingest/failure_sink.hpp"
 #include "ingest/classify.hpp"
 #include "ingest/input.hpp"
 #include "ingest/quarantine.hpp"
@@ -231,7 +232,11 @@ struct ingester::impl final : input_sink {
         }
         const message_class c = classify_message(*m);
         if (c.whole == report_kind::failure) {
-            w.units.push_back(skipped(label, report_kind::failure, c.reason));
+            auto b = ensure_batch();
+            if (!b) return b;
+            auto u = store_failure(db, *m, label, opt.failure);
+            if (!u) return unexpected{u.err()};
+            w.units.push_back(std::move(*u));
             return {};
         }
         if (c.whole == report_kind::other_arf) {
@@ -374,7 +379,7 @@ struct ingester::impl final : input_sink {
             if (u.r.result == store::outcome::stored) {
                 auto s = db.supersede_inputs(u.r.label);
                 if (!s) return s;
-                if (u.report && !u.r.quarantined.empty()) {
+                if (u.report && !u.r.quarantined.empty() && u.r.kind == report_kind::aggregate) {
                     auto a = db.attach_raw(*u.report, sha);
                     if (!a) return a;
                 }
@@ -403,7 +408,7 @@ struct ingester::impl final : input_sink {
     result<void> undo_input(const work& w, const std::string& why) {
         for (const auto& u : w.units)
             if (u.r.result == store::outcome::stored && u.report) {
-                auto r = db.undo_report(*u.report);
+                auto r = u.r.kind == report_kind::failure ? db.undo_failure_report(*u.report) : db.undo_report(*u.report);
                 if (!r) return fail(why + "; and undoing its reports failed: " + r.err().message);
             }
         return fail(why);

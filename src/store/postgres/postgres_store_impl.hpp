@@ -102,6 +102,14 @@ public:
     result<std::optional<std::pair<std::string, std::int64_t>>> dns_findings(std::string_view domain) override;
     result<void> put_dns_findings(std::string_view domain, std::string_view json, std::int64_t at) override;
 
+    // --- failure reports (failure.cpp)
+    result<inserted_report> insert_failure_report(const report::failure_report& r, std::string_view input_label) override;
+    result<void> undo_failure_report(std::int64_t id) override;
+    result<std::int64_t> failure_report_count() override;
+    result<void> visit_failure_reports(const failure_filter& filter,
+                                       const std::function<result<void>(const stored_failure&)>& each) override;
+    result<std::vector<failure_source_count>> failure_counts_by_source(const fact_filter& filter) override;
+
     result<std::unique_ptr<claim>> try_claim(std::string_view name) override;
     std::string describe() const override { return shown_; }
     result<void> grant_reader(std::string_view role) override;

@@ -1,7 +1,6 @@
 #include "analyze/failures.hpp"
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "core/text.hpp"
 
@@ -9,7 +8,7 @@ namespace dmarcsight::analyze {
 
 namespace {
 
-std::vector<counted> sorted_counts(const std::unordered_map<std::string, std::int64_t>& m, std::size_t top) {
+std::vector<counted> sorted_counts(const std::map<std::string, std::int64_t>& m, std::size_t top) {
     std::vector<counted> out;
     out.reserve(m.size());
     for (const auto& [k, v] : m) out.push_back({k, v});
@@ -27,40 +26,50 @@ bool is_local_char(char c) {
 
 }  // namespace
 
-failure_summary summarize_failures(const std::vector<store::stored_failure>& rows, std::size_t top) {
-    failure_summary s;
-    std::map<std::pair<std::string, std::string>, failing_source> sources;
-    std::unordered_map<std::string, std::int64_t> kinds, dkim, reporters;
-    for (const auto& row : rows) {
-        const auto& r = row.report;
-        ++s.reports;
-        if (r.best_effort) ++s.best_effort;
-        if (r.redacted) ++s.redacted;
-        auto& src = sources[{r.policy_domain(), r.source_ip}];
-        src.policy_domain = r.policy_domain();
-        src.source_ip = r.source_ip;
-        ++src.reports;
-        src.last_time = std::max(src.last_time, row.report_time);
-        for (const auto& k : r.auth_failure) ++kinds[k];
-        if (!r.dkim_domain.empty() || !r.dkim_selector.empty())
-            ++dkim[(r.dkim_domain.empty() ? "?" : r.dkim_domain) + " / " + (r.dkim_selector.empty() ? "?" : r.dkim_selector)];
-        ++reporters[r.reporter()];
-        if (!s.latest || row.report_time > s.latest->report_time ||
-            (row.report_time == s.latest->report_time && row.id > s.latest->id))
-            s.latest = row;
-    }
-    for (auto& [k, v] : sources) s.top_sources.push_back(std::move(v));
+void failure_summarizer::add(const store::stored_failure& row) {
+    const auto& r = row.report;
+    ++s_.reports;
+    if (r.best_effort) ++s_.best_effort;
+    if (r.redacted) ++s_.redacted;
+    auto& src = sources_[{r.policy_domain(), r.source_ip}];
+    src.policy_domain = r.policy_domain();
+    src.source_ip = r.source_ip;
+    ++src.reports;
+    src.last_time = std::max(src.last_time, row.report_time);
+    for (const auto& k : r.auth_failure) ++kinds_[k];
+    if (!r.dkim_domain.empty() || !r.dkim_selector.empty())
+        ++dkim_[(r.dkim_domain.empty() ? "?" : r.dkim_domain) + " / " + (r.dkim_selector.empty() ? "?" : r.dkim_selector)];
+    ++reporters_[r.reporter()];
+    if (!s_.latest || row.report_time > s_.latest->report_time ||
+        (row.report_time == s_.latest->report_time && row.id > s_.latest->id))
+        s_.latest = row;
+}
+
+failure_summary failure_summarizer::finish(std::size_t top) {
+    failure_summary s = std::move(s_);
+    for (auto& [k, v] : sources_) s.top_sources.push_back(std::move(v));
     std::sort(s.top_sources.begin(), s.top_sources.end(), [](const failing_source& a, const failing_source& b) {
         if (a.reports != b.reports) return a.reports > b.reports;
         if (a.policy_domain != b.policy_domain) return a.policy_domain < b.policy_domain;
         return a.source_ip < b.source_ip;
     });
     if (top && s.top_sources.size() > top) s.top_sources.resize(top);
-    s.auth_failures = sorted_counts(kinds, top);
-    s.dkim = sorted_counts(dkim, top);
-    s.reporters = sorted_counts(reporters, top);
+    s.auth_failures = sorted_counts(kinds_, top);
+    s.dkim = sorted_counts(dkim_, top);
+    s.reporters = sorted_counts(reporters_, top);
     if (s.latest) s.latest_headers = shown_sample_headers(s.latest->report);
+    s_ = {};
+    sources_.clear();
+    kinds_.clear();
+    dkim_.clear();
+    reporters_.clear();
     return s;
+}
+
+failure_summary summarize_failures(const std::vector<store::stored_failure>& rows, std::size_t top) {
+    failure_summarizer sum;
+    for (const auto& r : rows) sum.add(r);
+    return sum.finish(top);
 }
 
 std::string display_redacted(std::string_view s) {

@@ -36,7 +36,18 @@ struct failure_summary {
     std::vector<std::pair<std::string, std::string>> latest_headers;
 };
 
-// Sums the reports (any order); lists are cut to `top` entries (0: all).
+// Sums reports one at a time (memory follows the distinct sources, kinds and reporters, not the
+// reports; only the newest report is kept whole); lists are cut to `top` entries (0: all).
+class failure_summarizer {
+public:
+    void add(const store::stored_failure& row);
+    failure_summary finish(std::size_t top);
+
+private:
+    failure_summary s_;
+    std::map<std::pair<std::string, std::string>, failing_source> sources_;
+    std::map<std::string, std::int64_t> kinds_, dkim_, reporters_;
+};
 failure_summary summarize_failures(const std::vector<store::stored_failure>& rows, std::size_t top);
 
 // For display: every address's local part becomes "*" ("*@example.com"); Message-ID-like

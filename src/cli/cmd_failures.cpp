@@ -55,11 +55,9 @@ void register_failures(CLI::App& app) {
         f.include_subdomains = qf.include_subdomains;
         f.since = qf.since;
         f.until = qf.until;
-        std::vector<store::stored_failure> rows;
+        analyze::failure_summarizer sum;
         auto r = db->visit_failure_reports(f, [&](const store::stored_failure& s) -> result<void> {
-            rows.push_back(s);
-            // Only what the summary needs is kept: the samples' bodies are not.
-            rows.back().report.sample.body.clear();
+            sum.add(s);
             return {};
         });
         if (!r) {
@@ -67,7 +65,7 @@ void register_failures(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
-        const analyze::failure_summary s = analyze::summarize_failures(rows, a->limit);
+        const analyze::failure_summary s = sum.finish(a->limit);
         if (a->format == "json") {
             nlohmann::json j;
             j["failure_reports"] = s.reports;

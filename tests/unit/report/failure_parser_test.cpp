@@ -204,5 +204,7 @@ TEST(failure_parser, hostile_inputs_are_bounded) {
     EXPECT_LE(r->original_rcpt_to.size(), 64u);
     // The 1 MiB value: dropped by the header section cap, or cut to the field cap.
     ASSERT_LE(r->authentication_results.size(), 1u);
-    if (!r->authentication_results.empty()) EXPECT_LE(r->authentication_results[0].size(), 4096u);
+    if (!r->authentication_results.empty()) {
+        EXPECT_LE(r->authentication_results[0].size(), 4096u);
+    }
 }

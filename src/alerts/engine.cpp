@@ -37,6 +37,21 @@ result<void> data_alerts(store::store& db, const options& opt, std::vector<analy
     // The history of a day reaches back to the domain's first day (new_source), so the facts are
     // read in full; until_day bounds the days evaluated.
     if (!opt.until_day.empty()) f.until_day = date_of((parse_day(opt.until_day) + 1) * 86400);
+    // new_failure_report: the failure reports per domain, day and source (RFC 6591), judged
+    // against the domain's aggregate days.
+    std::map<std::string, std::vector<analyze::failure_day>> failures;
+    {
+        store::failure_filter ff;
+        ff.domain = opt.domain;
+        if (!opt.until_day.empty()) ff.until = (parse_day(opt.until_day) + 1) * 86400;
+        std::map<std::tuple<std::string, std::int64_t, std::string>, std::int64_t> counts;
+        auto fr = db.visit_failure_reports(ff, [&](const store::stored_failure& row) -> result<void> {
+            if (!row.report.source_ip.empty()) ++counts[{row.report.policy_domain(), utc::day_of(row.report_time), row.report.source_ip}];
+            return {};
+        });
+        if (!fr) return fr;
+        for (const auto& [k, n] : counts) failures[std::get<0>(k)].push_back({std::get<1>(k), std::get<2>(k), n});
+    }
     std::string domain;
     std::unordered_map<std::string, analyze::day_traffic> days;
     auto flush = [&] {
@@ -44,6 +59,11 @@ result<void> data_alerts(store::store& db, const options& opt, std::vector<analy
         std::vector<analyze::day_traffic> v;
         v.reserve(days.size());
         for (auto& [d, t] : days) v.push_back(std::move(t));
+        if (auto f = failures.find(domain); f != failures.end()) {
+            auto fired = analyze::evaluate_failure_reports(domain, v, std::move(f->second), opt.rules);
+            out.insert(out.end(), std::make_move_iterator(fired.begin()), std::make_move_iterator(fired.end()));
+            failures.erase(f);
+        }
         auto fired = analyze::evaluate_domain(domain, std::move(v), opt.rules);
         out.insert(out.end(), std::make_move_iterator(fired.begin()), std::make_move_iterator(fired.end()));
         days.clear();
@@ -63,6 +83,11 @@ result<void> data_alerts(store::store& db, const options& opt, std::vector<analy
     });
     if (!r) return r;
     flush();
+    // Domains only failure reports name: every source is new to them.
+    for (auto& [d, f] : failures) {
+        auto fired = analyze::evaluate_failure_reports(d, {}, std::move(f), opt.rules);
+        out.insert(out.end(), std::make_move_iterator(fired.begin()), std::make_move_iterator(fired.end()));
+    }
     return {};
 }
 

@@ -39,13 +39,15 @@ std::string_view to_string(alert_kind k) {
         case alert_kind::unauthorized_spike: return "unauthorized_spike";
         case alert_kind::dns_change: return "dns_change";
         case alert_kind::no_reports: return "no_reports";
+        case alert_kind::new_failure_report: return "new_failure_report";
     }
     return "unknown";
 }
 
 bool parse_alert_kind(std::string_view text, alert_kind& out) {
     for (const auto k : {alert_kind::new_source, alert_kind::failure_spike, alert_kind::reporter_gap, alert_kind::pass_rate_drop,
-                         alert_kind::unauthorized_spike, alert_kind::dns_change, alert_kind::no_reports}) {
+                         alert_kind::unauthorized_spike, alert_kind::dns_change, alert_kind::no_reports,
+                         alert_kind::new_failure_report}) {
         if (text == to_string(k)) {
             out = k;
             return true;
@@ -61,7 +63,8 @@ std::string_view severity_of(alert_kind k) {
         case alert_kind::new_source:
         case alert_kind::unauthorized_spike:
         case alert_kind::dns_change:
-        case alert_kind::no_reports: return "warning";
+        case alert_kind::no_reports:
+        case alert_kind::new_failure_report: return "warning";
         case alert_kind::reporter_gap: return "info";
     }
     return "info";
@@ -219,6 +222,53 @@ std::vector<alert> evaluate_domain(std::string_view domain, std::vector<day_traf
         if (hist.size() > window) hist.pop_front();
         // Keep gap days only while W can point at them (a deque keeps their addresses).
         while (!gap_days.empty() && gap_days.front().day < day - static_cast<std::int64_t>(window)) gap_days.pop_front();
+    }
+    return out;
+}
+
+}  // namespace dmarcsight::analyze
+
+namespace dmarcsight::analyze {
+
+std::vector<alert> evaluate_failure_reports(std::string_view domain, const std::vector<day_traffic>& days,
+                                            std::vector<failure_day> failures, const alert_rules& r) {
+    std::vector<alert> out;
+    std::sort(failures.begin(), failures.end(), [](const failure_day& a, const failure_day& b) {
+        return a.day != b.day ? a.day < b.day : a.source_ip < b.source_ip;
+    });
+    // Each source's aggregate history: its totals over the days before each failure's day.
+    std::vector<const day_traffic*> ordered;
+    for (const auto& d : days) ordered.push_back(&d);
+    std::sort(ordered.begin(), ordered.end(), [](const day_traffic* a, const day_traffic* b) { return a->day < b->day; });
+    std::unordered_map<std::string, source_count> before;
+    std::size_t next = 0;
+    for (std::size_t i = 0; i < failures.size(); ++i) {
+        const failure_day& f = failures[i];
+        if (i > 0 && failures[i - 1].day == f.day && failures[i - 1].source_ip == f.source_ip) continue;
+        std::int64_t reports = 0;
+        for (std::size_t j = i; j < failures.size() && failures[j].day == f.day && failures[j].source_ip == f.source_ip; ++j)
+            reports += failures[j].reports;
+        while (next < ordered.size() && ordered[next]->day < f.day) {
+            for (const auto& [ip, c] : ordered[next]->sources) {
+                auto& t = before[ip];
+                t.messages += c.messages;
+                t.dmarc_pass += c.dmarc_pass;
+            }
+            ++next;
+        }
+        const auto h = before.find(f.source_ip);
+        std::string why;
+        if (h == before.end() || h->second.messages == 0) {
+            why = "a source no aggregate report counted before";
+        } else if (static_cast<double>(h->second.dmarc_pass) < r.passing_share * static_cast<double>(h->second.messages)) {
+            why = "a source that does not normally pass (" +
+                  percent(static_cast<double>(h->second.dmarc_pass) / static_cast<double>(h->second.messages)) +
+                  " passing DMARC before)";
+        } else {
+            continue;  // an authorized source failing once is failure_spike's business
+        }
+        out.push_back(alert{day_text(f.day), alert_kind::new_failure_report, std::string(domain), f.source_ip, {},
+                            std::to_string(reports) + " failure report(s) about " + f.source_ip + ", " + why});
     }
     return out;
 }

@@ -11,7 +11,10 @@
 //   pass_rate_drop      among the sources that normally pass (DMARC pass share over W >= 50%), the
 //                       pass share on d (>= 500 messages) is >= 0.10 below their share over W;
 //   unauthorized_spike  DMARC-fail messages from the sources that do not normally pass, on d, are
-//                       >= 2 × their daily mean over W and >= 500 above it.
+//                       >= 2 × their daily mean over W and >= 500 above it;
+//   new_failure_report  a DMARC failure report (RFC 6591) on d about a source IP that is new (no
+//                       aggregate report counted it for the domain before d) or unauthorized (it
+//                       does not normally pass: DMARC pass share before d below 50%).
 // The rate rules (all but new_source) need at least `min_history_days` days in W. Every
 // threshold is a setting ([alerts] in the config file).
 #pragma once
@@ -52,11 +55,11 @@ struct day_traffic {
     std::set<std::string> reporters;
 };
 
-enum class alert_kind { new_source, failure_spike, reporter_gap, pass_rate_drop, unauthorized_spike, dns_change, no_reports };
+enum class alert_kind { new_source, failure_spike, reporter_gap, pass_rate_drop, unauthorized_spike, dns_change, no_reports, new_failure_report };
 std::string_view to_string(alert_kind k);
 bool parse_alert_kind(std::string_view text, alert_kind& out);
 inline constexpr const char* alert_kind_names =
-    "new_source, failure_spike, reporter_gap, pass_rate_drop, unauthorized_spike, dns_change, no_reports";
+    "new_source, failure_spike, reporter_gap, pass_rate_drop, unauthorized_spike, dns_change, no_reports, new_failure_report";
 // How much a kind matters: "critical" (genuine mail is failing), "warning", "info".
 std::string_view severity_of(alert_kind k);
 
@@ -76,5 +79,16 @@ std::string alert_id(const alert& a);
 // Applies the rules to one domain's days (in any order; a missing calendar day between the first
 // and the last is a day without traffic). Alerts come out in day order, then in rule order.
 std::vector<alert> evaluate_domain(std::string_view domain, std::vector<day_traffic> days, const alert_rules& rules);
+
+// Failure reports of one domain about one source IP on one day.
+struct failure_day {
+    std::int64_t day = 0;  // days since 1970-01-01
+    std::string source_ip;
+    std::int64_t reports = 0;
+};
+// new_failure_report over one domain's failure reports, given its aggregate days (any order).
+// Alerts in day order, then source IP order.
+std::vector<alert> evaluate_failure_reports(std::string_view domain, const std::vector<day_traffic>& days,
+                                            std::vector<failure_day> failures, const alert_rules& rules);
 
 }  // namespace dmarcsight::analyze

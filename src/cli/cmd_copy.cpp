@@ -348,6 +348,18 @@ int run_copy(const copy_args& a) {
     if (auto r = copy_tls_reports(**from, **to, b, counts); !r) return stop("SMTP TLS reports", r.err());
     if (auto r = copy_labels(**from, **to, b, counts); !r) return stop("labels", r.err());
     if (auto r = copy_ip_infos(**from, **to, b, counts); !r) return stop("the enrichment cache", r.err());
+    // Failure reports (RFC 6591): their key decides, as at ingest, so a copy run again adds none.
+    std::int64_t failures_copied = 0;
+    if (auto r = (*from)->visit_failure_reports({}, [&](const store::stored_failure& f) -> result<void> {
+            auto e = b.ensure();
+            if (!e) return e;
+            auto ins = (*to)->insert_failure_report(f.report, f.input_label);
+            if (!ins) return unexpected{ins.err()};
+            if (!ins->existing) ++failures_copied;
+            return b.wrote(1);
+        });
+        !r)
+        return stop("failure reports", r.err());
     if (auto r = b.commit(); !r) return stop("the last batch", r.err());
     progress.clear();
 
@@ -363,6 +375,7 @@ int run_copy(const copy_args& a) {
                                     {"tls_reports_already_present", counts.tls_reports_present},
                                     {"labels", counts.labels},
                                     {"ip_infos", counts.ip_infos},
+                                    {"failure_reports", failures_copied},
                                     {"seconds", std::round(seconds * 1000) / 1000}};
         std::printf("%s\n", json_text(out, 2).c_str());
     } else if (!a.quiet) {

@@ -7,6 +7,7 @@
 #include "analyze/tls.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/export_failure.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 
@@ -240,8 +241,8 @@ void register_export(CLI::App& app) {
     auto* cmd = app.add_subcommand("export", "Write stored aggregate reports as JSON (parsedmarc's shape) or CSV; --type tls: SMTP TLS reports");
     cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"json", "csv"}))->capture_default_str();
-    cmd->add_option("--type", a->type, "Which reports: aggregate (DMARC) or tls (SMTP TLS reports, RFC 8460; JSON only)")
-        ->check(CLI::IsMember({"aggregate", "tls"}))
+    cmd->add_option("--type", a->type, "Which reports: aggregate (DMARC), failure (DMARC failure reports, parsedmarc's forensic shape) or tls (SMTP TLS reports, RFC 8460); failure and tls: JSON only")
+        ->check(CLI::IsMember({"aggregate", "failure", "tls"}))
         ->capture_default_str();
     cmd->add_option("--domain", a->domain,
                     "Policy domain; '*.example.com' adds its subdomains. A domain with no stored reports at all "
@@ -272,6 +273,7 @@ void register_export(CLI::App& app) {
             }
             return;
         }
+        if (a->type == "failure") return export_failures(*db, f);
         check_domain_stored(*db, a->domain, f);
         result<void> r;
         if (a->format == "csv") {

@@ -28,6 +28,7 @@ struct ingest_args {
     std::string quarantine = settings().quarantine.value.value_or("");  // empty: <db>.quarantine
     bool quiet = false;
     bool keep_raw = false;
+    bool redact = false;
     // --enrich: `dmarcsight enrich` after the ingest (live DNS unless --enrich-zone).
     bool enrich = false;
     std::string enrich_zone;
@@ -99,6 +100,9 @@ int run_ingest(const ingest_args& a) {
     opt.db_path = a.db;
     opt.quarantine_dir = a.quarantine.empty() ? quarantine_dir_for(a.db) : a.quarantine;
     opt.keep_raw = a.keep_raw;
+    opt.failure.redact = a.redact || settings().ingest.redact_failure_samples.value;
+    opt.failure.redact_key = settings().ingest.redact_key.value.empty() ? "dmarcsight failure sample redaction"
+                                                                       : settings().ingest.redact_key.value;
     opt.on_committed_rejection = [&](const ingest::unit_result& u) {
         // A long --watch run keeps the newest rejections only (the summary counts them all).
         if (rejected.size() >= 10000) rejected.erase(rejected.begin());
@@ -237,6 +241,8 @@ void register_ingest(CLI::App& app) {
     cmd->add_option("--format", a->format, "Summary format")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
     cmd->add_option("--quarantine", a->quarantine, "Where rejected inputs' bytes are kept (default: <db>.quarantine)");
     cmd->add_flag("-q,--quiet", a->quiet, "No progress and no summary unless something new was rejected");
+    cmd->add_flag("--redact", a->redact, "Store failure reports' samples with address local parts hashed (keyed, stable) and bodies "
+                  "dropped. Default: [ingest] redact_failure_samples of the config file");
     cmd->add_flag("--keep-raw", a->keep_raw, "Keep every report's raw bytes in the quarantine folder, not only rejected ones");
     cmd->add_flag("--enrich,!--no-enrich", a->enrich, "Then enrich the new source IPs (as `dmarcsight enrich`; DNS as [dns] of the config says, else live "
                   "DNS, unless --enrich-zone). Default: [enrich] on_ingest of the config file");

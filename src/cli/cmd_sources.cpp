@@ -5,10 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "analyze/sources.hpp"
+#include "analyze/failures.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/services.hpp"
 #include "core/text.hpp"
+#include "core/time.hpp"
 
 namespace dmarcsight::cli {
 
@@ -208,12 +210,26 @@ void run(const args& a, bool senders_style) {
     std::size_t n = 0;
     std::vector<std::vector<std::string>> table;
     bool enriched = false;
+    // Issue 6 + 11: each source's failure reports, and the sources seen only in failure reports
+    // (messages 0: the aggregate totals stay exact), joined in analyze/failures.hpp.
+    std::optional<analyze::failure_join> failures;
+    if (a.format == "json" && !senders_style && !grouped) {
+        auto counts = db->failure_counts_by_source(q.filter);
+        if (!counts) {
+            error_line(counts.err().message);
+            exit_code() = exit_usage;
+            return;
+        }
+        failures.emplace(*counts);
+    }
     if (a.format == "json") std::fputs("[", stdout);
     if (a.format == "csv") std::printf("%s\n", senders_style ? senders_csv_header : csv_header);
     auto r = analyze::list_sources(*db, q, services->get(), *labels, [&](const analyze::source_row& row) -> result<void> {
         enriched = enriched || row.ip.has_value();
         if (a.format == "json") {
-            std::printf("%s\n  %s", n ? "," : "", json_text(senders_style ? senders_json(row) : row_json(row, grouped)).c_str());
+            nlohmann::json j = senders_style ? senders_json(row) : row_json(row, grouped);
+            if (failures) j["failure_reports"] = failures->take(row.s.policy_domain, row.s.source_ip);
+            std::printf("%s\n  %s", n ? "," : "", json_text(j).c_str());
         } else if (a.format == "csv") {
             std::printf("%s\n", (senders_style ? senders_csv(row) : row_csv(row)).c_str());
         } else {
@@ -239,6 +255,23 @@ void run(const args& a, bool senders_style) {
         std::fflush(stdout);
         return {};
     });
+    // Sources only failure reports name, after the aggregate ones (all rows, no class filter:
+    // with a limit or a class they are left out, as they have no volume or class of their own).
+    if (r && failures && q.limit == 0 && !q.only) {
+        for (const auto& c : failures->untaken()) {
+            analyze::source_row only_failures;
+            only_failures.s.policy_domain = c.policy_domain;
+            only_failures.s.source_ip = c.source_ip;
+            only_failures.s.first_day = utc::format_date(c.first_time);
+            only_failures.s.last_day = utc::format_date(c.last_time);
+            only_failures.c.reason = "seen only in DMARC failure reports: no aggregate report counts its messages";
+            nlohmann::json j = row_json(only_failures, false);
+            j["failure_reports"] = c.reports;
+            j["seen_only_in_failure_reports"] = true;
+            std::printf("%s\n  %s", n ? "," : "", json_text(j).c_str());
+            ++n;
+        }
+    }
     if (a.format == "json") std::printf("%s]\n", n ? "\n" : "");
     if (!r) {
         error_line(r.err().message);

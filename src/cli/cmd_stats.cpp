@@ -32,6 +32,12 @@ void register_stats(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
+        auto failures = db->failure_report_count();
+        if (!failures) {
+            error_line(failures.err().message);
+            exit_code() = exit_usage;
+            return;
+        }
         if (a->format == "json") {
             nlohmann::json j = {{"aggregate_reports", s->aggregate_reports}, {"records", s->records},
                                 {"messages", s->messages},                   {"rejected_inputs", s->rejected_inputs},
@@ -42,6 +48,7 @@ void register_stats(CLI::App& app) {
             j["tls_policies"] = tls->policies;
             j["tls_sessions_successful"] = tls->sessions_successful;
             j["tls_sessions_failed"] = tls->sessions_failed;
+            j["failure_reports"] = *failures;
             j["first_begin"] = s->first_begin ? nlohmann::json(utc::format_iso8601(*s->first_begin)) : nlohmann::json(nullptr);
             j["last_end"] = s->last_end ? nlohmann::json(utc::format_iso8601(*s->last_end)) : nlohmann::json(nullptr);
             std::printf("%s\n", json_text(j, 2).c_str());
@@ -56,8 +63,9 @@ void register_stats(CLI::App& app) {
         std::printf("TLS reports        %lld  (%lld policies; sessions: %lld successful, %lld failed)\n",
                     static_cast<long long>(tls->reports), static_cast<long long>(tls->policies),
                     static_cast<long long>(tls->sessions_successful), static_cast<long long>(tls->sessions_failed));
+        std::printf("failure reports    %lld\n", static_cast<long long>(*failures));
         std::printf("duplicate inputs   %lld\n", static_cast<long long>(s->duplicate_inputs));
-        std::printf("skipped inputs     %lld  (failure reports)\n", static_cast<long long>(s->skipped_inputs));
+        std::printf("skipped inputs     %lld  (kept by earlier versions: dmarcsight reprocess --skipped)\n", static_cast<long long>(s->skipped_inputs));
         std::printf("rejected inputs    %lld\n", static_cast<long long>(s->rejected_inputs));
     });
 }

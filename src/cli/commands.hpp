@@ -36,5 +36,6 @@ void register_digest(CLI::App& app);
 void register_notify(CLI::App& app);
 void register_policy(CLI::App& app);
 void register_tls(CLI::App& app);
+void register_failures(CLI::App& app);
 
 }  // namespace dmarcsight::cli

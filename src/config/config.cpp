@@ -495,6 +495,18 @@ result<void> read_enrich(const file_context& f, const toml::table& t, enrich_set
     return walk(f, t, "enrich", rules);
 }
 
+result<void> read_ingest(const file_context& f, const toml::table& t, ingest_settings& s) {
+    std::vector<key_rule> rules;
+    rules.push_back(bool_rule(f, "redact_failure_samples", "ingest", s.redact_failure_samples));
+    rules.push_back({"redact_key", [&f, &s](const toml::node& v) -> result<void> {
+                         const auto* str = v.as_string();
+                         if (!str) return f.error(v, "ingest.redact_key must be a string");
+                         s.redact_key = {str->get(), f.from(v)};
+                         return {};
+                     }});
+    return walk(f, t, "ingest", rules);
+}
+
 result<void> read_label(const file_context& f, const toml::table& t, std::size_t index, label& out) {
     const std::string name = "label[" + std::to_string(index) + "]";
     out.from = f.from(t);
@@ -985,6 +997,11 @@ result<void> read_root(const file_context& f, const toml::table& root, settings&
                          if (!t) return unexpected{t.err()};
                          return read_enrich(f, **t, s.enrich);
                      }});
+    rules.push_back({"ingest", [&](const toml::node& v) -> result<void> {
+                         auto t = get_table(f, v, "ingest");
+                         if (!t) return unexpected{t.err()};
+                         return read_ingest(f, **t, s.ingest);
+                     }});
     rules.push_back({"label", [&](const toml::node& v) -> result<void> {
                          const toml::array* a = v.as_array();
                          if (!a) return f.error(v, "label must be written [[label]] (one table per label)");
@@ -1203,6 +1220,7 @@ std::vector<shown_setting> describe(const settings& s) {
     out.push_back({"dns.servers", servers.empty() ? "(none: /etc/resolv.conf)" : servers, s.dns.servers.from});
     out.push_back({"dns.timeout", opt_int(s.dns.timeout_s.value, "(none: each command's default)"), s.dns.timeout_s.from});
     out.push_back({"enrich.on_ingest", yes_no(s.enrich.on_ingest.value), s.enrich.on_ingest.from});
+    out.push_back({"ingest.redact_failure_samples", yes_no(s.ingest.redact_failure_samples.value), s.ingest.redact_failure_samples.from});
     out.push_back({"enrich.offline", yes_no(s.enrich.offline.value), s.enrich.offline.from});
     out.push_back({"enrich.location_db", s.enrich.location_db.value, s.enrich.location_db.from});
     out.push_back({"enrich.mmdb", opt(s.enrich.mmdb.value, "(none)"), s.enrich.mmdb.from});

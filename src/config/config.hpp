@@ -196,6 +196,15 @@ struct retention_settings {
     setting<std::optional<std::string>> older_than;  // an age "400d", "12w"; none: keep everything
 };
 
+// [ingest]: how reports are stored.
+struct ingest_settings {
+    // Failure reports' samples stored with local parts hashed and bodies dropped (ingest --redact).
+    setting<bool> redact_failure_samples{false, {}};
+    // The key of that hash (any text; the same key gives the same hashes). Empty: a fixed key, so
+    // hashes are stable but can be recomputed by anyone who guesses an address.
+    setting<std::string> redact_key{"", {}};
+};
+
 struct settings {
     // The configuration file that was read; none when only defaults and variables apply.
     setting<std::optional<std::string>> file;
@@ -211,6 +220,7 @@ struct settings {
     alert_settings alerts;
     digest_settings digest;
     retention_settings retention;
+    ingest_settings ingest;
     // Not errors, but worth saying (loose permissions on secrets); the CLI prints them on stderr.
     std::vector<std::string> warnings;
 };

@@ -298,3 +298,21 @@ inline constexpr std::size_t max_tlsrpt_ip = 64;
 inline constexpr std::uint64_t max_tlsrpt_sessions = 1'000'000'000'000ULL;
 }  // namespace dmarcsight::limits
 // ---- end SMTP TLS reports ----
+
+// ---- failure reports (src/report/failure_parser: RFC 5965 / RFC 6591 / RFC 9991) -----------------
+// A report mail carries one feedback part of ~10-25 fields and one sample (a message or its header).
+namespace dmarcsight::limits {
+// Fields read from the message/feedback-report part; further ones are ignored with a warning.
+inline constexpr std::size_t max_failure_fields = 256;
+// One field value kept (a DKIM-Canonicalized-* value, base64 of a header or body, gets the larger
+// cap); longer is cut on a UTF-8 boundary with a warning.
+inline constexpr std::size_t max_failure_field = 4 * KiB;
+inline constexpr std::size_t max_failure_canonicalized = 64 * KiB;
+// Values of a repeatable field kept (Original-Rcpt-To, Reported-Domain, Authentication-Results).
+inline constexpr std::size_t max_failure_repeats = 64;
+// Bytes of the sample looked at, header fields and Received hops kept of it, body bytes kept.
+inline constexpr std::size_t max_failure_sample = 1 * MiB;
+inline constexpr std::size_t max_failure_sample_headers = 256;
+inline constexpr std::size_t max_failure_received = 64;
+inline constexpr std::size_t max_failure_sample_body = 64 * KiB;
+}  // namespace dmarcsight::limits

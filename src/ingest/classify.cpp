@@ -99,7 +99,9 @@ message_class classify_message(const mime::message& m) {
             c.reason = "DMARC failure report (ARF auth-failure)";
         } else {
             c.whole = report_kind::other_arf;
-            c.reason = "ARF feedback report of type '" + text::for_terminal(type, 40) + "', not a DMARC report";
+            // The reason the failure parser gives too (report/failure_parser.hpp).
+            c.reason = type.empty() ? "not a DMARC report (ARF without a Feedback-Type)"
+                                    : "not a DMARC report (ARF " + text::for_terminal(type, 40) + ")";
         }
         return c;
     }

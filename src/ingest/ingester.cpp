@@ -8,6 +8,7 @@
 #include "core/time.hpp"
 #include "core/utf8.hpp"
 #include "ingest/aggregate_sink.hpp"
+#include "ingest/failure_sink.hpp"
 #include "ingest/classify.hpp"
 #include "ingest/input.hpp"
 #include "ingest/quarantine.hpp"
@@ -258,7 +259,11 @@ struct ingester::impl final : input_sink {
         }
         const message_class c = classify_message(*m);
         if (c.whole == report_kind::failure) {
-            w.units.push_back(skipped(label, report_kind::failure, c.reason));
+            auto b = ensure_batch();
+            if (!b) return b;
+            auto u = store_failure(db, *m, label, opt.failure);
+            if (!u) return unexpected{u.err()};
+            w.units.push_back(std::move(*u));
             return {};
         }
         if (c.whole == report_kind::other_arf) {
@@ -402,7 +407,7 @@ struct ingester::impl final : input_sink {
             if (u.r.result == store::outcome::stored) {
                 auto s = db.supersede_inputs(u.r.label);
                 if (!s) return s;
-                if (u.report && !u.r.quarantined.empty()) {
+                if (u.report && !u.r.quarantined.empty() && u.r.kind == report_kind::aggregate) {
                     auto a = db.attach_raw(*u.report, sha);
                     if (!a) return a;
                 }
@@ -440,8 +445,8 @@ struct ingester::impl final : input_sink {
         for (const auto& u : w.units) {
             if (u.r.result != store::outcome::stored) continue;
             result<void> r;
-            if (u.report) r = db.undo_report(*u.report);
-            else if (u.tls_report) r = db.undo_tls_report(*u.tls_report);
+            if (u.tls_report) r = db.undo_tls_report(*u.tls_report);
+            else if (u.report) r = u.r.kind == report_kind::failure ? db.undo_failure_report(*u.report) : db.undo_report(*u.report);
             if (!r) return fail(why + "; and undoing its reports failed: " + r.err().message);
         }
         return fail(why);

@@ -68,10 +68,18 @@ struct committed_input {
 // (stored, duplicate, skipped), aggregate before failure before TLS; none kept: invalid.
 input_verdict verdict_of(const std::vector<unit_result>& units);
 
+
+// Failure reports' samples (ingest/failure_redact.hpp): stored redacted when `redact` is set.
+struct failure_options {
+    bool redact = false;     // --redact, [ingest] redact_failure_samples
+    std::string redact_key;  // the keyed hash's key ([ingest] redact_key); the same key, the same hashes
+};
+
 struct options {
     std::string db_path;  // never read as an input (nor its journal files or quarantine)
     std::string quarantine_dir;
     bool keep_raw = false;  // keep every report's bytes, not only rejected/skipped/damaged ones
+    failure_options failure;
     // Called after every unit (for progress); `pending` counts include the open batch.
     std::function<void(const unit_result&, const totals& pending)> on_unit;
     // Called for every committed unit that was rejected (for the per-input lines).

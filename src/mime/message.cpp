@@ -1,7 +1,11 @@
 // The e-mail walk. See message.hpp for the contract.
 #include "mime/message.hpp"
 
+#include <iconv.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <optional>
 #include <array>
 #include <cstring>
 
@@ -472,6 +476,51 @@ private:
 std::string mime_part::header(std::string_view name) const { return first_header(headers, name); }
 std::string message::header(std::string_view name) const { return first_header(headers, name); }
 
+namespace {
+
+// Any other charset a sender names (RFC 2047 §3, RFC 2046 §4.1.2: ISO-2022-JP, GB2312, KOI8-R,
+// windows-1251 ...) through glibc's iconv. The name comes from the message: only a plain name
+// ([a-z0-9._-], at most 40 characters) reaches iconv_open, never ISO-2022-CN-EXT (CVE-2024-2961);
+// an unknown name returns nothing. Bytes iconv cannot convert become U+FFFD, one at a time, so the
+// loop ends within the input's length.
+std::optional<std::string> iconv_to_utf8(std::string_view bytes, const std::string& cs) {
+    if (cs.empty() || cs.size() > 40 || cs == "utf-8" || cs == "utf8" || cs == "us-ascii" || cs == "ascii") return std::nullopt;
+    for (const char c : cs)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.')) return std::nullopt;
+    if (cs.find("2022-cn") != std::string::npos || cs.find("2022cn") != std::string::npos) return std::nullopt;
+    iconv_t cd = iconv_open("UTF-8", cs.c_str());
+    if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    std::string in(bytes);
+    char* ip = in.data();
+    std::size_t il = in.size();
+    char buf[4096];
+    while (il > 0) {
+        char* op = buf;
+        std::size_t ol = sizeof buf;
+        const std::size_t rc = iconv(cd, &ip, &il, &op, &ol);
+        out.append(buf, static_cast<std::size_t>(op - buf));
+        if (rc != static_cast<std::size_t>(-1)) break;
+        if (errno == E2BIG) continue;
+        // EILSEQ / EINVAL: one byte is not text in this charset.
+        out += "\xEF\xBF\xBD";
+        ++ip;
+        --il;
+        iconv(cd, nullptr, nullptr, nullptr, nullptr);  // back to the initial shift state
+    }
+    // A stateful charset (ISO-2022-JP) ends in its initial state.
+    char* op = buf;
+    std::size_t ol = sizeof buf;
+    iconv(cd, nullptr, nullptr, &op, &ol);
+    out.append(buf, static_cast<std::size_t>(op - buf));
+    iconv_close(cd);
+    text::repair_utf8(out);
+    return out;
+}
+
+}  // namespace
+
 std::string charset_to_utf8(std::string_view bytes, std::string_view charset_in) {
     std::string cs = text::ascii_lower(text::trim(charset_in));
     if (cs.size() >= 2 && cs.front() == '"' && cs.back() == '"') cs = cs.substr(1, cs.size() - 2);
@@ -480,6 +529,7 @@ std::string charset_to_utf8(std::string_view bytes, std::string_view charset_in)
         return text::latin1_to_utf8(bytes, false);
     }
     if (cs == "windows-1252" || cs == "cp1252" || cs == "x-cp1252") return text::latin1_to_utf8(bytes, true);
+    if (auto converted = iconv_to_utf8(bytes, cs)) return std::move(*converted);
     std::string out(bytes);
     text::repair_utf8(out);
     return out;

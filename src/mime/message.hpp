@@ -63,8 +63,9 @@ result<message> parse_message(std::string_view raw);
 // Helpers, exposed for the failure-report parser and tests.
 // RFC 2047 encoded-words in a header value to UTF-8 (other text: invalid UTF-8 repaired).
 std::string decode_header_words(std::string_view value);
-// A charset-labelled byte string to UTF-8: UTF-8/US-ASCII as is, ISO-8859-1 and windows-1252
-// converted; other charsets keep their bytes with invalid UTF-8 replaced by U+FFFD.
+// A charset-labelled byte string to UTF-8: UTF-8/US-ASCII as is (invalid UTF-8 replaced by
+// U+FFFD), ISO-8859-1 and windows-1252 converted here, any other charset glibc's iconv knows
+// converted by it; an unknown charset keeps its bytes with invalid UTF-8 replaced by U+FFFD.
 std::string charset_to_utf8(std::string_view bytes, std::string_view charset);
 // Lenient base64 (RFC 2045 §6.8: characters outside the alphabet are ignored). `skipped` counts
 // ignored characters other than whitespace and '='.

@@ -38,7 +38,7 @@ struct prune_step {
 
 // Constants of ours only: these names and conditions reach SQL as text. In this order: a
 // delivery goes after its alert.
-inline constexpr std::array<prune_step, 4> prune_steps{{
+inline constexpr std::array<prune_step, 5> prune_steps{{
     // Input history: last seen before the cutoff.
     {"inputs", "seen_at", prune_unit::epoch_seconds, "quarantine_path", ""},
     // Alert history: alerts of days before the cutoff ...
@@ -48,6 +48,8 @@ inline constexpr std::array<prune_step, 4> prune_steps{{
      "(alert_id LIKE 'digest:%' OR NOT EXISTS (SELECT 1 FROM alerts a WHERE a.id = alert_deliveries.alert_id))"},
     // ... and mutes that ended before it (a mute without an end stays).
     {"alert_mutes", "until_day", prune_unit::day, "", "until_day <> ''"},
+    // Failure reports (RFC 6591 samples hold personal data): by when the failure happened.
+    {"failure_reports", "report_time", prune_unit::epoch_seconds, "", ""},
 }};
 
 // The cutoff applied: the UTC midnight at or before `cutoff_epoch`.

@@ -16,6 +16,7 @@
 #include "report/aggregate.hpp"
 #include "store/facts.hpp"
 #include "store/tls_rows.hpp"
+#include "store/failure_rows.hpp"
 
 namespace dmarcsight::store {
 
@@ -327,6 +328,20 @@ public:
     // report order.
     virtual result<void> visit_tls_reports(const query_filter& filter,
                                            const std::function<result<void>(const stored_tls_report&)>& each) = 0;
+
+    // --- failure reports (RFC 6591, RFC 9991)
+    // Stores one failure report (a unit on its own: one row), or, when a report of the same
+    // failure_key is stored (by this or another worker), that report's id with `existing` set.
+    virtual result<inserted_report> insert_failure_report(const report::failure_report& r, std::string_view input_label) = 0;
+    // Removes a failure report this batch stored (its input could not be finished).
+    virtual result<void> undo_failure_report(std::int64_t id) = 0;
+    virtual result<std::int64_t> failure_report_count() = 0;
+    // The reports the filter selects, newest first (then by id).
+    virtual result<void> visit_failure_reports(const failure_filter& filter,
+                                               const std::function<result<void>(const stored_failure&)>& each) = 0;
+    // Failure reports per (policy domain, source IP) over the filter's domain and days (source_ip
+    // and source_ips narrow it too), in domain then IP text order.
+    virtual result<std::vector<failure_source_count>> failure_counts_by_source(const fact_filter& filter) = 0;
 
     // --- work done once across workers (a mailbox folder, an alert's delivery, a rebuild).
     // Claims `name`: held while the returned object lives, and released when it is destroyed or

@@ -34,21 +34,22 @@ check "missing db was not created" test ! -e "$work/missing.db"
 "$bin" ingest --db "$db" "$work/no-such-file.xml" >/dev/null 2>&1; check "unreadable input is 2" eq "$?" 2
 check "nothing stored after a usage error" test ! -e "$db"
 
-# The sample set: 37 reports, one failure report (skipped), one truncated report (rejected → 1).
+# The sample set: 37 aggregate reports, one failure report (stored), one truncated report (rejected → 1).
 out=$("$bin" ingest --db "$db" "$samples" 2>"$work/err"); rc=$?
 check "sample ingest exits 1 (one rejected)" eq "$rc" 1
-check "summary counts" contains "$out" "37 stored, 0 duplicate, 1 skipped, 1 rejected (39 inputs); 189 records"
+check "summary counts" contains "$out" "38 stored, 0 duplicate, 0 skipped, 1 rejected (39 inputs); 189 records"
 check "rejected line names input and reason" contains "$(cat "$work/err")" "truncated-report.xml: document ends inside"
 json=$("$bin" stats --db "$db" --format json)
 check "stats json" python3 -c "
 import json,sys; d=json.loads(sys.argv[1])
-assert d['aggregate_reports']==37 and d['records']==189 and d['rejected_inputs']==1 and d['skipped_inputs']==1, d
+assert d['aggregate_reports']==37 and d['records']==189 and d['rejected_inputs']==1 and d['skipped_inputs']==0, d
+assert d['failure_reports']==1, d
 assert d['messages']==9596, d" "$json"
 
 # Re-running never duplicates: everything is a duplicate the second time, the counts stay.
 out=$("$bin" ingest --db "$db" --format json "$samples"); rc=$?
 check "re-run json" python3 -c "
-import json,sys; d=json.loads(sys.argv[1]); assert d['stored']==0 and d['duplicate']==37 and d['rejected']==1, d" "$out"
+import json,sys; d=json.loads(sys.argv[1]); assert d['stored']==0 and d['duplicate']==38 and d['rejected']==1, d" "$out"
 json=$("$bin" stats --db "$db" --format json)
 check "stats unchanged after re-run" python3 -c "
 import json,sys; d=json.loads(sys.argv[1]); assert d['aggregate_reports']==37 and d['records']==189 and d['rejected_inputs']==1, d" "$json"

@@ -160,18 +160,14 @@ out=$("$bin" ingest --db "$work/q3.db" --quarantine "$work/not-a-folder/q" "$wor
 check "damaged report, unwritable quarantine: exit 2" eq "$rc" 2
 check "damaged report, unwritable quarantine: report undone" jq_py "$(stat_of "$work/q3.db")" "assert d['aggregate_reports']==0, d"
 
-# 6. Failure reports are kept, content-addressed, and listed by rejected --skipped (TLS reports
-# are stored now: tests/integration/tls.sh).
-out=$("$bin" ingest --db "$work/skip.db" --format json "$samples/failure-report.eml" "$work/tls.json")
-check "failure skipped, TLS stored" jq_py "$out" "assert d['skipped']==1 and d['stored']==1, d"
+# 6. Failure and TLS reports are stored (issue 11); with --keep-raw their bytes are kept,
+# content-addressed, and nothing is left skipped.
+out=$("$bin" ingest --db "$work/skip.db" --keep-raw --format json "$samples/failure-report.eml" "$work/tls.json")
+check "failure and TLS: stored" jq_py "$out" "assert d['skipped']==0 and d['stored']==2, d"
 out=$("$bin" rejected --db "$work/skip.db" --skipped --format json)
-check "skipped inputs list where their bytes are" jq_py "$out" "
-import hashlib, os
-assert len(d)==1, d
-for r in d:
-    assert r['kept_at'] and os.path.isfile(r['kept_at']), r
-    assert hashlib.sha256(open(r['kept_at'],'rb').read()).hexdigest()==r['sha256'], r
-kinds=sorted(r['kind'] for r in d); assert kinds==['failure'], kinds"
+check "nothing is left skipped" jq_py "$out" "assert d==[], d"
+out=$(ls "$work/skip.db.quarantine/" | wc -l)
+check "both inputs' bytes kept (--keep-raw)" eq "$out" 2
 qmode=$(stat -c %a "$work/skip.db.quarantine")
 check "quarantine folder is private (0700)" eq "$qmode" 700
 fmode=$(stat -c %a "$work/skip.db.quarantine/"* | sort -u)

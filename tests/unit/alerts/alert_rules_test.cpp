@@ -36,6 +36,30 @@ std::vector<std::string> kinds(const std::vector<alert>& v) {
 
 TEST(alert_rules, steady_traffic_fires_nothing) { EXPECT_TRUE(evaluate_domain("example.com", steady(14), {}).empty()); }
 
+// new_failure_report: a failure report about a new or unauthorized source fires; one about a
+// source that normally passes does not (failure_spike watches those); one alert per day and source.
+TEST(alert_rules, new_failure_report_for_new_or_unauthorized_sources) {
+    const auto days = steady(5);
+    std::vector<failure_day> f = {
+        {day0 + 3, "192.0.2.1", 2},      // passes 99%: no alert
+        {day0 + 3, "203.0.113.9", 1},    // fails always: unauthorized
+        {day0 + 3, "198.51.100.7", 1},   // never in an aggregate report: new
+        {day0 + 3, "198.51.100.7", 2},   // the same day and source again: counted in one alert
+        {day0, "203.0.113.9", 1},        // the first day: no history yet, so new
+    };
+    const auto fired = evaluate_failure_reports("example.com", days, f, {});
+    EXPECT_EQ(kinds(fired), (std::vector<std::string>{"2025-10-01 new_failure_report 203.0.113.9",
+                                                      "2025-10-04 new_failure_report 198.51.100.7",
+                                                      "2025-10-04 new_failure_report 203.0.113.9"}));
+    EXPECT_NE(fired[1].detail.find("3 failure report(s)"), std::string::npos) << fired[1].detail;
+    EXPECT_NE(fired[2].detail.find("does not normally pass"), std::string::npos) << fired[2].detail;
+    EXPECT_EQ(severity_of(alert_kind::new_failure_report), "warning");
+    alert_kind k;
+    EXPECT_TRUE(parse_alert_kind("new_failure_report", k));
+    // A domain only failure reports name: every source is new.
+    EXPECT_EQ(evaluate_failure_reports("other.example", {}, {{day0, "192.0.2.1", 1}}, {}).size(), 1u);
+}
+
 TEST(alert_rules, new_source_needs_volume_and_a_first_day_before_it) {
     auto days = steady(5);
     days[0].sources["198.51.100.7"] = {500, 500};  // day 0 has no history: never new

@@ -163,9 +163,12 @@ TEST(message, decode_header_words_edge_cases) {
     EXPECT_EQ(decode_header_words("=?"), "=?");
     EXPECT_EQ(decode_header_words("=??q?x?="), "=??q?x?=");
     EXPECT_EQ(decode_header_words("=?utf-8?q?has space?="), "=?utf-8?q?has space?=");
-    // Unknown charset: bytes kept, invalid UTF-8 replaced.
-    EXPECT_EQ(decode_header_words("=?koi8-r?q?=C1?="), "\xEF\xBF\xBD");
+    // Any charset iconv knows (RFC 2047 §3): KOI8-R 0xC1 is U+0430, ISO-2022-JP's escapes end in
+    // ASCII, Shift_JIS; an unknown charset keeps its bytes with invalid UTF-8 replaced.
+    EXPECT_EQ(decode_header_words("=?koi8-r?q?=C1?="), "\xD0\xB0");
     EXPECT_EQ(decode_header_words("=?koi8-r?q?abc?="), "abc");
+    EXPECT_EQ(decode_header_words("=?ISO-2022-JP?B?GyRCRnxLXBsoQg==?="), "\xE6\x97\xA5\xE6\x9C\xAC");
+    EXPECT_EQ(decode_header_words("=?x-unknown-cs?q?=C1?="), "\xEF\xBF\xBD");
     // Raw 8-bit header text that is not UTF-8 is repaired.
     EXPECT_EQ(decode_header_words("caf\xE9"), "caf\xEF\xBF\xBD");
     // Long runs of broken words stay linear (this would be quadratic otherwise).

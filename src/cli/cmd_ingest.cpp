@@ -38,20 +38,6 @@ struct ingest_args {
     bool watch = false;
 };
 
-extern "C" void on_stop_signal(int sig) { ingest::request_stop(sig); }
-
-// The first Ctrl-C stops cleanly (the current input is finished or undone, the rest committed);
-// SA_RESETHAND makes a second one end the process at once. No SA_RESTART: a read from a terminal
-// or pipe returns, so standard input stops too.
-void install_stop_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-}
-
 std::string summary_line(const ingest::totals& t) {
     std::string s = std::to_string(t.stored) + " stored, " + std::to_string(t.duplicate) + " duplicate, " +
                     std::to_string(t.skipped) + " skipped, " + std::to_string(t.rejected) + " rejected";

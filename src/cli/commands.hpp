@@ -37,5 +37,6 @@ void register_notify(CLI::App& app);
 void register_policy(CLI::App& app);
 void register_tls(CLI::App& app);
 void register_failures(CLI::App& app);
+void register_reprocess(CLI::App& app);
 
 }  // namespace dmarcsight::cli

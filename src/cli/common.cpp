@@ -8,11 +8,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "ingest/ingester.hpp"
 #include "store/open.hpp"
 
 namespace dmarcsight::cli {
@@ -266,6 +268,22 @@ result<std::vector<store::label_row>> labels_with_config(store::store& db) {
         labels->push_back(std::move(row));
     }
     return labels;
+}
+
+namespace {
+extern "C" void on_stop_signal(int sig) { ingest::request_stop(sig); }
+}  // namespace
+
+// The first Ctrl-C stops cleanly (the current input is finished or undone, the rest committed);
+// SA_RESETHAND makes a second one end the process at once. No SA_RESTART: a read from a terminal
+// or pipe returns, so standard input stops too.
+void install_stop_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
 }
 
 }  // namespace dmarcsight::cli

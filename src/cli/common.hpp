@@ -33,6 +33,8 @@ std::string default_db_path();
 // The quarantine folder that belongs to a database: "<db>.quarantine" beside an SQLite file,
 // ./dmarcsight.quarantine for a PostgreSQL database (each worker machine keeps its own).
 std::string quarantine_dir_for(const std::string& db_path);
+// SIGINT / SIGTERM stop an ingest cleanly (ingest::request_stop); a second one ends the process.
+void install_stop_handlers();
 
 // --db's help: an SQLite file (the default) or a PostgreSQL URI (store/open.hpp).
 inline constexpr const char* db_help = "SQLite file (must exist) or postgresql://user@host/db URI (PG* variables apply)";

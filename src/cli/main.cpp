@@ -193,6 +193,7 @@ int main(int argc, char** argv) {
     register_digest(app);
     register_policy(app);
     register_failures(app);
+    register_reprocess(app);
     register_config(app);
     register_notify(app);
     if (!subcommand_known(app, argc, argv)) return exit_usage;

@@ -30,7 +30,7 @@ enum class prune_unit { epoch_seconds, day };  // day: YYYY-MM-DD text, compared
 
 struct prune_step {
     std::string_view table;
-    std::string_view time_column;  // rows with a value before the cutoff go
+    std::string_view time_column;  // rows with a value before the cutoff go (a column, or an expression of ours)
     prune_unit unit;
     std::string_view file_column;  // a quarantine file name the row keeps (empty: none)
     std::string_view only;         // a further condition the rows must meet (SQL; empty: none)
@@ -38,7 +38,7 @@ struct prune_step {
 
 // Constants of ours only: these names and conditions reach SQL as text. In this order: a
 // delivery goes after its alert.
-inline constexpr std::array<prune_step, 5> prune_steps{{
+inline constexpr std::array<prune_step, 8> prune_steps{{
     // Input history: last seen before the cutoff.
     {"inputs", "seen_at", prune_unit::epoch_seconds, "quarantine_path", ""},
     // Alert history: alerts of days before the cutoff ...
@@ -50,6 +50,14 @@ inline constexpr std::array<prune_step, 5> prune_steps{{
     {"alert_mutes", "until_day", prune_unit::day, "", "until_day <> ''"},
     // Failure reports (RFC 6591 samples hold personal data): by when the failure happened.
     {"failure_reports", "report_time", prune_unit::epoch_seconds, "", ""},
+    // SMTP TLS reports (RFC 8460) that ended before the cutoff: their failure details and policies
+    // first (by their report's end, a time they have no column for), then the reports and the
+    // bytes they kept (named by their SHA-256, as the quarantine names files).
+    {"tls_failure_details",
+     "(SELECT r.end_time FROM tls_policies p JOIN tls_reports r ON r.id = p.report WHERE p.id = tls_failure_details.policy)",
+     prune_unit::epoch_seconds, "", ""},
+    {"tls_policies", "(SELECT r.end_time FROM tls_reports r WHERE r.id = tls_policies.report)", prune_unit::epoch_seconds, "", ""},
+    {"tls_reports", "end_time", prune_unit::epoch_seconds, "raw_sha256", ""},
 }};
 
 // The cutoff applied: the UTC midnight at or before `cutoff_epoch`.

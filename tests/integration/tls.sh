@@ -154,6 +154,19 @@ assert d['stored'] == 0 and d['duplicate'] == 16 and d['rejected'] == 0, d"
 import json, sys; d = json.load(open(sys.argv[1]))
 assert (d['tls_reports'], d['tls_policies'], d['tls_sessions_successful'], d['tls_sessions_failed']) == \
     ($want_reports, $want_policies, $want_ok, $want_failed), d"
+  # Retention: every corpus report ended years ago, so a cutoff of yesterday removes each one with
+  # its policies and failure details (store/prune.hpp); a dry run first removes nothing.
+  "$bin" prune --db "$db" --quarantine "$work/$name.q" --older-than 1d --dry-run --format json > /dev/null
+  "$bin" stats --db "$db" --format json > "$work/$name.stats3.json"
+  check "$name: prune --dry-run keeps every TLS report" py "$work/$name.stats3.json" "
+import json, sys; d = json.load(open(sys.argv[1]))
+assert (d['tls_reports'], d['tls_policies']) == ($want_reports, $want_policies), d"
+  "$bin" prune --db "$db" --quarantine "$work/$name.q" --older-than 1d --format json > /dev/null
+  check "$name: prune exits 0" test $? -eq 0
+  "$bin" stats --db "$db" --format json > "$work/$name.stats4.json"
+  check "$name: prune removes the TLS reports, their policies and sessions" py "$work/$name.stats4.json" "
+import json, sys; d = json.load(open(sys.argv[1]))
+assert (d['tls_reports'], d['tls_policies'], d['tls_sessions_successful'], d['tls_sessions_failed']) == (0, 0, 0, 0), d"
 }
 
 run_store sqlite "$work/tls.db"

@@ -86,8 +86,9 @@ mail.example.com. IN A 192.0.2.26
 ZONE
 "$bin" enrich --db "$a" --zone "$work/ptr.zone" --quiet >/dev/null 2>&1
 check "enrichment rows exist" test "$(sqlite3 "$a" "select count(*) from ip_info")" -gt 0
-check "the source holds duplicate, skipped and rejected inputs" eq \
-  "$(sqlite3 "$a" "select count(distinct outcome) from inputs where outcome in ('duplicate','skipped','rejected')")" 3
+# (Failure and TLS reports are stored now: nothing is skipped any more.)
+check "the source holds duplicate and rejected inputs" eq \
+  "$(sqlite3 "$a" "select count(distinct outcome) from inputs where outcome in ('duplicate','rejected')")" 2
 dump_views "$a" "$work/va"
 dump_rows "$a" "$work/ra"
 check "export: every report's id masked" eq "$(grep -c '"id":ID,' "$work/va/export.json")" "$(sqlite3 "$a" "select count(*) from reports")"

@@ -215,7 +215,7 @@ TEST_P(each_store_prune, facts_stay_what_rebuild_derives_and_only_unnamed_files_
         // second source), 10-03 (two): one batch wrote one row per key.
         EXPECT_EQ(sum->fact_rows, 7);
         EXPECT_EQ(sum->tables, (std::vector<std::pair<std::string, std::int64_t>>{
-                                   {"inputs", 3}, {"alerts", 1}, {"alert_deliveries", 2}, {"alert_mutes", 1}, {"failure_reports", 0}}));
+                                   {"inputs", 3}, {"alerts", 1}, {"alert_deliveries", 2}, {"alert_mutes", 1}, {"failure_reports", 0}, {"tls_failure_details", 0}, {"tls_policies", 0}, {"tls_reports", 0}}));
         EXPECT_EQ(sum->quarantine_files, (std::vector<std::string>{sha('a'), sha('c')}));
     }
     // The span keeps its share of 10-02 and 10-03 (largest remainder over 12 h, 24 h, 24 h, 12 h:

@@ -233,7 +233,8 @@ void register_ingest(CLI::App& app) {
     cmd->add_flag("--enrich,!--no-enrich", a->enrich, "Then enrich the new source IPs (as `dmarcsight enrich`; DNS as [dns] of the config says, else live "
                   "DNS, unless --enrich-zone). Default: [enrich] on_ingest of the config file");
     cmd->add_option("--enrich-zone", a->enrich_zone, "Zone file --enrich answers from instead of live DNS");
-    cmd->add_option("--enrich-server", a->enrich_servers, "DNS server --enrich asks instead of /etc/resolv.conf (repeatable)");
+    // One value per flag: without a required positional, a vector option would take the inputs too.
+    cmd->add_option("--enrich-server", a->enrich_servers, "DNS server --enrich asks instead of /etc/resolv.conf (repeatable)")->allow_extra_args(false);
     cmd->footer(
         "Exit status: 0 all inputs handled (inputs rejected before with the same bytes do not count again);\n"
         "1 some inputs were rejected (the rest are stored); 2 usage or environment error (a path that does not exist,\n"

@@ -76,6 +76,8 @@ mail_location = maildir:~/Maildir
 first_valid_uid = 1
 # IDLE tells of new mail within a second (tests of --watch), inotify or not.
 mailbox_idle_check_interval = 1 secs
+# The process title names the command a session runs ("… IDLE"): tests wait for it.
+verbose_proctitle = yes
 passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer

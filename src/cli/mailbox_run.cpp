@@ -48,6 +48,8 @@ result<std::unique_ptr<mailbox_job>> imap_job(const config::mailbox_settings& m,
     job->shown = s->shown_url();
     job->poll_seconds = m.poll_seconds;
     job->idle_options = o;
+    if (m.password) job->password = *m.password;
+    if (m.token) job->token = *m.token;
     ingest::imap_plan plan;
     plan.actions = actions_of(m);
     plan.batch = static_cast<std::size_t>(m.batch);
@@ -61,6 +63,19 @@ void nap(int seconds) {
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     while (ingest::stop_signal() == 0 && std::chrono::steady_clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
+// Reads a password_file / token_file again; a changed secret goes to both connections.
+result<void> refresh_secret(mailbox_job& job) {
+    if (!job.imap) return {};
+    auto pw = job.password.reread();
+    if (!pw) return fail(job.shown + ": " + pw.err().message);
+    auto tok = job.token.reread();
+    if (!tok) return fail(job.shown + ": " + tok.err().message);
+    job.idle_options.password = pw->reveal();
+    job.idle_options.bearer = tok->reveal();
+    job.imap->session().set_credentials(pw->reveal(), tok->reveal());
+    return {};
 }
 
 const char* env_or_null(const char* name) {
@@ -121,7 +136,8 @@ result<void> run_mailbox(mailbox_job& job, ingest::ingester& ing, store::store& 
     bool said_claimed = false;
     for (;;) {
         ingest::mailbox_counts pass;
-        auto r = job.maildir ? job.maildir->run(ing, db, pass) : job.imap->run_once(ing, db, pass);
+        result<void> r = watch ? refresh_secret(job) : result<void>{};
+        if (r) r = job.maildir ? job.maildir->run(ing, db, pass) : job.imap->run_once(ing, db, pass);
         counts.seen += pass.seen;
         counts.filed += pass.filed;
         counts.left += pass.left;
@@ -149,7 +165,10 @@ result<void> run_mailbox(mailbox_job& job, ingest::ingester& ing, store::store& 
                         static_cast<unsigned long long>(t.rejected));
             std::fflush(stdout);
         }
-        if (job.imap && job.imap->more_waiting()) continue;
+        // A pass that filed mail goes again at once: what arrived while it ran is read now, not at
+        // the next announcement (a pass that filed nothing ends the round, so mail left in place
+        // cannot keep it spinning).
+        if (job.imap && (job.imap->more_waiting() || pass.filed > 0)) continue;
         if (job.imap && job.imap->server_has_idle() && !pass.claimed_elsewhere) {
             // Wait for the server to say something arrived, a stop, or poll_seconds at most: a server
             // whose IDLE misses a delivery (Maildir changes seen late) is still polled.

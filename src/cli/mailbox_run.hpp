@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "config/config.hpp"
 #include "core/result.hpp"
 #include "ingest/imap_source.hpp"
 #include "ingest/maildir_source.hpp"
@@ -25,6 +26,9 @@ struct mailbox_job {
     std::unique_ptr<ingest::maildir_source> maildir;
     std::unique_ptr<ingest::imap_source> imap;
     net::imap_options idle_options;  // for --watch's IDLE connection
+    // The IMAP secret as configured: a password_file / token_file is read again before every pass
+    // (an OAuth2 access token lives about an hour; a helper that refreshes it rewrites the file).
+    config::secret password, token;
     void on_committed(const ingest::committed_input& c) {
         if (maildir) maildir->on_committed(c);
         if (imap) imap->on_committed(c);

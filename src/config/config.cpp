@@ -276,6 +276,20 @@ result<std::string> read_secret_file(const std::string& path, const std::string&
     return v;
 }
 
+}  // namespace
+
+result<secret> secret::reread() const {
+    if (src_ != source::file) return *this;
+    std::vector<std::string> ignored;  // its permissions were judged when the configuration was read
+    auto v = read_secret_file(where_, "secret", ignored);
+    if (!v) return unexpected{v.err()};
+    secret s = *this;
+    s.value_ = std::move(*v);
+    return s;
+}
+
+namespace {
+
 bool valid_env_name(std::string_view n) {
     if (n.empty() || (n[0] >= '0' && n[0] <= '9')) return false;
     return n.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") == std::string_view::npos;

@@ -78,6 +78,10 @@ public:
     // "(secret from file /path)", "(secret from environment NAME)", "(secret written in the
     // configuration file)", "(not set)".
     std::string describe() const;
+    // The secret as it is now: a file's is read again (an OAuth2 helper rewrites the token file
+    // before the token expires, and a long `--watch` must pick up the new one); a literal's and a
+    // variable's cannot change in this process and are returned as they are.
+    result<secret> reread() const;
 
 private:
     std::string value_;

@@ -114,6 +114,10 @@ result<void> imap_source::run_once(ingester& ing, store::store& db, mailbox_coun
     const auto& a = plan_.actions;
     const bool any_seen = a.aggregate.w == mailbox_action::what::seen || a.failure.w == mailbox_action::what::seen ||
                           a.tlsrpt.w == mailbox_action::what::seen || a.invalid.w == mailbox_action::what::seen;
+    // NOOP first (RFC 3501 §6.1.2): a session that stays selected sees mail that arrived since its
+    // last command only when the server syncs it, which Dovecot does after a command's result is
+    // computed; without it, SEARCH misses what IDLE (on the other connection) just announced.
+    if (auto synced = session_.command("NOOP"); !synced) return unexpected{synced.err()};
     auto found = session_.command(any_seen ? std::string("UID SEARCH UNDELETED UNKEYWORD ") + done_keyword : std::string("UID SEARCH UNDELETED"));
     if (!found) return unexpected{found.err()};
     std::vector<std::uint64_t> uids = parse_search(*found);

@@ -231,4 +231,11 @@ result<fetch_status> imap_session::fetch(std::uint64_t uid, std::size_t max_byte
 
 void imap_session::close() { p_->easy.reset(); }
 
+void imap_session::set_credentials(std::string password, std::string bearer) {
+    if (password == p_->opt.password && bearer == p_->opt.bearer) return;
+    p_->opt.password = std::move(password);
+    p_->opt.bearer = std::move(bearer);
+    p_->easy.reset();
+}
+
 }  // namespace dmarcsight::net

@@ -62,6 +62,9 @@ public:
     result<fetch_status> fetch(std::uint64_t uid, std::size_t max_bytes, std::string& out);
     // Closes the connection (LOGOUT); the next command reconnects.
     void close();
+    // New credentials (a refreshed OAuth2 token, a changed password file): when they differ, the
+    // connection is closed and the next command logs in with them.
+    void set_credentials(std::string password, std::string bearer);
 
 private:
     struct impl;

@@ -272,19 +272,46 @@ check "OAuth2 expired token: login denied" contains "$out" "login denied"
 check "OAuth2 expired token: the token is never printed" lacks "$out" "$(cut -d. -f3 "$work/token.old")"
 
 # --- --watch: IDLE wakes on delivery; SIGTERM stops cleanly ---------------------------------------
+# poll_seconds is 600: mail read within seconds was announced by IDLE (RFC 2177), not polled. The
+# delivery waits until Dovecot's process title shows the IDLE command (verbose_proctitle), so no
+# message can arrive between the first pass and the IDLE.
+in_idle() { ps -eo args | grep -q '[d]ovecot/imap .*IDLE'; }
+wait_idle() { for _ in $(seq 1 200); do in_idle && return 0; sleep 0.1; done; echo "  no IMAP session in IDLE after 20 s"; return 1; }
 empty_box
 : > "$work/watch.toml"
-config "$work/watch.toml" w "imap://alice@127.0.0.1:$port/INBOX" "password_file = \"$work/dv/password\"" "poll_seconds = 5"
+config "$work/watch.toml" w "imap://alice@127.0.0.1:$port/INBOX" "password_file = \"$work/dv/password\"" "poll_seconds = 600"
 "$bin" --config "$work/watch.toml" ingest --db "$work/watch.db" --mailbox w --watch >"$work/watch.out" 2>&1 &
 wpid=$!; pids+=("$wpid")
-sleep 1
+check "watch: the watcher waits in IDLE" wait_idle
 deliver "${aggregate[@]}"
 for _ in $(seq 1 150); do [ "$(inbox)" = 0 ] && [ "$(count "$box/.Aggregate")" = "$n_agg" ] && break; sleep 0.1; done
-check "watch: delivered mail is read and filed while it waits" eq "$(count "$box/.Aggregate")" "$n_agg"
+check "watch: IDLE wakes it; delivered mail is read and filed within 15 s (poll is 600 s)" eq "$(count "$box/.Aggregate")" "$n_agg"
+check "watch: back in IDLE afterwards" wait_idle
 kill -TERM $wpid; wait $wpid; rc=$?
 check "watch: SIGTERM ends it with 143" eq "$rc" 143
 check "watch: the summary says what was stored" contains "$(cat "$work/watch.out")" "interrupted: $n_agg stored"
 check "watch: stored in the store" eq "$("$bin" stats --db "$work/watch.db" --format json | jget aggregate_reports)" "$n_agg"
+
+# --- --watch with OAuth2: the token file is read again before every pass -------------------------
+# It starts with an expired token (login denied, retried with backoff); a helper then writes a
+# fresh one into the file, and the same process logs in with it, without a restart.
+empty_box
+cp "$work/token.old" "$work/token.live"; chmod 600 "$work/token.live"
+: > "$work/watch-oauth.toml"
+config "$work/watch-oauth.toml" wo "imaps://alice@localhost:$port_tls/INBOX" "token_file = \"$work/token.live\"" "ca_file = \"$ca\"" "poll_seconds = 600"
+deliver "${aggregate[0]}"
+"$bin" --config "$work/watch-oauth.toml" ingest --db "$work/watch-oauth.db" --mailbox wo --watch >"$work/watch-oauth.out" 2>&1 &
+wpid=$!; pids+=("$wpid")
+for _ in $(seq 1 100); do grep -q "login denied" "$work/watch-oauth.out" && break; sleep 0.1; done
+check "watch OAuth2: the expired token is refused" contains "$(cat "$work/watch-oauth.out")" "login denied"
+check "watch OAuth2: and retried" contains "$(cat "$work/watch-oauth.out")" "; trying again in 1 s"
+jwt 3600 > "$work/token.new"; chmod 600 "$work/token.new"; mv "$work/token.new" "$work/token.live"
+for _ in $(seq 1 300); do [ "$(count "$box/.Aggregate")" = 1 ] && break; sleep 0.1; done
+check "watch OAuth2: the refreshed token file is used: the report is filed" eq "$(count "$box/.Aggregate")" 1
+check "watch OAuth2: and waits in IDLE with the new token" wait_idle
+kill -TERM $wpid; wait $wpid
+check "watch OAuth2: stored" eq "$("$bin" stats --db "$work/watch-oauth.db" --format json | jget aggregate_reports)" 1
+check "watch OAuth2: no token is printed" lacks "$(cat "$work/watch-oauth.out")" "$(cut -d. -f3 "$work/token.live")"
 
 echo "imap: $pass passed, $failn failed"
 [ "$failn" = 0 ]

@@ -1,13 +1,14 @@
 // dmarcsight export: stored aggregate reports as JSON (parsedmarc's report shape, so pipelines and
-// dashboards built on it keep working) or CSV (parsedmarc's aggregate columns, one row per record).
+// dashboards built on it keep working) or CSV (parsedmarc's aggregate columns, one row per record);
+// failure and SMTP TLS reports likewise (cli/export_failure, cli/export_tls).
 // Streams report by report and record by record: a 400,000-record report is never held whole.
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
-#include "analyze/tls.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/export_failure.hpp"
+#include "cli/export_tls.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 
@@ -167,67 +168,6 @@ private:
     std::string prefix_;
 };
 
-// parsedmarc's SMTP TLS report shape (its parse_smtp_tls_report_json): snake_case names, optional
-// members only when the report has them. Two deliberate differences, where parsedmarc loses what
-// the report says: mx-host (RFC 8460 §4.4, erratum 6241) is written as mx_host_patterns, which
-// parsedmarc fills only from the draft name "mx-host-pattern"; and additional-information
-// (§4.4) as additional_info_uri, which parsedmarc reads only from "additional-info-uri".
-json tls_report_json(const store::stored_tls_report& sr) {
-    const auto& r = sr.report;
-    json policies = json::array();
-    for (const auto& p : r.policies) {
-        json pj = {{"policy_domain", p.policy_domain}, {"policy_type", p.policy_type}};
-        if (!p.policy_string.empty()) pj["policy_strings"] = p.policy_string;
-        if (!p.mx_host.empty()) pj["mx_host_patterns"] = p.mx_host;
-        pj["successful_session_count"] = p.total_successful_session_count;
-        pj["failed_session_count"] = p.total_failure_session_count;
-        if (!p.failure_details.empty()) {
-            json details = json::array();
-            for (const auto& f : p.failure_details) {
-                json fj = {{"result_type", f.result_type}, {"failed_session_count", f.failed_session_count}};
-                if (!f.sending_mta_ip.empty()) fj["sending_mta_ip"] = f.sending_mta_ip;
-                if (!f.receiving_ip.empty()) fj["receiving_ip"] = f.receiving_ip;
-                if (!f.receiving_mx_hostname.empty()) fj["receiving_mx_hostname"] = f.receiving_mx_hostname;
-                if (!f.receiving_mx_helo.empty()) fj["receiving_mx_helo"] = f.receiving_mx_helo;
-                if (!f.additional_information.empty()) fj["additional_info_uri"] = f.additional_information;
-                if (!f.failure_reason_code.empty()) fj["failure_reason_code"] = f.failure_reason_code;
-                details.push_back(std::move(fj));
-            }
-            pj["failure_details"] = std::move(details);
-        }
-        policies.push_back(std::move(pj));
-    }
-    return {{"organization_name", r.organization_name},
-            {"begin_date", r.start_datetime},
-            {"end_date", r.end_datetime},
-            {"contact_info", r.contact_info},
-            {"report_id", r.report_id},
-            {"policies", std::move(policies)},
-            {"dmarcsight", {{"id", sr.id}, {"input", sr.input_label}, {"warnings", r.warnings},
-                            {"raw_sha256", or_null(sr.raw_sha256)}}}};
-}
-
-// The TLS reports of the selection, one JSON array written report by report; with --domain only
-// the policies of that domain (and reports that have one).
-result<void> export_tls(store::store& db, const store::query_filter& f, bool& any) {
-    std::printf("[");
-    bool first = true;
-    auto r = db.visit_tls_reports(f, [&](const store::stored_tls_report& sr) -> result<void> {
-        store::stored_tls_report shown = sr;
-        if (!f.domain.empty()) {
-            std::erase_if(shown.report.policies,
-                          [&](const report::tls_policy& p) { return !analyze::tls_domain_selected(f, p.policy_domain); });
-            if (shown.report.policies.empty()) return {};
-        }
-        std::printf("%s\n  %s", first ? "" : ",", dump(tls_report_json(shown)).c_str());
-        first = false;
-        return {};
-    });
-    std::printf("%s]\n", first ? "" : "\n");
-    any = !first;
-    return r;
-}
-
 }  // namespace
 
 void register_export(CLI::App& app) {
@@ -238,10 +178,10 @@ void register_export(CLI::App& app) {
         std::string type = "aggregate";
     };
     auto a = std::make_shared<args>();
-    auto* cmd = app.add_subcommand("export", "Write stored aggregate reports as JSON (parsedmarc's shape) or CSV; --type tls: SMTP TLS reports");
+    auto* cmd = app.add_subcommand("export", "Write stored reports as JSON (parsedmarc's shapes) or CSV (parsedmarc's columns): aggregate, failure or SMTP TLS reports");
     cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--format", a->format, "Output format")->check(CLI::IsMember({"json", "csv"}))->capture_default_str();
-    cmd->add_option("--type", a->type, "Which reports: aggregate (DMARC), failure (DMARC failure reports, parsedmarc's forensic shape) or tls (SMTP TLS reports, RFC 8460); failure and tls: JSON only")
+    cmd->add_option("--type", a->type, "Which reports: aggregate (DMARC), failure (DMARC failure reports, parsedmarc's forensic shape) or tls (SMTP TLS reports, RFC 8460; CSV: a row per policy and one per failure detail)")
         ->check(CLI::IsMember({"aggregate", "failure", "tls"}))
         ->capture_default_str();
     cmd->add_option("--domain", a->domain,
@@ -254,16 +194,11 @@ void register_export(CLI::App& app) {
     cmd->callback([a] {
         store::query_filter f;
         if (!make_filter(a->domain, a->since, a->until, f)) return;
-        if (a->type == "tls" && a->format != "json") {
-            error_line("--type tls is written as JSON only (parsedmarc's SMTP TLS shape); leave out --format " + a->format);
-            exit_code() = exit_usage;
-            return;
-        }
         auto db = open_store(a->db, store::open_mode::read_only);
         if (!db) return;
         if (a->type == "tls") {
             bool any = false;
-            auto r = export_tls(*db, f, any);
+            auto r = export_tls(*db, f, a->format == "csv", any);
             if (!r) {
                 error_line(r.err().message);
                 exit_code() = exit_usage;
@@ -273,7 +208,7 @@ void register_export(CLI::App& app) {
             }
             return;
         }
-        if (a->type == "failure") return export_failures(*db, f);
+        if (a->type == "failure") return export_failures(*db, f, a->format == "csv");
         check_domain_stored(*db, a->domain, f);
         result<void> r;
         if (a->format == "csv") {

@@ -55,6 +55,40 @@ json address_list(std::string_view v) {
     return out;
 }
 
+// parsedmarc's parsed_forensic_reports_to_csv columns, in its order.
+constexpr const char* csv_columns[] = {
+    "feedback_type", "user_agent", "version", "original_envelope_id", "original_mail_from", "original_rcpt_to",
+    "arrival_date", "arrival_date_utc", "subject", "message_id", "authentication_results", "dkim_domain",
+    "source_ip_address", "source_country", "source_reverse_dns", "source_base_domain", "source_name", "source_type",
+    "delivery_result", "auth_failure", "reported_domain", "authentication_mechanisms", "sample_headers_only"};
+
+// A JSON value as parsedmarc's csv.DictWriter writes it: None → "", booleans True / False, lists
+// joined with ',' (auth_failure, authentication_mechanisms).
+std::string cell(const json& v) {
+    if (v.is_null()) return "";
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_boolean()) return v.get<bool>() ? "True" : "False";
+    if (v.is_array()) {
+        std::string out;
+        for (const auto& e : v) out += (out.empty() ? "" : ",") + cell(e);
+        return out;
+    }
+    return v.dump();
+}
+
+void csv_line(const json& j) {
+    std::string line;
+    for (const char* c : csv_columns) {
+        const std::string_view name = c;
+        json v;
+        if (name.starts_with("source_")) v = j["source"].value(std::string(name.substr(7)), json(nullptr));
+        else if (name == "subject") v = j["parsed_sample"].is_object() ? j["parsed_sample"]["subject"] : json(nullptr);
+        else v = j.value(std::string(name), json(nullptr));
+        line += (line.empty() ? "" : ",") + text::csv_cell(cell(v));
+    }
+    std::printf("%s\n", line.c_str());
+}
+
 }  // namespace
 
 json failure_json(const store::stored_failure& row) {
@@ -119,20 +153,27 @@ json failure_json(const store::stored_failure& row) {
     return j;
 }
 
-void export_failures(store::store& db, const store::query_filter& q) {
+void export_failures(store::store& db, const store::query_filter& q, bool csv) {
     store::failure_filter f;
     f.domain = q.domain;
     f.include_subdomains = q.include_subdomains;
     f.since = q.since;
     f.until = q.until;
-    std::printf("[");
+    if (csv) {
+        std::string header;
+        for (const char* c : csv_columns) header += (header.empty() ? "" : ",") + std::string(c);
+        std::printf("%s\n", header.c_str());
+    } else {
+        std::printf("[");
+    }
     bool first = true;
     auto r = db.visit_failure_reports(f, [&](const store::stored_failure& row) -> result<void> {
-        std::printf("%s\n  %s", first ? "" : ",", json_text(failure_json(row)).c_str());
+        if (csv) csv_line(failure_json(row));
+        else std::printf("%s\n  %s", first ? "" : ",", json_text(failure_json(row)).c_str());
         first = false;
         return {};
     });
-    std::printf("%s]\n", first ? "" : "\n");
+    if (!csv) std::printf("%s]\n", first ? "" : "\n");
     if (!r) {
         error_line(r.err().message);
         exit_code() = exit_usage;

@@ -106,6 +106,22 @@ for f in sorted(os.listdir(sys.argv[2])):
     n += 1
 assert n == 5
 PY
+  "$bin" export --db "$db" --type failure --format csv > "$work/$name-export.csv"
+  check "$name: export --type failure --format csv: parsedmarc's forensic columns, a row per report, the JSON's values" python3 - "$work/$name-export.csv" "$work/$name-export.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline='')))
+js = json.load(open(sys.argv[2]))
+assert len(rows) == len(js) == 7, (len(rows), len(js))
+for col in ('feedback_type', 'arrival_date_utc', 'source_ip_address', 'reported_domain', 'auth_failure', 'subject'):
+    assert col in rows[0], (col, list(rows[0]))
+by = {(r['source_ip_address'], r['arrival_date_utc']): r for r in rows}
+for j in js:
+    r = by[(j['source']['ip_address'], j['arrival_date_utc'] or '')]
+    assert r['reported_domain'] == j['reported_domain'] and r['feedback_type'] == j['feedback_type'], (r, j)
+    assert r['auth_failure'] == ','.join(j['auth_failure']), (r['auth_failure'], j['auth_failure'])
+    assert r['sample_headers_only'] == str(j['sample_headers_only']), r
+    assert r['subject'] == ((j.get('parsed_sample') or {}).get('subject') or ''), (r['subject'], j.get('parsed_sample'))
+PY
 
   "$bin" sources --db "$db" --format json > "$work/$name-sources.json"
   check "$name: sources joins failure reports; a failure-only source has messages 0" python3 -c "

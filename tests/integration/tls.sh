@@ -138,8 +138,23 @@ assert by_id['133198585438131172+test.xmox.nl']['dmarcsight']['warnings'], 'the 
   check "$name: export --type tls --domain keeps that domain's policies" py "$work/$name.export-dom.json" "
 import json, sys; d = json.load(open(sys.argv[1]))
 assert len(d) == 4 and all(p['policy_domain'] == 'example.com' for r in d for p in r['policies']), d"
-  "$bin" export --db "$db" --type tls --format csv >/dev/null 2>&1; rc=$?
-  check "$name: export --type tls --format csv is a usage error" test "$rc" -eq 2
+  "$bin" export --db "$db" --type tls --format csv > "$work/$name.export.csv"
+  check "$name: export --type tls --format csv: a row per policy with its totals, a row per failure detail" python3 - "$work/$name.export.csv" "$want_policies" "$want_ok" "$want_failed" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline='')))
+policies = [r for r in rows if r['result_type'] == '']
+details = [r for r in rows if r['result_type'] != '']
+assert len(policies) == int(sys.argv[2]), len(policies)
+assert sum(int(r['successful_session_count']) for r in policies) == int(sys.argv[3])
+assert sum(int(r['failed_session_count']) for r in policies) == int(sys.argv[4])
+rfc = [r for r in details if r['report_id'] == '5065427c-23d3-47ca-b6e0-946ea0e8c4be']
+assert sorted(r['result_type'] for r in rfc) == ['certificate-expired', 'starttls-not-supported', 'validation-failure'], rfc
+assert sum(int(r['failed_session_count']) for r in rfc) == 303
+v = next(r for r in rfc if r['result_type'] == 'validation-failure')
+assert (v['sending_mta_ip'], v['receiving_ip'], v['receiving_mx_hostname'], v['failure_reason_code'], v['policy_domain']) == \
+    ('198.51.100.62', '203.0.113.58', 'mx-backup.mail.company-y.example', 'X509_V_ERR_PROXY_PATH_LENGTH_EXCEEDED', 'company-y.example'), v
+assert v['policy_strings'] == 'version: STSv1|mode: testing|mx: *.mail.company-y.example|max_age: 86400', v
+PY
   "$bin" export --db "$db" > "$work/$name.export-agg.json"
   check "$name: export (aggregate, the default) is unchanged: no aggregate reports here" py "$work/$name.export-agg.json" "
 import json, sys; assert json.load(open(sys.argv[1])) == []"

@@ -121,7 +121,7 @@ public:
         const auto& p = r.header.policy;
         std::string errors;
         for (const auto& e : m.errors) errors += (errors.empty() ? "" : "|") + e;
-        prefix_ = join({r.header.xml_schema, m.org_name, m.email, m.extra_contact_info, m.report_id,
+        prefix_ = text::csv_line({r.header.xml_schema, m.org_name, m.email, m.extra_contact_info, m.report_id,
                         utc::format_datetime(m.begin), utc::format_datetime(m.end), "False", errors, p.domain, p.adkim,
                         p.aspf, p.p, p.sp, p.np, p.pct ? std::to_string(*p.pct) : "", p.fo, p.testing, p.discovery_method});
         return {};
@@ -145,7 +145,7 @@ public:
             sr += (first ? "" : ",") + s.result;
         }
         const bool spf = rec.spf == "pass", dkim = rec.dkim == "pass";
-        const std::string row = join({rec.source_ip.to_string(), "", "", "", "", "", "", "", "", std::to_string(rec.count),
+        const std::string row = text::csv_line({rec.source_ip.to_string(), "", "", "", "", "", "", "", "", std::to_string(rec.count),
                                       spf ? "True" : "False", dkim ? "True" : "False", spf || dkim ? "True" : "False",
                                       rec.disposition, reasons, comments, rec.envelope_from, rec.header_from,
                                       rec.envelope_to, dd, ds, dr, sd, ss, sr});
@@ -155,16 +155,6 @@ public:
     result<void> end_report() override { return {}; }
 
 private:
-    static std::string join(std::initializer_list<std::string> cells) {
-        std::string out;
-        bool first = true;
-        for (const auto& c : cells) {
-            if (!first) out += ',';
-            first = false;
-            out += text::csv_cell(c);
-        }
-        return out;
-    }
     std::string prefix_;
 };
 

@@ -286,4 +286,14 @@ void install_stop_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
+void begin_export(std::span<const char* const> csv_columns, bool csv) {
+    if (!csv) {
+        std::printf("[");
+        return;
+    }
+    std::string header;
+    for (const char* c : csv_columns) header += (header.empty() ? "" : ",") + std::string(c);
+    std::printf("%s\n", header.c_str());
+}
+
 }  // namespace dmarcsight::cli

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -96,6 +97,8 @@ double share(std::int64_t part, std::int64_t whole);
 
 // "dmarcsight: message" on stderr, escaped, cut at 8 KiB (room for 20 stored domain names).
 void error_line(const std::string& message);
+// An export's first line: the CSV header of these columns, or the "[" that opens a JSON array.
+void begin_export(std::span<const char* const> csv_columns, bool csv);
 
 // --now TIME (replays, tests): the time it names, or the wall clock when empty; false (a usage
 // error said) when it is not a time.

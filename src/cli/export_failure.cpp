@@ -159,13 +159,7 @@ void export_failures(store::store& db, const store::query_filter& q, bool csv) {
     f.include_subdomains = q.include_subdomains;
     f.since = q.since;
     f.until = q.until;
-    if (csv) {
-        std::string header;
-        for (const char* c : csv_columns) header += (header.empty() ? "" : ",") + std::string(c);
-        std::printf("%s\n", header.c_str());
-    } else {
-        std::printf("[");
-    }
+    begin_export(csv_columns, csv);
     bool first = true;
     auto r = db.visit_failure_reports(f, [&](const store::stored_failure& row) -> result<void> {
         if (csv) csv_line(failure_json(row));

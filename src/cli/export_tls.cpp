@@ -68,16 +68,7 @@ std::string joined(const std::vector<std::string>& v) {
     return out;
 }
 
-void csv_row(std::initializer_list<std::string> cells) {
-    std::string line;
-    bool first = true;
-    for (const auto& c : cells) {
-        if (!first) line += ',';
-        first = false;
-        line += text::csv_cell(c);
-    }
-    std::printf("%s\n", line.c_str());
-}
+void csv_row(std::initializer_list<std::string_view> cells) { std::printf("%s\n", text::csv_line(cells).c_str()); }
 
 // parsedmarc writes the policy's domain and type on its totals row only; a failure detail's row
 // carries them too here, so each row says which policy it belongs to.
@@ -98,13 +89,7 @@ void csv_rows(const report::tls_report& r) {
 }  // namespace
 
 result<void> export_tls(store::store& db, const store::query_filter& f, bool csv, bool& any) {
-    if (csv) {
-        std::string header;
-        for (const char* c : csv_columns) header += (header.empty() ? "" : ",") + std::string(c);
-        std::printf("%s\n", header.c_str());
-    } else {
-        std::printf("[");
-    }
+    begin_export(csv_columns, csv);
     bool first = true;
     auto r = db.visit_tls_reports(f, [&](const store::stored_tls_report& sr) -> result<void> {
         store::stored_tls_report shown = sr;

@@ -210,6 +210,17 @@ std::string csv_cell(std::string_view s) {
     return out;
 }
 
+std::string csv_line(std::initializer_list<std::string_view> cells) {
+    std::string line;
+    bool first = true;
+    for (const std::string_view c : cells) {
+        if (!first) line += ',';
+        first = false;
+        line += csv_cell(c);
+    }
+    return line;
+}
+
 std::string escape_json_controls(std::string_view s) {
     std::string out;
     out.reserve(s.size());

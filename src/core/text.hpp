@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ std::string for_terminal(std::string_view s, std::size_t max_bytes = std::string
 // spreadsheets and terminals), a leading = + - @ TAB or CR neutralised with a ' prefix so
 // spreadsheets never evaluate report text as a formula (OWASP "CSV injection"), quoted when needed.
 std::string csv_cell(std::string_view s);
+// A CSV line (no line end): each cell through csv_cell, joined with commas.
+std::string csv_line(std::initializer_list<std::string_view> cells);
 // JSON text (valid UTF-8, as nlohmann's dump with error_handler_t::replace writes it) with every
 // display control and DEL written as a \uXXXX escape. Sound on any JSON text: a byte >= 0x7F can
 // only occur inside a string (RFC 8259 section 2: structural characters and literals are ASCII).

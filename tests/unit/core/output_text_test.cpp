@@ -47,6 +47,13 @@ TEST(output_text, csv_shows_controls_as_escapes) {
     EXPECT_EQ(text::csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
 }
 
+TEST(output_text, csv_line_joins_escaped_cells_keeping_empty_ones) {
+    EXPECT_EQ(text::csv_line({"a", "", "b,c", "=x"}), "a,,\"b,c\",'=x");
+    EXPECT_EQ(text::csv_line({"", ""}), ",");
+    EXPECT_EQ(text::csv_line({"only"}), "only");
+    EXPECT_EQ(text::csv_line({}), "");
+}
+
 TEST(output_text, csv_neutralises_formula_starts_including_tab_and_cr) {
     EXPECT_EQ(text::csv_cell("=1+2"), "'=1+2");
     EXPECT_EQ(text::csv_cell("+1"), "'+1");

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <future>
 #include <set>
 #include <unordered_map>
 #include <utility>
 
+#include "analyze/read_ahead.hpp"
 #include "analyze/source_summary.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
@@ -535,7 +537,7 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
     summaries done;
     constexpr std::uint32_t none = 0xffffffffu;
     std::vector<std::uint32_t> first_group, next_group;  // per source (arrival order), per group
-    auto r = db.source_days(window, [&](const store::source_day_row& row) -> result<void> {
+    auto r = read_source_days_ahead(db, window, [&](const store::source_day_row& row) -> result<void> {
         if (row.key.policy_domain != in.domain) return {};  // include_subdomains is off: never
         roll.add(row, done);  // one domain: never finishes one before the end
         const std::uint32_t src = roll.last_source();
@@ -596,13 +598,25 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
     in.source_ips.reserve(sums.size());
     in.source_list.reserve(sums.size());
     constexpr std::size_t chunk = 4096;  // IPs per ip_infos query, as the inventory asks
-    for (std::size_t at = 0; at < sums.size(); at += chunk) {
+    // The next chunk's enrichment is read on the second core while this one is classified (the
+    // store is used by that one task only; the summaries are only read meanwhile).
+    const auto fetch = [&db, &sums](std::size_t at) {
         const std::size_t end = std::min(sums.size(), at + chunk);
         std::vector<std::string> ips;
         ips.reserve(end - at);
         for (std::size_t i = at; i < end; ++i) ips.push_back(sums[i].source_ip);
-        auto infos = db.ip_infos(ips);
-        if (!infos) return unexpected{infos.err()};
+        return db.ip_infos(ips);
+    };
+    std::future<result<std::vector<store::ip_info>>> next;
+    if (!sums.empty()) next = std::async(std::launch::async, fetch, std::size_t{0});
+    for (std::size_t at = 0; at < sums.size(); at += chunk) {
+        const std::size_t end = std::min(sums.size(), at + chunk);
+        auto infos = next.get();
+        if (end < sums.size()) next = std::async(std::launch::async, fetch, end);
+        if (!infos) {
+            if (next.valid()) next.wait();
+            return unexpected{infos.err()};
+        }
         std::unordered_map<std::string_view, const store::ip_info*> by_ip;
         by_ip.reserve(infos->size());
         for (const auto& i : *infos) by_ip.emplace(i.ip, &i);

@@ -139,8 +139,17 @@ bool check_domain_stored(store::store& db, const std::string& domain_arg, const 
     return false;
 }
 
+namespace {
+// Only bytes from DEL up can need an escape: a document without any is handed over as it is
+// (a policy JSON of every source is tens of megabytes; the copy was a tenth of its output).
+std::string controls_escaped(std::string out) {
+    const bool plain = std::all_of(out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x7F; });
+    return plain ? out : text::escape_json_controls(out);
+}
+}  // namespace
+
 std::string json_text(const nlohmann::json& j, int indent) {
-    return text::escape_json_controls(j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace));
+    return controls_escaped(j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 std::optional<std::size_t> output_width() {

@@ -9,7 +9,6 @@ namespace dmarcsight::store {
 
 namespace {
 using json = nlohmann::json;
-using ordered_json = nlohmann::ordered_json;
 
 std::string str(const json& j, const char* k) {
     const auto it = j.find(k);
@@ -43,14 +42,14 @@ failure_key failure_key::of(const report::failure_report& r) {
 // with moves, never through initializer lists (they copy every nested value): at a botnet's
 // millions of failure reports a day this encoding was the costliest step of ingest (issue 11).
 std::string encode_failure(const report::failure_report& r) {
-    ordered_json j = ordered_json::object();
-    auto text = [](ordered_json& o, const char* k, const std::string& v) {
+    json j = json::object();
+    auto text = [](json& o, const char* k, const std::string& v) {
         if (!v.empty()) o.emplace(k, v);
     };
-    auto texts = [](ordered_json& o, const char* k, const std::vector<std::string>& v) {
+    auto texts = [](json& o, const char* k, const std::vector<std::string>& v) {
         if (!v.empty()) o.emplace(k, v);
     };
-    auto yes = [](ordered_json& o, const char* k, bool v) {
+    auto yes = [](json& o, const char* k, bool v) {
         if (v) o.emplace(k, true);
     };
     text(j, "feedback_type", r.feedback_type);
@@ -85,17 +84,17 @@ std::string encode_failure(const report::failure_report& r) {
     texts(j, "warnings", r.warnings);
     if (r.has_sample) {
         const auto& s = r.sample;
-        ordered_json o = ordered_json::object();
+        json o = json::object();
         text(o, "from", s.from);
         text(o, "to", s.to);
         text(o, "subject", s.subject);
         text(o, "date", s.date);
         text(o, "message_id", s.message_id);
         texts(o, "received", s.received);
-        ordered_json h = ordered_json::array();
-        h.get_ref<ordered_json::array_t&>().reserve(s.headers.size());
+        json h = json::array();
+        h.get_ref<json::array_t&>().reserve(s.headers.size());
         for (const auto& [n, v] : s.headers) {
-            ordered_json pair = ordered_json::array();
+            json pair = json::array();
             pair.push_back(n);
             pair.push_back(v);
             h.push_back(std::move(pair));
@@ -106,7 +105,7 @@ std::string encode_failure(const report::failure_report& r) {
         yes(o, "body_dropped", s.body_dropped);
         j.emplace("sample", std::move(o));  // present even when empty: it says a sample came
     }
-    return j.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 result<report::failure_report> decode_failure(std::string_view text) {

@@ -1,10 +1,10 @@
 // dmarcsight domains: each stored policy domain with its volume, pass share, sources and last report.
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "core/time.hpp"
+#include "views/documents.hpp"
 
 namespace dmarcsight::cli {
 
@@ -25,26 +25,20 @@ void register_domains(CLI::App& app) {
         if (!make_filter("", a->since, a->until, qf)) return;
         auto db = open_store(a->db, store::open_mode::read_only);
         if (!db) return;
+        if (a->format == "json") {
+            auto j = views::domains_document(*db, to_fact_filter(qf));
+            if (!j) {
+                error_line(j.err().message);
+                exit_code() = exit_usage;
+                return;
+            }
+            std::printf("%s\n", json_text(*j, 2).c_str());
+            return;
+        }
         auto rows = db->domains(to_fact_filter(qf));
         if (!rows) {
             error_line(rows.err().message);
             exit_code() = exit_usage;
-            return;
-        }
-        if (a->format == "json") {
-            nlohmann::json out = nlohmann::json::array();
-            for (const auto& d : *rows)
-                out.push_back({{"policy_domain", d.policy_domain},
-                               {"reports", d.reports},
-                               {"messages", d.messages},
-                               {"dmarc_pass_messages", d.dmarc_pass},
-                               {"dmarc_pass_share", d.messages > 0 ? nlohmann::json(share(d.dmarc_pass, d.messages)) : nlohmann::json(nullptr)},
-                               {"sources", d.sources},
-                               {"first_seen", d.first_day},
-                               {"last_seen", d.last_day},
-                               {"last_report_end", d.last_report_end ? nlohmann::json(utc::format_iso8601(*d.last_report_end))
-                                                                     : nlohmann::json(nullptr)}});
-            std::printf("%s\n", json_text(out, 2).c_str());
             return;
         }
         if (a->format == "csv") {

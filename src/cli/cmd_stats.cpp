@@ -1,10 +1,10 @@
 // dmarcsight stats: what the store holds.
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "core/time.hpp"
+#include "views/documents.hpp"
 
 namespace dmarcsight::cli {
 
@@ -20,6 +20,16 @@ void register_stats(CLI::App& app) {
     cmd->callback([a] {
         auto db = open_store(a->db, store::open_mode::read_only);
         if (!db) return;
+        if (a->format == "json") {
+            auto j = views::stats_document(*db);
+            if (!j) {
+                error_line(j.err().message);
+                exit_code() = exit_usage;
+                return;
+            }
+            std::printf("%s\n", json_text(*j, 2).c_str());
+            return;
+        }
         auto s = db->stats();
         if (!s) {
             error_line(s.err().message);
@@ -36,22 +46,6 @@ void register_stats(CLI::App& app) {
         if (!failures) {
             error_line(failures.err().message);
             exit_code() = exit_usage;
-            return;
-        }
-        if (a->format == "json") {
-            nlohmann::json j = {{"aggregate_reports", s->aggregate_reports}, {"records", s->records},
-                                {"messages", s->messages},                   {"rejected_inputs", s->rejected_inputs},
-                                {"skipped_inputs", s->skipped_inputs},       {"duplicate_inputs", s->duplicate_inputs},
-                                {"policy_domains", s->policy_domains}};
-            // SMTP TLS reports (RFC 8460): reports, their policies, and the sessions their summaries count.
-            j["tls_reports"] = tls->reports;
-            j["tls_policies"] = tls->policies;
-            j["tls_sessions_successful"] = tls->sessions_successful;
-            j["tls_sessions_failed"] = tls->sessions_failed;
-            j["failure_reports"] = *failures;
-            j["first_begin"] = s->first_begin ? nlohmann::json(utc::format_iso8601(*s->first_begin)) : nlohmann::json(nullptr);
-            j["last_end"] = s->last_end ? nlohmann::json(utc::format_iso8601(*s->last_end)) : nlohmann::json(nullptr);
-            std::printf("%s\n", json_text(j, 2).c_str());
             return;
         }
         std::printf("aggregate reports  %lld\n", static_cast<long long>(s->aggregate_reports));

@@ -38,5 +38,6 @@ void register_policy(CLI::App& app);
 void register_tls(CLI::App& app);
 void register_failures(CLI::App& app);
 void register_reprocess(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace dmarcsight::cli

@@ -16,6 +16,7 @@
 #include "core/time.hpp"
 #include "ingest/ingester.hpp"
 #include "store/open.hpp"
+#include "views/documents.hpp"
 
 namespace dmarcsight::cli {
 
@@ -102,18 +103,7 @@ bool make_filter(const std::string& domain, const std::string& since, const std:
     return true;
 }
 
-store::fact_filter to_fact_filter(const store::query_filter& f) {
-    store::fact_filter out;
-    out.domain = f.domain;
-    out.include_subdomains = f.include_subdomains;
-    if (f.since) out.since_day = utc::format_date(utc::day_of(*f.since) * 86400);
-    if (f.until) {
-        std::int64_t d = utc::day_of(*f.until);
-        if (d * 86400 < *f.until) ++d;
-        out.until_day = utc::format_date(d * 86400);
-    }
-    return out;
-}
+store::fact_filter to_fact_filter(const store::query_filter& f) { return views::fact_window(f); }
 
 bool check_domain_stored(store::store& db, const std::string& domain_arg, const store::query_filter& f) {
     if (f.domain.empty()) return true;
@@ -139,18 +129,7 @@ bool check_domain_stored(store::store& db, const std::string& domain_arg, const 
     return false;
 }
 
-namespace {
-// Only bytes from DEL up can need an escape: a document without any is handed over as it is
-// (a policy JSON of every source is tens of megabytes; the copy was a tenth of its output).
-std::string controls_escaped(std::string out) {
-    const bool plain = std::all_of(out.begin(), out.end(), [](char c) { return static_cast<unsigned char>(c) < 0x7F; });
-    return plain ? out : text::escape_json_controls(out);
-}
-}  // namespace
-
-std::string json_text(const nlohmann::json& j, int indent) {
-    return controls_escaped(j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace));
-}
+std::string json_text(const nlohmann::json& j, int indent) { return views::document_text(j, indent); }
 
 std::optional<std::size_t> output_width() {
     const bool tty = ::isatty(STDOUT_FILENO) == 1;

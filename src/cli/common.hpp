@@ -62,7 +62,7 @@ store::fact_filter to_fact_filter(const store::query_filter& f);
 // still writes its normal empty output, so JSON/CSV consumers get a valid document.
 bool check_domain_stored(store::store& db, const std::string& domain_arg, const store::query_filter& f);
 
-// Every JSON document the CLI writes goes through this: nlohmann's dump (indent < 0: one line),
+// Every JSON document the CLI writes goes through this (views::document_text): nlohmann's dump (indent < 0: one line),
 // invalid UTF-8 replaced with U+FFFD, and C1 controls, bidi controls, U+2028/U+2029 and DEL
 // written as \uXXXX escapes (other non-ASCII stays UTF-8). See text::escape_json_controls.
 std::string json_text(const nlohmann::json& j, int indent = -1);

@@ -1,0 +1,77 @@
+#include "web/metrics.hpp"
+
+#include <cstdio>
+
+#include "core/text.hpp"
+
+namespace dmarcsight::web {
+
+namespace {
+
+void gauge(std::string& out, const char* name, const char* help, std::int64_t v) {
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += " gauge\n";
+    out += name;
+    out += ' ';
+    out += std::to_string(v);
+    out += '\n';
+}
+
+std::string number(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.6f", v);
+    return buf;
+}
+
+}  // namespace
+
+std::string metrics_label_value(std::string_view v) {
+    std::string s(v);
+    text::repair_utf8(s);
+    std::string out;
+    out.reserve(s.size());
+    for (const char c : s) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
+result<std::string> metrics_text(store::store& db) {
+    auto s = db.stats();
+    if (!s) return unexpected{s.err()};
+    auto tls = db.tls_stats();
+    if (!tls) return unexpected{tls.err()};
+    auto failures = db.failure_report_count();
+    if (!failures) return unexpected{failures.err()};
+    auto domains = db.domains(store::fact_filter{});
+    if (!domains) return unexpected{domains.err()};
+    std::string out;
+    gauge(out, "dmarcsight_aggregate_reports", "Aggregate reports stored.", s->aggregate_reports);
+    gauge(out, "dmarcsight_records", "Aggregate report records stored.", s->records);
+    gauge(out, "dmarcsight_messages", "Messages the stored aggregate reports count.", s->messages);
+    gauge(out, "dmarcsight_failure_reports", "Failure (forensic) reports stored.", *failures);
+    gauge(out, "dmarcsight_tls_reports", "SMTP TLS reports stored.", tls->reports);
+    gauge(out, "dmarcsight_rejected_inputs", "Inputs rejected (not a report, or damaged).", s->rejected_inputs);
+    gauge(out, "dmarcsight_duplicate_inputs", "Inputs that held reports already stored.", s->duplicate_inputs);
+    gauge(out, "dmarcsight_policy_domains", "Policy domains with stored reports.", s->policy_domains);
+    out += "# HELP dmarcsight_domain_messages Messages per policy domain.\n# TYPE dmarcsight_domain_messages gauge\n";
+    for (const auto& d : *domains)
+        out += "dmarcsight_domain_messages{domain=\"" + metrics_label_value(d.policy_domain) + "\"} " + std::to_string(d.messages) + "\n";
+    out += "# HELP dmarcsight_domain_dmarc_pass_share Share of a policy domain's messages that passed DMARC (0..1).\n"
+           "# TYPE dmarcsight_domain_dmarc_pass_share gauge\n";
+    for (const auto& d : *domains)
+        if (d.messages > 0)
+            out += "dmarcsight_domain_dmarc_pass_share{domain=\"" + metrics_label_value(d.policy_domain) + "\"} " +
+                   number(static_cast<double>(d.dmarc_pass) / static_cast<double>(d.messages)) + "\n";
+    return out;
+}
+
+}  // namespace dmarcsight::web

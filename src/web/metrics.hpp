@@ -1,0 +1,20 @@
+// /metrics: what the store holds in the Prometheus text exposition format (version 0.0.4):
+// totals of reports, records, messages and inputs refused, and per policy domain its messages
+// and DMARC pass share.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/result.hpp"
+#include "store/store.hpp"
+
+namespace dmarcsight::web {
+
+// A label value as the format requires: backslash, double quote and line feed escaped, invalid
+// UTF-8 replaced. Domain names come from reports: nothing in one can end the label or the line.
+std::string metrics_label_value(std::string_view v);
+
+result<std::string> metrics_text(store::store& db);
+
+}  // namespace dmarcsight::web

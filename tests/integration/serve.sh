@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# `dmarcsight serve` end to end: the JSON API and /metrics over a store the CLI also reads, on
+# SQLite (and on PostgreSQL when DMARCSIGHT_TEST_PG names a server): every answer equals the CLI's
+# `--format json` on the same store (tests/integration/serve_client.py), errors are JSON with the
+# security headers, a report ingested beside the running server shows in its next answer,
+# listening beyond loopback is refused (no users yet), SIGTERM stops it cleanly.
+set -u
+bin=${1:?usage: serve.sh DMARCSIGHT_BINARY PROJECT_DIR}
+project=${2:?}
+# shellcheck source=tests/integration/pg_lib.sh
+. "$project/tests/integration/pg_lib.sh"
+work=$(mktemp -d)
+pg_dbs=()
+server_pid=
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
+  for d in "${pg_dbs[@]}"; do pg_drop_db "$d"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+pass=0; failn=0
+check() {  # check NAME COMMAND...
+  local name=$1; shift
+  if "$@" >"$work/out" 2>&1; then pass=$((pass + 1)); else failn=$((failn + 1)); echo "FAIL: $name"; tail -n 30 "$work/out"; fi
+}
+
+# start_server DB: serves DB on a free loopback port; sets server_pid and port.
+start_server() {
+  : > "$work/serve.err"
+  "$bin" serve --db "$1" --listen 127.0.0.1:0 2> "$work/serve.err" &
+  server_pid=$!
+  port=
+  for _ in $(seq 100); do
+    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$work/serve.err")
+    [ -n "$port" ] && return 0
+    sleep 0.05
+  done
+  echo "serve did not start:"; cat "$work/serve.err"; return 1
+}
+stop_server() {
+  kill -TERM "$server_pid"
+  wait "$server_pid"
+  local rc=$?
+  server_pid=
+  return $rc
+}
+
+examples=("$project"/examples/reports/*)
+late="$project/examples/reports/mimecast-example.com.xml"
+
+run_store() {  # run_store NAME DB
+  local name=$1 db=$2
+  local first=() f
+  for f in "${examples[@]}"; do [ "$f" = "$late" ] || first+=("$f"); done
+  "$bin" ingest --db "$db" --quiet "${first[@]}" >/dev/null 2>&1
+  "$bin" stats --db "$db" --format json > "$work/stats.json"
+  "$bin" domains --db "$db" --format json > "$work/domains.json"
+  since=$(python3 -c 'import datetime,json,sys; d=json.load(open(sys.argv[1])); print(datetime.date.fromisoformat(min(x["first_seen"] for x in d)) + datetime.timedelta(days=1))' "$work/domains.json")
+  "$bin" domains --db "$db" --since "$since" --format json > "$work/domains-since.json"
+  start_server "$db" || { failn=$((failn + 1)); return; }
+  check "$name: the API equals the CLI, errors and headers" \
+    python3 "$project/tests/integration/serve_client.py" "$port" "$work/stats.json" "$work/domains.json" "$work/domains-since.json" "$since"
+  # Ingest writes beside the running server; its next answer has the new report.
+  "$bin" ingest --db "$db" --quiet "$late" >/dev/null 2>&1
+  "$bin" stats --db "$db" --format json > "$work/stats2.json"
+  check "$name: a report ingested beside the server shows in its next answer" python3 - "$port" "$work/stats.json" "$work/stats2.json" <<'PY'
+import http.client, json, sys
+before, after = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("GET", "/api/v1/stats")
+now = json.loads(c.getresponse().read())
+assert after["aggregate_reports"] == before["aggregate_reports"] + 1, (before, after)
+assert now == after, (now, after)
+PY
+  check "$name: SIGTERM stops it with exit 0" stop_server
+  check "$name: it says it stopped" grep -q "serve: stopped" "$work/serve.err"
+}
+
+run_store sqlite "$work/s.db"
+check "the server never wrote the store (read-only open)" test -z "$(find "$work" -name 's.db.quarantine' -newer "$work/stats.json" 2>/dev/null)"
+
+# Beyond loopback: refused with the reason (no users or API tokens yet); bad addresses: usage errors.
+"$bin" serve --db "$work/s.db" --listen 0.0.0.0:8080 > "$work/refused" 2>&1; rc=$?
+check "0.0.0.0 is refused (exit 2)" test "$rc" -eq 2
+check "the refusal says why" grep -q "loopback only" "$work/refused"
+"$bin" serve --db "$work/s.db" --listen 192.0.2.1:80 > /dev/null 2>&1; rc=$?
+check "a non-loopback address is refused" test "$rc" -eq 2
+for bad in "127.0.0.1" "127.0.0.1:99999" "[::1" ":8080" "127.0.0.1:8x"; do
+  "$bin" serve --db "$work/s.db" --listen "$bad" > /dev/null 2>&1; rc=$?
+  check "--listen '$bad' is a usage error" test "$rc" -eq 2
+done
+"$bin" serve --db "$work/nosuch.db" --listen 127.0.0.1:0 > /dev/null 2>&1; rc=$?
+check "a missing store is an error, not an empty server" test "$rc" -ne 0
+# Another loopback address of 127.0.0.0/8 is loopback too.
+"$bin" serve --db "$work/s.db" --listen 127.0.0.2:0 2> "$work/serve2.err" & p2=$!
+for _ in $(seq 100); do grep -q listening "$work/serve2.err" && break; sleep 0.05; done
+check "127.0.0.2 is loopback: it listens" grep -q "listening on http://127.0.0.2:" "$work/serve2.err"
+kill -INT "$p2"; wait "$p2"; rc=$?
+check "SIGINT stops it with exit 0" test "$rc" -eq 0
+
+if [ -n "${DMARCSIGHT_TEST_PG:-}" ] && command -v psql >/dev/null; then
+  name=$(pg_unique_name serve)
+  pg_create_db "$name" && pg_dbs+=("$name")
+  run_store postgresql "$(pg_uri "$name")"
+else
+  echo "SKIPPED (PostgreSQL part): DMARCSIGHT_TEST_PG is not set"
+fi
+
+echo "serve: $pass passed, $failn failed"
+[ "$failn" -eq 0 ]

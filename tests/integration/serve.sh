@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `dmarcsight serve` end to end: the JSON API and /metrics over a store the CLI also reads, on
 # SQLite (and on PostgreSQL when DMARCSIGHT_TEST_PG names a server): every answer equals the CLI's
-# `--format json` on the same store (tests/integration/serve_client.py), errors are JSON with the
+# `--format json` on the same store (tests/integration/serve_client.py), every GET path answers what
+# docs/openapi.json says (openapi_check.py), errors are JSON with the
 # security headers, a report ingested beside the running server shows in its next answer,
 # listening beyond loopback is refused (no users yet), SIGTERM stops it cleanly.
 set -u
@@ -60,6 +61,8 @@ run_store() {  # run_store NAME DB
   start_server "$db" || { failn=$((failn + 1)); return; }
   check "$name: the API equals the CLI, errors and headers" \
     python3 "$project/tests/integration/serve_client.py" "$port" "$work/stats.json" "$work/domains.json" "$work/domains-since.json" "$since"
+  check "$name: every GET path of docs/openapi.json answers what the file says" \
+    python3 "$project/tests/integration/openapi_check.py" "$port" "$project/docs/openapi.json"
   # Ingest writes beside the running server; its next answer has the new report.
   "$bin" ingest --db "$db" --quiet "$late" >/dev/null 2>&1
   "$bin" stats --db "$db" --format json > "$work/stats2.json"

@@ -2,11 +2,13 @@
 #include <pthread.h>
 
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "web/accounts.hpp"
 #include "web/server.hpp"
 
 namespace dmarcsight::cli {
@@ -15,15 +17,24 @@ void register_serve(CLI::App& app) {
     struct args {
         std::string db = default_db_path();
         std::string listen = "127.0.0.1:8080";
+        std::string state, tls_cert, tls_key;
+        bool behind_proxy = false;
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand(
         "serve",
         "Answer the JSON API over HTTP: /api/v1/stats, /api/v1/domains[?since=&until=], /metrics (Prometheus), /healthz. "
-        "The store is only read (ingest may write beside it). Listens on loopback only: this version has no users yet");
+        "The store is only read (ingest may write beside it). With users (dmarcsight user add), every request authenticates "
+        "(an API token, or a user's password) and sees only its account's domains; beyond loopback it needs users and TLS "
+        "(--tls-cert/--tls-key) or --behind-proxy");
     cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--listen", a->listen, "HOST:PORT to listen on: 127.0.0.1:8080, [::1]:8080, localhost:8080 (port 0: any free port)")
         ->capture_default_str();
+    cmd->add_option("--state", a->state, "The server's own state (users, tokens): default <db>.web beside an SQLite store");
+    cmd->add_option("--tls-cert", a->tls_cert, "PEM certificate (chain) to serve HTTPS with");
+    cmd->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert");
+    cmd->add_flag("--behind-proxy", a->behind_proxy,
+                  "Plain HTTP beyond loopback: a reverse proxy in front terminates TLS (X-Forwarded-* headers are not trusted)");
     cmd->callback([a] {
         auto where = web::parse_listen(a->listen);
         if (!where) {
@@ -31,14 +42,51 @@ void register_serve(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
-        if (auto ok = web::listen_allowed(*where); !ok) {
+        if (a->tls_cert.empty() != a->tls_key.empty()) {
+            error_line("--tls-cert and --tls-key go together");
+            exit_code() = exit_usage;
+            return;
+        }
+        // The accounts: the state file when it exists (serve never creates it: `user add` does).
+        std::string state = a->state;
+        if (state.empty()) state = web::default_state_path(a->db).value_or("");
+        std::unique_ptr<web::accounts> users;
+        web::exposure e;
+        e.tls = !a->tls_cert.empty();
+        e.behind_proxy = a->behind_proxy;
+        if (!state.empty() && std::filesystem::exists(state)) {
+            auto opened = web::accounts::open(state, false);
+            if (!opened) {
+                error_line(opened.err().message);
+                exit_code() = exit_usage;
+                return;
+            }
+            users = std::move(*opened);
+            auto any = users->any_user();
+            if (!any) {
+                error_line(any.err().message);
+                exit_code() = exit_usage;
+                return;
+            }
+            e.users = *any;
+        } else if (!a->state.empty()) {
+            error_line("--state " + a->state + ": no such file (dmarcsight user add --state " + a->state + " … creates it)");
+            exit_code() = exit_usage;
+            return;
+        }
+        if (auto ok = web::listen_allowed(*where, e); !ok) {
             error_line(ok.err().message);
             exit_code() = exit_usage;
             return;
         }
         auto db = open_store(a->db, store::open_mode::read_only);
         if (!db) return;
-        web::server srv(*db);
+        web::server srv(*db, users.get(), {a->tls_cert, a->tls_key});
+        if (auto ok = srv.ready(); !ok) {
+            error_line(ok.err().message);
+            exit_code() = exit_usage;
+            return;
+        }
         // SIGINT / SIGTERM end it: blocked here, before the server's threads exist (they inherit
         // the mask), and taken by one thread with sigwait, which stops the server.
         sigset_t stop_signals;
@@ -58,8 +106,8 @@ void register_serve(CLI::App& app) {
             srv.stop();
         });
         const std::string host = where->host.find(':') != std::string::npos ? "[" + where->host + "]" : where->host;
-        std::fprintf(stderr, "dmarcsight serve: listening on http://%s:%d/ (store %s); stop with Ctrl-C\n", host.c_str(), *port,
-                     a->db.c_str());
+        std::fprintf(stderr, "dmarcsight serve: listening on %s://%s:%d/ (store %s; %s); stop with Ctrl-C\n", e.tls ? "https" : "http",
+                     host.c_str(), *port, a->db.c_str(), e.users ? "users must authenticate" : "no users: loopback only, no authentication");
         const bool ran = srv.run();
         pthread_kill(watcher.native_handle(), SIGTERM);  // ends the sigwait when run() ended by itself
         watcher.join();

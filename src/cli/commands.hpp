@@ -39,5 +39,6 @@ void register_tls(CLI::App& app);
 void register_failures(CLI::App& app);
 void register_reprocess(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_users(CLI::App& app);
 
 }  // namespace dmarcsight::cli

@@ -195,6 +195,7 @@ int main(int argc, char** argv) {
     register_failures(app);
     register_reprocess(app);
     register_serve(app);
+    register_users(app);
     register_config(app);
     register_notify(app);
     if (!subcommand_known(app, argc, argv)) return exit_usage;

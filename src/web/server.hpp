@@ -1,9 +1,13 @@
 // `dmarcsight serve`: the HTTP server of the dashboard's JSON API (issue 12), over a store it
-// only reads. This first part answers /api/v1/stats, /api/v1/domains, /metrics and /healthz.
+// only reads. It answers /api/v1/stats, /api/v1/domains, /metrics and /healthz.
 //
-// Trust: every request comes from anyone who can reach the socket. Until users and API tokens
-// exist, the server listens on loopback only (listen_allowed), answers GET and HEAD alone, caps
-// the request line and headers (cpp-httplib's limits) and every query value
+// Trust: every request comes from anyone who can reach the socket. As soon as a user exists
+// (web/accounts.hpp), every request but /healthz authenticates — an API token (Authorization:
+// Bearer) or a user's password (Basic) — and sees only its account's domains; failed attempts
+// are limited per client address (auth_failures_allowed per auth_failure_window, then 429).
+// Without users it listens on loopback only; beyond loopback it needs users and either TLS
+// (a certificate pair) or an explicit --behind-proxy (listen_allowed). It answers GET and HEAD
+// alone, caps the request line and headers (cpp-httplib's limits) and every query value
 // (max_query_value), and sends every answer with a strict Content-Security-Policy, no framing,
 // nosniff and no caching. Report strings only ever reach a response through the JSON library
 // (views::document_text) or metrics' label escaping.
@@ -27,21 +31,41 @@ struct listen_address {
 // "127.0.0.1:8080", "[::1]:8080", "localhost:8080"; an error names what is wrong.
 result<listen_address> parse_listen(std::string_view text);
 
-// Whether the server may listen there without authentication: loopback addresses only
-// (127.0.0.0/8, ::1, localhost). Anything else is refused with the reason.
-result<void> listen_allowed(const listen_address& a);
+// Whether the server may listen there: loopback addresses (127.0.0.0/8, ::1, localhost) always;
+// any other only with users (authentication on) and TLS or a reverse proxy in front that
+// terminates it. Refused with the reason.
+struct exposure {
+    bool users = false;         // the accounts file has a user
+    bool tls = false;           // --tls-cert / --tls-key given
+    bool behind_proxy = false;  // --behind-proxy: plain HTTP, a proxy terminates TLS
+};
+result<void> listen_allowed(const listen_address& a, const exposure& e = {});
+bool is_loopback(const std::string& host);
+
+// Failed authentications a client address may make per window before it gets 429.
+inline constexpr int auth_failures_allowed = 10;
+inline constexpr int auth_failure_window_s = 60;
 
 // The longest query value accepted (a domain, a time): longer ones get 400.
 inline constexpr std::size_t max_query_value = 256;
 
+class accounts;
+
+struct tls_files {
+    std::string cert, key;  // PEM files; both empty: plain HTTP
+};
+
 class server {
 public:
-    // `db` is the store the answers come from, used by one request at a time.
-    explicit server(store::store& db);
+    // `db` is the store the answers come from, used by one request at a time. `users`: the
+    // accounts (null: none, every request answered as for an all-domains user, loopback only).
+    server(store::store& db, accounts* users, const tls_files& tls = {});
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
+    // False with the reason when the TLS files cannot be used.
+    result<void> ready() const;
     // Binds the socket; the port bound (the one asked for, or the free one for port 0).
     result<int> bind(const listen_address& a);
     // Answers requests until stop(); false if the server could not run.

@@ -82,7 +82,59 @@ PY
 run_store sqlite "$work/s.db"
 check "the server never wrote the store (read-only open)" test -z "$(find "$work" -name 's.db.quarantine' -newer "$work/stats.json" 2>/dev/null)"
 
-# Beyond loopback: refused with the reason (no users or API tokens yet); bad addresses: usage errors.
+# Users: every request authenticates, each account sees its own domains (serve_auth_client.py).
+pw_admin="admin's long password"
+printf '%s\n' "$pw_admin" > "$work/admin.pw"
+check "user add from --password-file" "$bin" user add admin --all-domains --db "$work/s.db" --password-file "$work/admin.pw"
+echo "the customer's password" | "$bin" user add cust --domain example.org --db "$work/s.db" > "$work/add.out" 2>&1
+check "user add from standard input" grep -q "user cust added" "$work/add.out"
+echo short | "$bin" user add bad --all-domains --db "$work/s.db" > /dev/null 2>&1; rc=$?
+check "a short password is refused" test "$rc" -eq 2
+check "the state file is <db>.web, mode 0600" test "$(stat -c %a "$work/s.db.web")" = 600
+token=$("$bin" token add --user cust --label test --db "$work/s.db")
+check "token add prints a token" test "${#token}" -eq 68
+"$bin" token list --db "$work/s.db" > "$work/tokens" 2>&1
+check "token list never shows the secret" test -z "$(grep -F "${token#dms_}" "$work/tokens")"
+"$bin" stats --db "$work/s.db" --format json > "$work/stats.json"
+start_server "$work/s.db" && {
+  check "the server says users must authenticate" grep -q "users must authenticate" "$work/serve.err"
+  check "users: 401/403/429, per-domain access on every path" python3 "$project/tests/integration/serve_auth_client.py" "$port" \
+    "$project/docs/openapi.json" "$pw_admin" "$token" example.org example.com "$work/stats.json"
+  stop_server
+}
+# A revoked token and a removed user's token stop working at once (no restart).
+start_server "$work/s.db" && {
+  check "token revoke" "$bin" token revoke 1 --db "$work/s.db"
+  check "a revoked token gets 401" python3 -c '
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("GET", "/api/v1/domains", headers={"Authorization": "Bearer " + sys.argv[2]})
+sys.exit(0 if c.getresponse().status == 401 else 1)' "$port" "$token"
+  stop_server
+}
+# HTTPS with a certificate pair.
+tlsdir="$project/tests/fixtures/posture/tls"
+token2=$("$bin" token add --user cust --db "$work/s.db")
+: > "$work/serve.err"
+"$bin" serve --db "$work/s.db" --listen 127.0.0.1:0 --tls-cert "$tlsdir/server.pem" --tls-key "$tlsdir/server.key" 2> "$work/serve.err" &
+server_pid=$!
+for _ in $(seq 100); do port=$(sed -n 's|.*listening on https://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$work/serve.err"); [ -n "$port" ] && break; sleep 0.05; done
+check "HTTPS: per-domain access over TLS" python3 "$project/tests/integration/serve_auth_client.py" "$port" \
+  "$project/docs/openapi.json" "$pw_admin" "$token2" example.org example.com "$work/stats.json" --tls "$tlsdir/ca.pem"
+check "HTTPS: SIGTERM stops it" stop_server
+"$bin" serve --db "$work/s.db" --listen 127.0.0.1:0 --tls-cert "$tlsdir/ca.pem" --tls-key "$work/admin.pw" > "$work/badtls" 2>&1; rc=$?
+check "unusable TLS files: exit 2 naming them" test "$rc" -eq 2 -a -n "$(grep 'cannot use the TLS certificate' "$work/badtls")"
+# Beyond loopback with users: TLS or --behind-proxy is required.
+"$bin" serve --db "$work/s.db" --listen 0.0.0.0:0 > "$work/refused" 2>&1; rc=$?
+check "users but no TLS: 0.0.0.0 refused, naming --tls-cert" test "$rc" -eq 2 -a -n "$(grep -- '--tls-cert' "$work/refused")"
+"$bin" serve --db "$work/s.db" --listen 0.0.0.0:0 --behind-proxy 2> "$work/serve.err" & server_pid=$!
+for _ in $(seq 100); do grep -q listening "$work/serve.err" && break; sleep 0.05; done
+check "users and --behind-proxy: it listens on 0.0.0.0" grep -q "listening on http://0.0.0.0:" "$work/serve.err"
+check "--behind-proxy: SIGTERM stops it" stop_server
+check "user remove" "$bin" user remove cust --db "$work/s.db"
+rm -f "$work/s.db.web" "$work/s.db.web-wal" "$work/s.db.web-shm"
+
+# Without users: beyond loopback refused with the reason; bad addresses: usage errors.
 "$bin" serve --db "$work/s.db" --listen 0.0.0.0:8080 > "$work/refused" 2>&1; rc=$?
 check "0.0.0.0 is refused (exit 2)" test "$rc" -eq 2
 check "the refusal says why" grep -q "loopback only" "$work/refused"

@@ -23,17 +23,30 @@ TEST(serve_listen, host_and_port_in_every_form) {
                             "::1:8080", "[::1:8080", ""}) {
         auto r = web::parse_listen(bad);
         EXPECT_FALSE(r) << bad;
-        if (!r) EXPECT_NE(r.err().message.find("--listen"), std::string::npos) << r.err().message;
+        if (!r) {
+            EXPECT_NE(r.err().message.find("--listen"), std::string::npos) << r.err().message;
+        }
     }
 }
 
-TEST(serve_listen, only_loopback_without_users) {
+TEST(serve_listen, only_loopback_without_users_and_tls_or_a_proxy_beyond) {
     for (const char* ok : {"127.0.0.1", "127.1.2.3", "::1", "localhost"})
         EXPECT_TRUE(web::listen_allowed({ok, 8080})) << ok;
     for (const char* no : {"0.0.0.0", "::", "192.0.2.1", "10.0.0.1", "::ffff:127.0.0.1", "128.0.0.1", "localhost.example", "example.com"}) {
         auto r = web::listen_allowed({no, 8080});
         EXPECT_FALSE(r) << no;
-        if (!r) EXPECT_NE(r.err().message.find("loopback only"), std::string::npos);
+        if (!r) {
+            EXPECT_NE(r.err().message.find("loopback only"), std::string::npos);
+        }
+        // TLS alone is not enough without users; users alone are not enough without TLS or a proxy.
+        EXPECT_FALSE(web::listen_allowed({no, 8080}, {.users = false, .tls = true}));
+        auto plain = web::listen_allowed({no, 8080}, {.users = true});
+        EXPECT_FALSE(plain) << no;
+        if (!plain) {
+            EXPECT_NE(plain.err().message.find("--tls-cert"), std::string::npos);
+        }
+        EXPECT_TRUE(web::listen_allowed({no, 8080}, {.users = true, .tls = true})) << no;
+        EXPECT_TRUE(web::listen_allowed({no, 8080}, {.users = true, .behind_proxy = true})) << no;
     }
 }
 

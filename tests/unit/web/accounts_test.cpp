@@ -1,0 +1,99 @@
+// serve's accounts (web/accounts.hpp): argon2id passwords, tokens kept as hashes, per-domain
+// visibility, and what removing a user or revoking a token takes away.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "support/temp_dir.hpp"
+#include "web/accounts.hpp"
+
+using namespace dmarcsight;
+
+TEST(serve_accounts, passwords_tokens_domains) {
+    test_support::temp_dir dir;
+    const std::string path = (std::filesystem::path(dir.path()) / "s.db.web").string();
+    EXPECT_FALSE(web::accounts::open(path, false));  // serve never creates it
+    auto opened = web::accounts::open(path, true);
+    ASSERT_TRUE(opened) << opened.err().message;
+    auto& acc = **opened;
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_FALSE(*acc.any_user());
+
+    EXPECT_FALSE(acc.add_user("cust", "short", false, {"example.org"}));              // too short
+    EXPECT_FALSE(acc.add_user("Bad Name", "a long enough password", false, {"x.org"}));  // name
+    EXPECT_FALSE(acc.add_user("cust", "a long enough password", false, {}));          // sees nothing
+    ASSERT_TRUE(acc.add_user("cust", "a long enough password", false, {"Example.ORG."}));
+    EXPECT_FALSE(acc.add_user("cust", "another long password", true, {}));  // exists
+    ASSERT_TRUE(acc.add_user("admin", "the admin's password", true, {}));
+    EXPECT_TRUE(*acc.any_user());
+
+    auto ok = acc.check_password("cust", "a long enough password");
+    ASSERT_TRUE(ok);
+    ASSERT_TRUE(*ok);
+    EXPECT_EQ((*ok)->name, "cust");
+    EXPECT_EQ((*ok)->domains, std::vector<std::string>{"example.org"});  // normalised
+    EXPECT_FALSE(*acc.check_password("cust", "a long enough passworD"));
+    EXPECT_FALSE(*acc.check_password("nobody", "a long enough password"));
+    EXPECT_FALSE(*acc.check_password("cust", std::string(5000, 'x')));
+
+    const web::account& cust = **ok;
+    EXPECT_TRUE(cust.sees("example.org"));
+    EXPECT_TRUE(cust.sees("mail.example.org"));
+    EXPECT_FALSE(cust.sees("badexample.org"));
+    EXPECT_FALSE(cust.sees("example.com"));
+    EXPECT_FALSE(cust.sees("org"));
+
+    auto t = acc.add_token("cust", "ci");
+    ASSERT_TRUE(t) << t.err().message;
+    EXPECT_TRUE(t->starts_with("dms_"));
+    EXPECT_EQ(t->size(), 4u + 64u);
+    EXPECT_FALSE(acc.add_token("nobody", "x"));
+    auto who = acc.check_token(*t);
+    ASSERT_TRUE(who);
+    ASSERT_TRUE(*who);
+    EXPECT_EQ((*who)->name, "cust");
+    std::string other = *t;
+    other.back() = other.back() == '0' ? '1' : '0';
+    EXPECT_FALSE(*acc.check_token(other));
+    EXPECT_FALSE(*acc.check_token("dms_short"));
+
+    // The file holds neither the token nor the password, only their hashes.
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream raw;
+    raw << in.rdbuf();
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+        std::ifstream x(f.path(), std::ios::binary);
+        raw << x.rdbuf();
+    }
+    EXPECT_EQ(raw.str().find(t->substr(4)), std::string::npos);
+    EXPECT_EQ(raw.str().find("a long enough password"), std::string::npos);
+    EXPECT_NE(raw.str().find("$argon2id$"), std::string::npos);
+
+    auto list = acc.tokens();
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 1u);
+    EXPECT_EQ((*list)[0].label, "ci");
+    ASSERT_TRUE(acc.revoke_token((*list)[0].id));
+    EXPECT_FALSE(*acc.check_token(*t));
+    EXPECT_FALSE(acc.revoke_token((*list)[0].id));
+
+    // Removing a user takes its tokens.
+    auto t2 = acc.add_token("cust", "");
+    ASSERT_TRUE(t2);
+    ASSERT_TRUE(acc.remove_user("cust"));
+    EXPECT_FALSE(*acc.check_token(*t2));
+    EXPECT_TRUE(acc.tokens()->empty());
+    EXPECT_FALSE(acc.remove_user("cust"));
+    EXPECT_TRUE(*acc.any_user());  // admin stays
+}
+
+TEST(serve_accounts, state_path_beside_an_sqlite_store_only) {
+    EXPECT_EQ(web::default_state_path("/var/lib/dmarcsight/reports.db"), "/var/lib/dmarcsight/reports.db.web");
+    EXPECT_FALSE(web::default_state_path("postgresql://u@h/dmarc"));
+    EXPECT_FALSE(web::default_state_path("postgres://u@h/dmarc"));
+}

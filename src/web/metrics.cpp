@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "core/text.hpp"
+#include "views/documents.hpp"
 
 namespace dmarcsight::web {
 
@@ -45,23 +46,21 @@ std::string metrics_label_value(std::string_view v) {
 }
 
 result<std::string> metrics_text(store::store& db) {
-    auto s = db.stats();
-    if (!s) return unexpected{s.err()};
-    auto tls = db.tls_stats();
-    if (!tls) return unexpected{tls.err()};
-    auto failures = db.failure_report_count();
-    if (!failures) return unexpected{failures.err()};
+    // The totals are the stats document's: /metrics and /api/v1/stats never disagree.
+    auto st = views::stats_document(db);
+    if (!st) return unexpected{st.err()};
     auto domains = db.domains(store::fact_filter{});
     if (!domains) return unexpected{domains.err()};
+    const auto n = [&](const char* k) { return (*st)[k].get<std::int64_t>(); };
     std::string out;
-    gauge(out, "dmarcsight_aggregate_reports", "Aggregate reports stored.", s->aggregate_reports);
-    gauge(out, "dmarcsight_records", "Aggregate report records stored.", s->records);
-    gauge(out, "dmarcsight_messages", "Messages the stored aggregate reports count.", s->messages);
-    gauge(out, "dmarcsight_failure_reports", "Failure (forensic) reports stored.", *failures);
-    gauge(out, "dmarcsight_tls_reports", "SMTP TLS reports stored.", tls->reports);
-    gauge(out, "dmarcsight_rejected_inputs", "Inputs rejected (not a report, or damaged).", s->rejected_inputs);
-    gauge(out, "dmarcsight_duplicate_inputs", "Inputs that held reports already stored.", s->duplicate_inputs);
-    gauge(out, "dmarcsight_policy_domains", "Policy domains with stored reports.", s->policy_domains);
+    gauge(out, "dmarcsight_aggregate_reports", "Aggregate reports stored.", n("aggregate_reports"));
+    gauge(out, "dmarcsight_records", "Aggregate report records stored.", n("records"));
+    gauge(out, "dmarcsight_messages", "Messages the stored aggregate reports count.", n("messages"));
+    gauge(out, "dmarcsight_failure_reports", "Failure (forensic) reports stored.", n("failure_reports"));
+    gauge(out, "dmarcsight_tls_reports", "SMTP TLS reports stored.", n("tls_reports"));
+    gauge(out, "dmarcsight_rejected_inputs", "Inputs rejected (not a report, or damaged).", n("rejected_inputs"));
+    gauge(out, "dmarcsight_duplicate_inputs", "Inputs that held reports already stored.", n("duplicate_inputs"));
+    gauge(out, "dmarcsight_policy_domains", "Policy domains with stored reports.", n("policy_domains"));
     out += "# HELP dmarcsight_domain_messages Messages per policy domain.\n# TYPE dmarcsight_domain_messages gauge\n";
     for (const auto& d : *domains)
         out += "dmarcsight_domain_messages{domain=\"" + metrics_label_value(d.policy_domain) + "\"} " + std::to_string(d.messages) + "\n";

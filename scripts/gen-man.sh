@@ -13,14 +13,17 @@ common=(--no-info --no-discard-stderr --version-string="$version" --source="dmar
 help2man "${common[@]}" --name="every source sending mail as your domains, from DMARC reports" \
   --output="$out/dmarcsight.1" "$bin"
 # The commands: the "Subcommands:" section of the top-level help, a name at the start of each line.
-mapfile -t commands < <("$bin" --help | awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1}')
+# The help is read once into a file: awk leaving a pipe early (exit at the first match) would
+# kill a slow writer (an ASan build) with SIGPIPE, and pipefail would end the script.
+"$bin" --help > "$work/help"
+mapfile -t commands < <(awk '/^Subcommands:/ {on = 1; next} on && /^  [a-z]/ {print $1}' "$work/help")
 [ "${#commands[@]}" -gt 0 ] || { echo "gen-man.sh: no commands in $bin --help" >&2; exit 1; }
 for c in "${commands[@]}"; do
   # help2man runs a program with --help: a wrapper that runs the command. Its one-line summary,
   # from the top-level list, is the page's NAME.
   printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$bin" "$c" > "$work/dmarcsight-$c"
   chmod +x "$work/dmarcsight-$c"
-  summary=$("$bin" --help | awk -v c="$c" '/^Subcommands:/ {on = 1; next} on && $1 == c {$1 = ""; sub(/^ +/, ""); print; exit}')
+  summary=$(awk -v c="$c" '/^Subcommands:/ {on = 1; next} on && $1 == c {$1 = ""; sub(/^ +/, ""); print; exit}' "$work/help")
   help2man "${common[@]}" --name="${summary:-dmarcsight $c}" --output="$out/dmarcsight-$c.1" "$work/dmarcsight-$c"
 done
 echo "gen-man.sh: ${#commands[@]} command pages and dmarcsight.1 in $out"

@@ -14,8 +14,26 @@
 #include "core/ip_address.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "views/analysis.hpp"
 
 namespace dmarcsight::cli {
+
+// The alert rules' thresholds as configured ([alerts] in the config file).
+analyze::alert_rules alert_rules_from_settings() {
+    const auto& s = settings().alerts;
+    analyze::alert_rules r;
+    r.window_days = s.window_days.value;
+    r.min_history_days = s.min_history_days.value;
+    r.new_source_min_messages = s.new_source_min_messages.value;
+    r.failure_spike_min_messages = s.failure_spike_min_messages.value;
+    r.failure_spike_min_days = s.failure_spike_min_days.value;
+    r.failure_spike_rise = s.failure_spike_rise.value;
+    r.pass_rate_drop_min_messages = s.pass_rate_drop_min_messages.value;
+    r.pass_rate_drop = s.pass_rate_drop.value;
+    r.unauthorized_spike_factor = s.unauthorized_spike_factor.value;
+    r.unauthorized_spike_min_excess = s.unauthorized_spike_min_excess.value;
+    return r;
+}
 
 namespace {
 
@@ -32,51 +50,6 @@ struct args {
     std::vector<std::string> servers;
     int settle_hours = -1;
 };
-
-nlohmann::json view_json(const alerts::alert_view& v) {
-    const auto or_null = [](const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); };
-    nlohmann::json j;
-    j["id"] = v.id;
-    j["day"] = v.a.day;
-    j["kind"] = std::string(analyze::to_string(v.a.kind));
-    j["domain"] = v.a.domain;
-    j["source"] = or_null(v.a.source);
-    j["reporter"] = or_null(v.a.reporter);
-    j["severity"] = v.severity;
-    j["detail"] = v.a.detail;
-    j["state"] = v.state;
-    j["settled"] = v.settled;
-    if (v.acked_at != 0) {
-        j["acked_at"] = utc::format_iso8601(v.acked_at);
-        j["ack_note"] = or_null(v.ack_note);
-    }
-    if (v.muted_by != 0) j["muted_by"] = v.muted_by;
-    nlohmann::json d = nlohmann::json::array();
-    for (const auto& x : v.deliveries) {
-        d.push_back({{"channel", x.channel},
-                     {"attempts", x.attempts},
-                     {"delivered_at", x.delivered_at ? nlohmann::json(utc::format_iso8601(x.delivered_at)) : nlohmann::json(nullptr)},
-                     {"last_error", or_null(x.last_error)}});
-    }
-    j["deliveries"] = d;
-    return j;
-}
-
-analyze::alert_rules rules_from_settings() {
-    const auto& s = settings().alerts;
-    analyze::alert_rules r;
-    r.window_days = s.window_days.value;
-    r.min_history_days = s.min_history_days.value;
-    r.new_source_min_messages = s.new_source_min_messages.value;
-    r.failure_spike_min_messages = s.failure_spike_min_messages.value;
-    r.failure_spike_min_days = s.failure_spike_min_days.value;
-    r.failure_spike_rise = s.failure_spike_rise.value;
-    r.pass_rate_drop_min_messages = s.pass_rate_drop_min_messages.value;
-    r.pass_rate_drop = s.pass_rate_drop.value;
-    r.unauthorized_spike_factor = s.unauthorized_spike_factor.value;
-    r.unauthorized_spike_min_excess = s.unauthorized_spike_min_excess.value;
-    return r;
-}
 
 bool parse_day_flag(const char* flag, const std::string& text, std::int64_t now, std::string& out) {
     if (text.empty()) return true;
@@ -184,7 +157,7 @@ void run(const args& a) {
     }
 
     alerts::options opt;
-    opt.rules = rules_from_settings();
+    opt.rules = alert_rules_from_settings();
     opt.now = now;
     const int settle_hours = a.settle_hours >= 0 ? a.settle_hours : settings().alerts.settle_hours.value;
     opt.settle_seconds = static_cast<std::int64_t>(settle_hours) * 3600;
@@ -244,7 +217,7 @@ void run(const args& a) {
         if (v.state != "acked" && v.state != "muted") ++firing;
     if (a.format == "json") {
         nlohmann::json j = nlohmann::json::array();
-        for (const auto& v : ev->alerts) j.push_back(view_json(v));
+        for (const auto& v : ev->alerts) j.push_back(views::alert_json(v));
         std::printf("%s\n", json_text(j, 2).c_str());
     } else if (a.format == "csv") {
         std::printf("id,day,kind,domain,source,reporter,severity,state,detail\n");

@@ -9,16 +9,11 @@
 #include "cli/common.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "views/analysis.hpp"
 
 namespace dmarcsight::cli {
 
 namespace {
-
-nlohmann::json counted_json(const std::vector<analyze::counted>& v, const char* key) {
-    nlohmann::json a = nlohmann::json::array();
-    for (const auto& c : v) a.push_back({{key, c.name}, {"reports", c.reports}});
-    return a;
-}
 
 void print_counted(const char* title, const char* header, const std::vector<analyze::counted>& v) {
     if (v.empty()) return;
@@ -67,31 +62,7 @@ void register_failures(CLI::App& app) {
         }
         const analyze::failure_summary s = sum.finish(a->limit);
         if (a->format == "json") {
-            nlohmann::json j;
-            j["failure_reports"] = s.reports;
-            j["best_effort"] = s.best_effort;
-            j["redacted"] = s.redacted;
-            nlohmann::json src = nlohmann::json::array();
-            for (const auto& t : s.top_sources)
-                src.push_back({{"policy_domain", t.policy_domain},
-                               {"source_ip", t.source_ip},
-                               {"failure_reports", t.reports},
-                               {"last_seen", utc::format_iso8601(t.last_time)}});
-            j["top_sources"] = src;
-            j["auth_failures"] = counted_json(s.auth_failures, "auth_failure");
-            j["dkim"] = counted_json(s.dkim, "domain_selector");
-            j["reporters"] = counted_json(s.reporters, "reporter");
-            if (s.latest) {
-                nlohmann::json h = nlohmann::json::array();
-                for (const auto& [n, v] : s.latest_headers) h.push_back({{"name", n}, {"value", v}});
-                j["latest_sample"] = {{"id", s.latest->id},
-                                      {"policy_domain", s.latest->report.policy_domain()},
-                                      {"source_ip", s.latest->report.source_ip},
-                                      {"arrival_date", utc::format_iso8601(s.latest->report_time)},
-                                      {"headers", h}};
-            } else {
-                j["latest_sample"] = nullptr;
-            }
+            const nlohmann::json j = views::failures_document(s);
             std::printf("%s\n", json_text(j, 2).c_str());
             return;
         }

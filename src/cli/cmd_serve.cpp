@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <thread>
 
+#include "alerts/delivery.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/services.hpp"
 #include "web/accounts.hpp"
 #include "web/server.hpp"
 
@@ -23,10 +25,11 @@ void register_serve(CLI::App& app) {
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand(
         "serve",
-        "Answer the JSON API over HTTP: /api/v1/stats, /api/v1/domains[?since=&until=], /metrics (Prometheus), /healthz. "
-        "The store is only read (ingest may write beside it). With users (dmarcsight user add), every request authenticates "
-        "(an API token, or a user's password) and sees only its account's domains; beyond loopback it needs users and TLS "
-        "(--tls-cert/--tls-key) or --behind-proxy");
+        "The web dashboard and its JSON API over HTTP: pages at /, /api/v1/{stats,domains,sources,policy,trends,failures,tls,"
+        "alerts,posture,session,views} (docs/openapi.json), /metrics (Prometheus), /healthz. The store is only read (ingest may "
+        "write beside it). With users (dmarcsight user add), every request authenticates (a login session, an API token, or a "
+        "user's password) and sees only its account's domains; beyond loopback it needs users and TLS (--tls-cert/--tls-key) "
+        "or --behind-proxy");
     cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--listen", a->listen, "HOST:PORT to listen on: 127.0.0.1:8080, [::1]:8080, localhost:8080 (port 0: any free port)")
         ->capture_default_str();
@@ -81,7 +84,27 @@ void register_serve(CLI::App& app) {
         }
         auto db = open_store(a->db, store::open_mode::read_only);
         if (!db) return;
-        web::server srv(*db, users.get(), {a->tls_cert, a->tls_key});
+        // What the analysis answers need, as the CLI's commands have it.
+        auto services = load_services({});
+        if (!services) {
+            error_line(services.err().message);
+            exit_code() = exit_usage;
+            return;
+        }
+        web::analysis_context ctx;
+        ctx.services = services->get();
+        ctx.labels = [](store::store& s) { return labels_with_config(s); };
+        ctx.alerts.rules = alert_rules_from_settings();
+        ctx.alerts.settle_seconds = static_cast<std::int64_t>(settings().alerts.settle_hours.value) * 3600;
+        ctx.alerts.no_reports_seconds = static_cast<std::int64_t>(settings().alerts.no_reports_hours.value) * 3600;
+        if (auto channels = alerts::channels_for(settings(), settings().alerts.channels.value)) {
+            for (const auto* c : *channels) ctx.channels.push_back(c->name);
+        } else {
+            error_line(channels.err().message);
+            exit_code() = exit_usage;
+            return;
+        }
+        web::server srv(*db, users.get(), std::move(ctx), {a->tls_cert, a->tls_key}, a->behind_proxy);
         if (auto ok = srv.ready(); !ok) {
             error_line(ok.err().message);
             exit_code() = exit_usage;

@@ -11,6 +11,7 @@
 #include "cli/services.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "views/analysis.hpp"
 
 namespace dmarcsight::cli {
 
@@ -39,56 +40,6 @@ nlohmann::json share_or_null(std::int64_t part, std::int64_t whole) {
 }
 
 nlohmann::json text_or_null(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
-
-nlohmann::json row_json(const analyze::source_row& r, bool grouped) {
-    const auto& m = r.s.m;
-    nlohmann::json j;
-    j["policy_domain"] = r.s.policy_domain;
-    if (grouped) {
-        j["source_ips"] = r.source_ips;
-        j["sample_ips"] = r.sample_ips;
-    } else {
-        j["source_ip"] = r.s.source_ip;
-    }
-    j["ptr"] = r.ip ? text_or_null(r.ip->ptr) : nlohmann::json(nullptr);
-    j["fcrdns"] = r.ip && r.ip->status != "error" ? nlohmann::json(r.ip->fcrdns) : nlohmann::json(nullptr);
-    j["base_domain"] = r.ip ? text_or_null(r.ip->base_domain) : nlohmann::json(nullptr);
-    j["asn"] = r.ip && r.ip->asn ? nlohmann::json(*r.ip->asn) : nlohmann::json(nullptr);
-    j["as_name"] = r.ip ? text_or_null(r.ip->as_name) : nlohmann::json(nullptr);
-    j["country"] = r.ip ? text_or_null(r.ip->country) : nlohmann::json(nullptr);
-    j["service"] = r.service ? nlohmann::json(r.service->name) : nlohmann::json(nullptr);
-    j["service_type"] = r.service ? nlohmann::json(r.service->type) : nlohmann::json(nullptr);
-    j["class"] = std::string(analyze::to_string(r.c.cls));
-    j["reason"] = r.c.reason;
-    j["fix"] = text_or_null(r.c.fix);
-    j["failing_mechanism"] = text_or_null(r.c.failing_mechanism);
-    j["certain"] = r.c.certain;
-    j["messages"] = m.messages;
-    j["dmarc_pass_messages"] = m.dmarc_pass;
-    j["dmarc_pass_share"] = share_or_null(m.dmarc_pass, m.messages);
-    j["spf_aligned_messages"] = m.spf_aligned;
-    j["dkim_aligned_messages"] = m.dkim_aligned;
-    j["none_messages"] = m.disposition_none;
-    j["quarantine_messages"] = m.disposition_quarantine;
-    j["reject_messages"] = m.disposition_reject;
-    j["header_from"] = r.s.header_from;
-    j["reporters"] = r.s.reporters;
-    j["days_active"] = r.s.days_active;
-    j["first_seen"] = r.s.first_day;
-    j["last_seen"] = r.s.last_day;
-    j["evidence"] = {{"envelope_aligned_messages", m.envelope_aligned},
-                     {"spf_pass_foreign_messages", m.spf_pass_foreign},
-                     {"spf_fail_messages", m.spf_fail},
-                     {"dkim_aligned_pass_messages", m.dkim_aligned_pass},
-                     {"dkim_aligned_fail_messages", m.dkim_aligned_fail},
-                     {"dkim_foreign_pass_messages", m.dkim_foreign_pass},
-                     {"forwarded_messages", m.reason_forwarded + m.reason_trusted_forwarder},
-                     {"arc_pass_messages", m.reason_arc_pass},
-                     {"mailing_list_messages", m.reason_mailing_list},
-                     {"foreign_spf_domain", text_or_null(r.s.foreign_spf_domain)},
-                     {"foreign_dkim_domain", text_or_null(r.s.foreign_dkim_domain)}};
-    return j;
-}
 
 // senders keeps its own, shorter shape (issue 6 renamed its fields to the JSON naming).
 nlohmann::json senders_json(const analyze::source_row& r) {
@@ -227,7 +178,7 @@ void run(const args& a, bool senders_style) {
     auto r = analyze::list_sources(*db, q, services->get(), *labels, [&](const analyze::source_row& row) -> result<void> {
         enriched = enriched || row.ip.has_value();
         if (a.format == "json") {
-            nlohmann::json j = senders_style ? senders_json(row) : row_json(row, grouped);
+            nlohmann::json j = senders_style ? senders_json(row) : views::source_json(row, grouped);
             if (failures) j["failure_reports"] = failures->take(row.s.policy_domain, row.s.source_ip);
             std::printf("%s\n  %s", n ? "," : "", json_text(j).c_str());
         } else if (a.format == "csv") {
@@ -259,15 +210,7 @@ void run(const args& a, bool senders_style) {
     // with a limit or a class they are left out, as they have no volume or class of their own).
     if (r && failures && q.limit == 0 && !q.only) {
         for (const auto& c : failures->untaken()) {
-            analyze::source_row only_failures;
-            only_failures.s.policy_domain = c.policy_domain;
-            only_failures.s.source_ip = c.source_ip;
-            only_failures.s.first_day = utc::format_date(c.first_time);
-            only_failures.s.last_day = utc::format_date(c.last_time);
-            only_failures.c.reason = "seen only in DMARC failure reports: no aggregate report counts its messages";
-            nlohmann::json j = row_json(only_failures, false);
-            j["failure_reports"] = c.reports;
-            j["seen_only_in_failure_reports"] = true;
+            nlohmann::json j = views::failure_only_source_json(c);
             std::printf("%s\n  %s", n ? "," : "", json_text(j).c_str());
             ++n;
         }

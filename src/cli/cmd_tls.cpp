@@ -6,48 +6,13 @@
 #include "analyze/tls.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "views/analysis.hpp"
 
 namespace dmarcsight::cli {
 
 namespace {
 
 using nlohmann::json;
-
-json result_types_json(const analyze::tls_sessions& s) {
-    json out = json::array();
-    for (const auto& r : s.result_types) out.push_back({{"result_type", r.result_type}, {"sessions", r.sessions}});
-    return out;
-}
-
-void add_sessions(json& j, const analyze::tls_sessions& s) {
-    j["sessions_successful"] = s.successful;
-    j["sessions_failed"] = s.failed;
-    j["failure_share"] = s.failure_share();
-    j["result_types"] = result_types_json(s);
-}
-
-json overview_json(const analyze::tls_overview& o) {
-    json j = {{"reports", o.reports}};
-    add_sessions(j, o.sessions);
-    json domains = json::array();
-    for (const auto& d : o.domains) {
-        json dj = {{"policy_domain", d.policy_domain.empty() ? json(nullptr) : json(d.policy_domain)},
-                   {"reports", d.reports},
-                   {"policies", d.policies},
-                   {"policy_types", d.policy_types}};
-        add_sessions(dj, d.sessions);
-        json mx = json::array();
-        for (const auto& m : d.mx_hosts) {
-            json mj = {{"mx_host", m.mx_host.empty() ? json(nullptr) : json(m.mx_host)}, {"policies", m.policies}};
-            add_sessions(mj, m.sessions);
-            mx.push_back(std::move(mj));
-        }
-        dj["mx_hosts"] = std::move(mx);
-        domains.push_back(std::move(dj));
-    }
-    j["domains"] = std::move(domains);
-    return j;
-}
 
 std::string result_types_text(const analyze::tls_sessions& s) {
     std::string out;
@@ -121,7 +86,7 @@ void register_tls(CLI::App& app) {
             error_line("no SMTP TLS reports for domain '" + a->domain + "'");
             exit_code() = exit_findings;
         }
-        if (a->format == "json") std::printf("%s\n", json_text(overview_json(o), 2).c_str());
+        if (a->format == "json") std::printf("%s\n", json_text(views::tls_document(o), 2).c_str());
         else print_overview(o);
     });
 }

@@ -11,6 +11,7 @@
 #include "cli/services.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
+#include "views/analysis.hpp"
 
 namespace dmarcsight::cli {
 
@@ -29,25 +30,6 @@ std::string csv_header() {
     std::string h = "domain,day,week,days,messages,dmarc_pass_messages,dmarc_pass_share,unauthorized_messages";
     for (const auto c : analyze::trend_classes) h += "," + std::string(analyze::to_string(c)) + "_messages";
     return h;
-}
-
-nlohmann::json row_json(const analyze::trend_row& r, bool weeks) {
-    nlohmann::json j;
-    j["domain"] = r.domain;
-    j["day"] = utc::format_date(r.day * 86400);
-    if (weeks) {
-        j["week"] = analyze::iso_week(r.day);
-        j["days"] = r.days;
-    }
-    j["messages"] = r.messages;
-    j["dmarc_pass_messages"] = r.dmarc_pass;
-    j["dmarc_pass_share"] = r.messages > 0 ? nlohmann::json(share(r.dmarc_pass, r.messages)) : nlohmann::json(nullptr);
-    j["unauthorized_messages"] = r.unauthorized;
-    nlohmann::json classes = nlohmann::json::object();
-    for (std::size_t i = 0; i < analyze::trend_classes.size(); ++i)
-        classes[std::string(analyze::to_string(analyze::trend_classes[i]))] = r.class_messages[i];
-    j["class_messages"] = std::move(classes);
-    return j;
 }
 
 std::string row_csv(const analyze::trend_row& r, bool weeks) {
@@ -92,7 +74,7 @@ void run(const args& a) {
     const bool weeks = q.by == analyze::trend_period::week;
     if (a.format == "json") {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& r : t->rows) out.push_back(row_json(r, weeks));
+        for (const auto& r : t->rows) out.push_back(views::trend_json(r, weeks));
         std::printf("%s\n", json_text(out, 2).c_str());
         return;
     }

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "analyze/alert_rules.hpp"
 #include "config/config.hpp"
 #include "store/store.hpp"
 
@@ -106,6 +107,8 @@ bool now_flag(const std::string& text, std::int64_t& now);
 
 // The user's labels: the store's (dmarcsight label) first, then the config file's, which the
 // store's win over (analysis takes the first that matches).
+// The alert rules' thresholds from the configuration ([alerts]; cmd_alerts.cpp).
+analyze::alert_rules alert_rules_from_settings();
 result<std::vector<store::label_row>> labels_with_config(store::store& db);
 
 }  // namespace dmarcsight::cli

@@ -33,6 +33,24 @@ CREATE TABLE IF NOT EXISTS tokens (
     sha256     BLOB NOT NULL UNIQUE,
     created_at INTEGER NOT NULL
 );
+-- Browser sessions: the cookie's SHA-256 (like a token's), its CSRF token, and its times.
+CREATE TABLE IF NOT EXISTS sessions (
+    id         INTEGER PRIMARY KEY,
+    user       TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    sha256     BLOB NOT NULL UNIQUE,
+    csrf       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen  INTEGER NOT NULL
+);
+-- Saved views: a user's named deep links into the dashboard ("#/sources?domain=…").
+CREATE TABLE IF NOT EXISTS saved_views (
+    id         INTEGER PRIMARY KEY,
+    user       TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    route      TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (user, name)
+);
 )sql";
 
 constexpr std::string_view token_prefix = "dms_";
@@ -43,6 +61,15 @@ struct stmt {
     ~stmt() { sqlite3_finalize(s); }
 };
 
+struct digest {
+    unsigned char bytes[crypto_hash_sha256_BYTES];
+};
+digest sha256_of(std::string_view secret) {
+    digest d;
+    crypto_hash_sha256(d.bytes, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+    return d;
+}
+
 std::string hex(const unsigned char* p, std::size_t n) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
@@ -51,6 +78,12 @@ std::string hex(const unsigned char* p, std::size_t n) {
         out += digits[p[i] & 15];
     }
     return out;
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::vector<unsigned char> raw(bytes);
+    randombytes_buf(raw.data(), raw.size());
+    return hex(raw.data(), raw.size());
 }
 
 }  // namespace
@@ -255,6 +288,126 @@ result<std::optional<account>> accounts::check_token(std::string_view secret) {
     if (!r) return unexpected{r.err()};
     if (user.empty()) return std::optional<account>();
     return p_->user(user);
+}
+
+result<session> accounts::create_session(const std::string& user) {
+    session out;
+    out.secret = random_hex(32);
+    out.csrf = random_hex(32);
+    const digest d = sha256_of(out.secret);
+    const std::int64_t now = utc::now();
+    // Expired sessions of everyone go when a new one starts: the table stays small.
+    auto r = p_->run("DELETE FROM sessions WHERE last_seen <= ?1 OR created_at <= ?2", [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, now - session_idle_s);
+        sqlite3_bind_int64(s, 2, now - session_lifetime_s);
+    });
+    if (!r) return unexpected{r.err()};
+    r = p_->run("INSERT INTO sessions (user, sha256, csrf, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)", [&](sqlite3_stmt* s) {
+        impl::bind_text(s, 1, user);
+        sqlite3_bind_blob(s, 2, d.bytes, sizeof d.bytes, SQLITE_TRANSIENT);
+        impl::bind_text(s, 3, out.csrf);
+        sqlite3_bind_int64(s, 4, now);
+    });
+    if (!r) return unexpected{r.err()};
+    auto a = p_->user(user);
+    if (!a) return unexpected{a.err()};
+    if (!*a) return fail("no user '" + user + "'");
+    out.who = std::move(**a);
+    return out;
+}
+
+result<std::optional<session>> accounts::check_session(std::string_view secret) {
+    if (secret.size() != 64 || !std::all_of(secret.begin(), secret.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }))
+        return std::optional<session>();
+    const digest d = sha256_of(secret);
+    std::string user, csrf;
+    std::int64_t id = 0, created = 0, seen = 0;
+    auto r = p_->run("SELECT id, user, csrf, created_at, last_seen FROM sessions WHERE sha256 = ?1",
+                     [&](sqlite3_stmt* s) { sqlite3_bind_blob(s, 1, d.bytes, sizeof d.bytes, SQLITE_TRANSIENT); },
+                     [&](sqlite3_stmt* s) {
+                         id = sqlite3_column_int64(s, 0);
+                         user = impl::text(s, 1);
+                         csrf = impl::text(s, 2);
+                         created = sqlite3_column_int64(s, 3);
+                         seen = sqlite3_column_int64(s, 4);
+                     });
+    if (!r) return unexpected{r.err()};
+    if (user.empty()) return std::optional<session>();
+    const std::int64_t now = utc::now();
+    if (now - seen >= session_idle_s || now - created >= session_lifetime_s) {
+        r = p_->run("DELETE FROM sessions WHERE id = ?1", [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, id); });
+        if (!r) return unexpected{r.err()};
+        return std::optional<session>();
+    }
+    if (now - seen >= 60) {  // a write a minute at most, not one per request
+        r = p_->run("UPDATE sessions SET last_seen = ?2 WHERE id = ?1", [&](sqlite3_stmt* s) {
+            sqlite3_bind_int64(s, 1, id);
+            sqlite3_bind_int64(s, 2, now);
+        });
+        if (!r) return unexpected{r.err()};
+    }
+    auto a = p_->user(user);
+    if (!a) return unexpected{a.err()};
+    if (!*a) return std::optional<session>();
+    session out;
+    out.who = std::move(**a);
+    out.csrf = std::move(csrf);
+    return std::optional<session>(std::move(out));
+}
+
+result<void> accounts::end_session(std::string_view secret) {
+    const digest d = sha256_of(secret);
+    return p_->run("DELETE FROM sessions WHERE sha256 = ?1",
+                   [&](sqlite3_stmt* s) { sqlite3_bind_blob(s, 1, d.bytes, sizeof d.bytes, SQLITE_TRANSIENT); });
+}
+
+bool valid_view_route(std::string_view route) {
+    if (!route.starts_with("#/") || route.size() > max_view_route) return false;
+    // The dashboard's own routes only: printable ASCII (a route's values are percent-encoded).
+    return std::all_of(route.begin(), route.end(), [](char c) { return c > 0x20 && c < 0x7f; });
+}
+
+result<saved_view> accounts::add_view(const std::string& user, const std::string& name, const std::string& route) {
+    if (name.empty() || name.size() > max_view_name || !text::is_valid_utf8(name)) return fail("a view's name is 1-" + std::to_string(max_view_name) + " bytes of UTF-8");
+    if (!valid_view_route(route)) return fail("a view's route is the dashboard's own link: '#/…', printable ASCII, at most " + std::to_string(max_view_route) + " bytes");
+    std::int64_t count = 0;
+    auto r = p_->run("SELECT count(*) FROM saved_views WHERE user = ?1", [&](sqlite3_stmt* s) { impl::bind_text(s, 1, user); },
+                     [&](sqlite3_stmt* s) { count = sqlite3_column_int64(s, 0); });
+    if (!r) return unexpected{r.err()};
+    if (count >= static_cast<std::int64_t>(max_views_per_user)) return fail("at most " + std::to_string(max_views_per_user) + " saved views per user");
+    saved_view v{0, name, route, utc::now()};
+    r = p_->run("INSERT INTO saved_views (user, name, route, created_at) VALUES (?1, ?2, ?3, ?4) "
+                "ON CONFLICT (user, name) DO UPDATE SET route = excluded.route, created_at = excluded.created_at",
+                [&](sqlite3_stmt* s) {
+                    impl::bind_text(s, 1, user);
+                    impl::bind_text(s, 2, name);
+                    impl::bind_text(s, 3, route);
+                    sqlite3_bind_int64(s, 4, v.created_at);
+                });
+    if (!r) return unexpected{r.err()};
+    r = p_->run("SELECT id FROM saved_views WHERE user = ?1 AND name = ?2", [&](sqlite3_stmt* s) {
+            impl::bind_text(s, 1, user);
+            impl::bind_text(s, 2, name);
+        }, [&](sqlite3_stmt* s) { v.id = sqlite3_column_int64(s, 0); });
+    if (!r) return unexpected{r.err()};
+    return v;
+}
+
+result<std::vector<saved_view>> accounts::views(const std::string& user) {
+    std::vector<saved_view> out;
+    auto r = p_->run("SELECT id, name, route, created_at FROM saved_views WHERE user = ?1 ORDER BY name", [&](sqlite3_stmt* s) { impl::bind_text(s, 1, user); },
+                     [&](sqlite3_stmt* s) { out.push_back({sqlite3_column_int64(s, 0), impl::text(s, 1), impl::text(s, 2), sqlite3_column_int64(s, 3)}); });
+    if (!r) return unexpected{r.err()};
+    return out;
+}
+
+result<bool> accounts::remove_view(const std::string& user, std::int64_t id) {
+    auto r = p_->run("DELETE FROM saved_views WHERE id = ?1 AND user = ?2", [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, id);
+        impl::bind_text(s, 2, user);
+    });
+    if (!r) return unexpected{r.err()};
+    return sqlite3_changes(p_->db) > 0;
 }
 
 }  // namespace dmarcsight::web

@@ -1,5 +1,5 @@
 // The server's own state, apart from the reports (issue 12): users, the policy domains each may
-// see, and API tokens, in an SQLite file of its own (by default `<store>.web` beside an SQLite
+// see, API tokens, browser sessions and saved views, in an SQLite file of its own (by default `<store>.web` beside an SQLite
 // store). Passwords are kept as argon2id strings (libsodium's crypto_pwhash_str, RFC 9106, with
 // its "interactive" limits); API tokens as their SHA-256 (a token is 32 random bytes: its hash
 // is enough to find it and useless to anyone who reads the file).
@@ -32,6 +32,27 @@ struct token_info {
     std::int64_t created_at = 0;
 };
 
+// A browser session (a login): the cookie's secret (64 hex digits, shown once), the CSRF token
+// that every state-changing request of the session must carry, and whose it is.
+struct session {
+    std::string secret, csrf;
+    account who;
+};
+// A session ends after this long unused, and this long after it began, whichever comes first.
+inline constexpr std::int64_t session_idle_s = 8 * 3600;
+inline constexpr std::int64_t session_lifetime_s = 7 * 24 * 3600;
+
+// A user's saved view: a named link into the dashboard.
+struct saved_view {
+    std::int64_t id = 0;
+    std::string name, route;
+    std::int64_t created_at = 0;
+};
+inline constexpr std::size_t max_view_name = 100;
+inline constexpr std::size_t max_view_route = 1024;
+inline constexpr std::size_t max_views_per_user = 200;
+bool valid_view_route(std::string_view route);
+
 // A user name: 1-64 characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit.
 bool valid_user_name(std::string_view name);
 // The shortest password accepted.
@@ -60,6 +81,17 @@ public:
     // The account a password or a token stands for; nullopt when it stands for none.
     result<std::optional<account>> check_password(const std::string& name, const std::string& password);
     result<std::optional<account>> check_token(std::string_view secret);
+
+    // Sessions: a new one for a user whose password was checked; the session a cookie's secret
+    // stands for (nullopt: none, or expired, and then removed); a logout.
+    result<session> create_session(const std::string& user);
+    result<std::optional<session>> check_session(std::string_view secret);
+    result<void> end_session(std::string_view secret);
+
+    // Saved views, each user's own (the same name again replaces the route).
+    result<saved_view> add_view(const std::string& user, const std::string& name, const std::string& route);
+    result<std::vector<saved_view>> views(const std::string& user);
+    result<bool> remove_view(const std::string& user, std::int64_t id);
 
 private:
     struct impl;

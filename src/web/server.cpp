@@ -14,6 +14,8 @@
 #include "core/utf8.hpp"
 #include "views/documents.hpp"
 #include "web/accounts.hpp"
+#include "web/assets.hpp"
+#include "web/http.hpp"
 #include "web/metrics.hpp"
 
 namespace dmarcsight::web {
@@ -69,8 +71,9 @@ namespace {
 
 using json = nlohmann::json;
 
-// Every answer: no script, style, frame or fetch from anywhere (the API serves no pages yet), no
-// framing by others, no content sniffing, nothing cached or sent on as a referrer.
+// Every answer: no script, style, frame or fetch from anywhere (the API's documents need none), no
+// framing by others, no content sniffing, nothing cached or sent on as a referrer. The pages get
+// page_policy instead.
 const httplib::Headers& security_headers() {
     static const httplib::Headers h = {
         {"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"},
@@ -83,37 +86,59 @@ const httplib::Headers& security_headers() {
     return h;
 }
 
-void send_json(httplib::Response& res, int status, const json& j) {
-    res.status = status;
-    res.set_content(views::document_text(j, 2) + "\n", "application/json");
-}
+// The dashboard's pages: script, style and fetches from this origin only — no inline script or
+// style, no eval, no other host — images from here or data: URLs (the charts' downloads).
+constexpr const char* page_policy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-void send_error(httplib::Response& res, int status, const std::string& why) { send_json(res, status, json{{"error", why}}); }
+constexpr std::string_view session_cookie = "dmarcsight_session";
 
-// A query parameter, checked: at most max_query_value bytes of valid UTF-8.
-result<std::string> query_value(const httplib::Request& req, const char* name) {
-    if (!req.has_param(name)) return std::string();
-    std::string v = req.get_param_value(name);
-    if (v.size() > max_query_value)
-        return fail(std::string("parameter ") + name + " is longer than " + std::to_string(max_query_value) + " bytes");
-    if (!text::is_valid_utf8(v)) return fail(std::string("parameter ") + name + " is not UTF-8");
-    return v;
-}
-
-// since/until as the CLI reads --since/--until: YYYY-MM-DD, RFC 3339, or an age (30d).
-result<store::query_filter> window_of(const httplib::Request& req) {
-    store::query_filter f;
-    const std::int64_t now = utc::now();
-    for (const char* name : {"since", "until"}) {
-        auto v = query_value(req, name);
-        if (!v) return unexpected{v.err()};
-        if (v->empty()) continue;
-        auto t = utc::parse_user_time(*v, now);
-        if (!t) return fail(std::string("parameter ") + name + ": '" + *v + "' is not a time (" + utc::user_time_forms + ")");
-        (std::string_view(name) == "since" ? f.since : f.until) = *t;
+// The session cookie's value in a Cookie header (RFC 6265 §5.4: "name=value; name=value").
+std::string cookie_value(const std::string& header, std::string_view name) {
+    std::string_view rest = header;
+    while (!rest.empty()) {
+        const auto semi = rest.find(';');
+        std::string_view pair = text::trim(rest.substr(0, semi));
+        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+        if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') return std::string(pair.substr(name.size() + 1));
     }
-    if (f.since && f.until && *f.since >= *f.until) return fail("since is not before until (since inclusive, until exclusive)");
-    return f;
+    return {};
+}
+
+// Equal secrets, in time that does not depend on where they differ.
+bool same_secret(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    unsigned char d = 0;
+    for (std::size_t i = 0; i < a.size(); ++i) d |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return d == 0;
+}
+
+// A browser's Origin (RFC 6454), when it sends one, names this server: scheme://Host. A page of
+// another site cannot make a state-changing request here with this user's cookie.
+bool same_origin(const httplib::Request& req, bool tls_or_proxy) {
+    if (!req.has_header("Origin")) return true;
+    const std::string origin = req.get_header_value("Origin");
+    const std::string host = req.get_header_value("Host");
+    if (host.empty()) return false;
+    return origin == "http://" + host || (tls_or_proxy && origin == "https://" + host);
+}
+
+json session_json(const caller& c, const std::string& csrf) {
+    return {{"user", c.who.name}, {"all_domains", c.who.all_domains}, {"domains", c.who.domains}, {"auth", c.via}, {"csrf", csrf}};
+}
+
+// The body of POST /api/v1/session: {"user": …, "password": …} as JSON, or a form's fields.
+std::optional<std::pair<std::string, std::string>> login_fields(const httplib::Request& req) {
+    if (req.get_header_value("Content-Type").starts_with("application/json")) {
+        json j = json::parse(req.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("user") || !j.contains("password") || !j["user"].is_string() ||
+            !j["password"].is_string())
+            return std::nullopt;
+        return std::make_pair(j["user"].get<std::string>(), j["password"].get<std::string>());
+    }
+    if (!req.has_param("user") || !req.has_param("password")) return std::nullopt;
+    return std::make_pair(req.get_param_value("user"), req.get_param_value("password"));
 }
 
 // Failed authentications per client address, over the last window.
@@ -172,14 +197,20 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
 struct server::impl {
     store::store& db;
     accounts* users;
+    analysis_context ctx;
+    bool secure_cookies;
     std::mutex db_mu;  // the store and the accounts answer one request at a time
     std::unique_ptr<httplib::Server> http;
     failure_limit failures;
     std::string tls_error;
+    route_env env;
 
-    // Who asks: the account, or an answer already given (401, 429, 500). Without users, an
-    // all-domains account stands for every request (loopback only, see listen_allowed).
-    std::optional<account> authenticate(const httplib::Request& req, httplib::Response& res) {
+    // Who asks, with the session's CSRF token (sessions only); or an answer already given (401,
+    // 403, 429, 500). Without users, an all-domains account stands for every request (loopback
+    // only, see listen_allowed). `changes`: the request changes state — a session must carry its
+    // CSRF token and a same-origin Origin, and Basic credentials (which browsers replay by
+    // themselves) are not enough.
+    std::optional<std::pair<caller, std::string>> identify(const httplib::Request& req, httplib::Response& res, bool changes) {
         std::lock_guard lock(db_mu);
         bool any = false;
         if (users) {
@@ -191,10 +222,11 @@ struct server::impl {
             any = *a;
         }
         if (!any) {
-            account everything;
-            everything.name = "(no users)";
-            everything.all_domains = true;
-            return everything;
+            caller everyone;
+            everyone.who.name = "(no users)";
+            everyone.who.all_domains = true;
+            everyone.via = "none";
+            return std::make_pair(everyone, std::string());
         }
         const std::string& addr = req.remote_addr;
         if (failures.blocked(addr)) {
@@ -203,34 +235,164 @@ struct server::impl {
             return std::nullopt;
         }
         const std::string h = req.get_header_value("Authorization");
+        const std::string cookie = cookie_value(req.get_header_value("Cookie"), session_cookie);
         result<std::optional<account>> who = std::optional<account>();
+        caller c;
+        std::string csrf;
         if (h.starts_with("Bearer ")) {
             who = users->check_token(text::trim(std::string_view(h).substr(7)));
+            c.via = "token";
         } else if (h.starts_with("Basic ")) {
-            if (auto c = basic_credentials(text::trim(std::string_view(h).substr(6)))) who = users->check_password(c->first, c->second);
+            if (changes) {
+                send_error(res, 403, "a change needs an API token (Authorization: Bearer …) or a session with its CSRF token, not a password");
+                return std::nullopt;
+            }
+            if (auto cr = basic_credentials(text::trim(std::string_view(h).substr(6)))) who = users->check_password(cr->first, cr->second);
+            c.via = "password";
+        } else if (!cookie.empty()) {
+            auto sess = users->check_session(cookie);
+            if (!sess) {
+                send_error(res, 500, sess.err().message);
+                return std::nullopt;
+            }
+            c.via = "session";
+            if (*sess) {
+                csrf = (*sess)->csrf;
+                who = std::optional<account>((*sess)->who);
+                if (changes && (!same_secret(req.get_header_value("X-CSRF-Token"), csrf) || !same_origin(req, secure_cookies))) {
+                    send_error(res, 403, "this change needs the session's CSRF token (X-CSRF-Token, from GET /api/v1/session) and a same-origin request");
+                    return std::nullopt;
+                }
+            }
         }
         if (!who) {
             send_error(res, 500, who.err().message);
             return std::nullopt;
         }
         if (!*who) {
+            // An expired session is no attack: only wrong passwords and tokens count.
             if (!h.empty()) failures.failed(addr);
-            res.set_header("WWW-Authenticate", "Bearer realm=\"dmarcsight\", Basic realm=\"dmarcsight\", charset=\"UTF-8\"");
-            send_error(res, 401, h.empty() ? "authentication required: an API token (Authorization: Bearer …) or a user's password"
-                                           : "the token or the user name and password are not valid");
+            if (!cookie.empty() && h.empty()) clear_cookie(res);
+            // Basic is offered to scripts only: a browser's fetch (Sec-Fetch-Mode) would pop up its
+            // own password dialog over the dashboard's login page.
+            res.set_header("WWW-Authenticate", req.has_header("Sec-Fetch-Mode")
+                                                   ? "Bearer realm=\"dmarcsight\", charset=\"UTF-8\""
+                                                   : "Bearer realm=\"dmarcsight\", Basic realm=\"dmarcsight\", charset=\"UTF-8\"");
+            send_error(res, 401, h.empty() && cookie.empty() ? "authentication required: log in, or an API token (Authorization: Bearer …)"
+                                 : h.empty() ? "the session has ended: log in again"
+                                             : "the token or the user name and password are not valid");
             return std::nullopt;
         }
-        return *who;
+        c.who = std::move(**who);
+        return std::make_pair(std::move(c), csrf);
+    }
+
+    std::optional<caller> authenticate(const httplib::Request& req, httplib::Response& res) {
+        auto r = identify(req, res, false);
+        if (!r) return std::nullopt;
+        return std::move(r->first);
+    }
+
+    std::string cookie_attributes() const {
+        // HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it here.
+        return std::string("; Path=/; HttpOnly; SameSite=Strict") + (secure_cookies ? "; Secure" : "");
+    }
+    void clear_cookie(httplib::Response& res) const {
+        res.set_header("Set-Cookie", std::string(session_cookie) + "=" + cookie_attributes() + "; Max-Age=0");
     }
 
     // The store's totals span every domain: only an all-domains account sees them.
-    static bool sees_totals(const account& who, httplib::Response& res) {
-        if (who.all_domains) return true;
-        send_error(res, 403, "the store's totals cover every domain; account '" + who.name + "' sees only its own (GET /api/v1/domains)");
+    static bool sees_totals(const caller& c, httplib::Response& res) {
+        if (c.who.all_domains) return true;
+        send_error(res, 403, "the store's totals cover every domain; account '" + c.who.name + "' sees only its own (GET /api/v1/domains)");
         return false;
     }
 
-    impl(store::store& d, accounts* u, const tls_files& tls) : db(d), users(u) {
+    // POST /api/v1/session: log in with a user's password; the cookie and the CSRF token.
+    void login(const httplib::Request& req, httplib::Response& res) {
+        if (!same_origin(req, secure_cookies)) return send_error(res, 403, "a login comes from this server's own page (Origin)");
+        std::lock_guard lock(db_mu);
+        if (!users) return send_error(res, 404, "no users: nothing to log in to (dmarcsight user add)");
+        const std::string& addr = req.remote_addr;
+        if (failures.blocked(addr)) {
+            res.set_header("Retry-After", std::to_string(auth_failure_window_s));
+            return send_error(res, 429, "too many failed logins from this address; wait a minute");
+        }
+        auto fields = login_fields(req);
+        if (!fields) return send_error(res, 400, "give user and password (JSON {\"user\": …, \"password\": …} or a form)");
+        auto who = users->check_password(fields->first, fields->second);
+        if (!who) return send_error(res, 500, who.err().message);
+        if (!*who) {
+            failures.failed(addr);
+            return send_error(res, 401, "the user name or the password is not valid");
+        }
+        auto sess = users->create_session((*who)->name);
+        if (!sess) return send_error(res, 500, sess.err().message);
+        res.set_header("Set-Cookie", std::string(session_cookie) + "=" + sess->secret + cookie_attributes() +
+                                         "; Max-Age=" + std::to_string(session_lifetime_s));
+        caller c{sess->who, "session"};
+        send_json(res, 200, session_json(c, sess->csrf));
+    }
+
+    void logout(const httplib::Request& req, httplib::Response& res) {
+        auto c = identify(req, res, true);
+        if (!c) return;
+        if (c->first.via == "session") {
+            std::lock_guard lock(db_mu);
+            if (auto r = users->end_session(cookie_value(req.get_header_value("Cookie"), session_cookie)); !r)
+                return send_error(res, 500, r.err().message);
+        }
+        clear_cookie(res);
+        res.status = 204;
+    }
+
+    // Saved views: each user's own named links into the dashboard.
+    bool views_possible(const caller& c, httplib::Response& res) {
+        if (users && c.via != "none") return true;
+        send_error(res, 404, "saved views belong to users: with none (dmarcsight user add) there is nowhere to keep them");
+        return false;
+    }
+    static json view_json(const saved_view& v) {
+        return {{"id", v.id}, {"name", v.name}, {"route", v.route}, {"created_at", utc::format_iso8601(v.created_at)}};
+    }
+    void list_views(const httplib::Request& req, httplib::Response& res) {
+        auto c = authenticate(req, res);
+        if (!c || !views_possible(*c, res)) return;
+        std::lock_guard lock(db_mu);
+        auto v = users->views(c->who.name);
+        if (!v) return send_error(res, 500, v.err().message);
+        json out = json::array();
+        for (const auto& x : *v) out.push_back(view_json(x));
+        send_json(res, 200, out);
+    }
+    void add_view(const httplib::Request& req, httplib::Response& res) {
+        auto c = identify(req, res, true);
+        if (!c || !views_possible(c->first, res)) return;
+        json j = json::parse(req.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j.contains("route") || !j["name"].is_string() || !j["route"].is_string())
+            return send_error(res, 400, "give {\"name\": …, \"route\": \"#/…\"} as JSON");
+        std::lock_guard lock(db_mu);
+        auto v = users->add_view(c->first.who.name, j["name"].get<std::string>(), j["route"].get<std::string>());
+        if (!v) return send_error(res, 400, v.err().message);
+        send_json(res, 201, view_json(*v));
+    }
+    void remove_view(const httplib::Request& req, httplib::Response& res) {
+        auto c = identify(req, res, true);
+        if (!c || !views_possible(c->first, res)) return;
+        std::int64_t id = 0;
+        const std::string& t = req.matches[1];
+        const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
+        if (ec != std::errc() || end != t.data() + t.size()) return send_error(res, 404, "no such view");
+        std::lock_guard lock(db_mu);
+        auto gone = users->remove_view(c->first.who.name, id);
+        if (!gone) return send_error(res, 500, gone.err().message);
+        if (!*gone) return send_error(res, 404, "no view #" + std::to_string(id) + " of yours");
+        res.status = 204;
+    }
+
+    impl(store::store& d, accounts* u, analysis_context c, const tls_files& tls, bool secure)
+        : db(d), users(u), ctx(std::move(c)), secure_cookies(secure || !tls.cert.empty()),
+          env{db, db_mu, ctx, [this](const httplib::Request& req, httplib::Response& res) { return authenticate(req, res); }} {
         if (!tls.cert.empty() || !tls.key.empty()) {
             auto s = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
             if (!s->is_valid()) tls_error = "cannot use the TLS certificate '" + tls.cert + "' and key '" + tls.key + "' (unreadable, or not a pair)";
@@ -243,51 +405,75 @@ struct server::impl {
         http->set_default_headers(security_headers());
         http->set_read_timeout(10, 0);
         http->set_write_timeout(30, 0);
-        http->set_payload_max_length(64 * 1024);  // no route takes a body yet
+        http->set_payload_max_length(16 * 1024);  // a login or a saved view; nothing larger is taken
         http->set_keep_alive_max_count(100);
 
         http->Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
+        // The pages and their files (web/assets.hpp). They hold no data: every number comes from
+        // the API, after authentication, so they are served to anyone who can reach the socket.
+        for (const auto& a : assets()) {
+            const std::string path(a.path);
+            const char* type = path.ends_with(".js") ? "text/javascript; charset=utf-8"
+                               : path.ends_with(".css") ? "text/css; charset=utf-8"
+                                                        : "text/html; charset=utf-8";
+            http->Get(path, [a, type](const httplib::Request&, httplib::Response& res) {
+                res.headers.erase("Content-Security-Policy");
+                res.set_header("Content-Security-Policy", page_policy);
+                res.set_content(a.data, a.size, type);
+            });
+        }
+        http->Get("/api/v1/session", [this](const httplib::Request& req, httplib::Response& res) {
+            auto c = identify(req, res, false);
+            if (c) send_json(res, 200, session_json(c->first, c->second));
+        });
+        http->Post("/api/v1/session", [this](const httplib::Request& req, httplib::Response& res) { login(req, res); });
+        http->Delete("/api/v1/session", [this](const httplib::Request& req, httplib::Response& res) { logout(req, res); });
+        http->Get("/api/v1/views", [this](const httplib::Request& req, httplib::Response& res) { list_views(req, res); });
+        http->Post("/api/v1/views", [this](const httplib::Request& req, httplib::Response& res) { add_view(req, res); });
+        http->Delete(R"(/api/v1/views/(\d{1,18}))", [this](const httplib::Request& req, httplib::Response& res) { remove_view(req, res); });
         http->Get("/api/v1/stats", [this](const httplib::Request& req, httplib::Response& res) {
-            auto who = authenticate(req, res);
-            if (!who || !sees_totals(*who, res)) return;
+            auto c = authenticate(req, res);
+            if (!c || !sees_totals(*c, res)) return;
             std::lock_guard lock(db_mu);
             auto j = views::stats_document(db);
             if (!j) return send_error(res, 500, j.err().message);
             send_json(res, 200, *j);
         });
         http->Get("/api/v1/domains", [this](const httplib::Request& req, httplib::Response& res) {
-            auto who = authenticate(req, res);
-            if (!who) return;
-            auto w = window_of(req);
+            auto c = authenticate(req, res);
+            if (!c) return;
+            auto w = filter_of(req);
             if (!w) return send_error(res, 400, w.err().message);
+            w->domain.clear();  // every domain the account sees
             std::lock_guard lock(db_mu);
             auto j = views::domains_document(db, views::fact_window(*w));
             if (!j) return send_error(res, 500, j.err().message);
             // Per-domain access: the rows of domains this account may see, and nothing of the others.
             json mine = json::array();
             for (auto& row : *j)
-                if (who->sees(row["policy_domain"].get<std::string>())) mine.push_back(std::move(row));
+                if (c->who.sees(row["policy_domain"].get<std::string>())) mine.push_back(std::move(row));
             send_json(res, 200, mine);
         });
+        add_data_routes(*http, env);
         http->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
-            auto who = authenticate(req, res);
-            if (!who || !sees_totals(*who, res)) return;
+            auto c = authenticate(req, res);
+            if (!c || !sees_totals(*c, res)) return;
             std::lock_guard lock(db_mu);
             auto m = metrics_text(db);
             if (!m) return send_error(res, 500, m.err().message);
             res.set_content(*m, "text/plain; version=0.0.4; charset=utf-8");
         });
-        // Nothing changes state yet: every other method is refused as such.
+        // Every other method and path pair is refused as such.
         const auto refuse = [](const httplib::Request& req, httplib::Response& res) {
             res.set_header("Allow", "GET, HEAD");
-            send_error(res, 405, "method " + std::string(utf8_prefix(req.method, 16)) + " is not allowed here (GET, HEAD)");
+            send_error(res, 405, "method " + std::string(utf8_prefix(req.method, 16)) + " is not allowed here");
         };
         http->Post(".*", refuse);
         http->Put(".*", refuse);
         http->Patch(".*", refuse);
         http->Delete(".*", refuse);
         http->Options(".*", refuse);
-        // Unknown paths, and the library's own errors (400 for a bad request line, 414, 431), as JSON.
+        // Unknown paths, and the library's own errors (400 for a bad request line, 413, 414, 431), as JSON.
         http->set_error_handler([](const httplib::Request& req, httplib::Response& res) {
             if (!res.body.empty()) return;
             if (res.status == 404) return send_error(res, 404, "no such path: " + std::string(utf8_prefix(req.path, 200)));
@@ -299,7 +485,8 @@ struct server::impl {
     }
 };
 
-server::server(store::store& db, accounts* users, const tls_files& tls) : p_(std::make_unique<impl>(db, users, tls)) {}
+server::server(store::store& db, accounts* users, analysis_context ctx, const tls_files& tls, bool secure_cookies)
+    : p_(std::make_unique<impl>(db, users, std::move(ctx), tls, secure_cookies)) {}
 
 result<void> server::ready() const {
     if (!p_->tls_error.empty()) return fail(p_->tls_error);

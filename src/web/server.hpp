@@ -1,13 +1,18 @@
-// `dmarcsight serve`: the HTTP server of the dashboard's JSON API (issue 12), over a store it
-// only reads. It answers /api/v1/stats, /api/v1/domains, /metrics and /healthz.
+// `dmarcsight serve`: the HTTP server of the dashboard (issue 12), over a store it only reads:
+// the pages (/, with the files under /assets/, built into the binary), the JSON API under
+// /api/v1/ (docs/openapi.json: stats, domains, sources, policy, trends, failures, tls, alerts,
+// posture; session, views), /metrics and /healthz.
 //
 // Trust: every request comes from anyone who can reach the socket. As soon as a user exists
 // (web/accounts.hpp), every request but /healthz authenticates — an API token (Authorization:
 // Bearer) or a user's password (Basic) — and sees only its account's domains; failed attempts
 // are limited per client address (auth_failures_allowed per auth_failure_window, then 429).
 // Without users it listens on loopback only; beyond loopback it needs users and either TLS
-// (a certificate pair) or an explicit --behind-proxy (listen_allowed). It answers GET and HEAD
-// alone, caps the request line and headers (cpp-httplib's limits) and every query value
+// (a certificate pair) or an explicit --behind-proxy (listen_allowed). A browser logs in with
+// POST /api/v1/session and then holds an HttpOnly, SameSite=Strict session cookie (Secure with
+// TLS or behind a proxy); a state-changing request of a session carries the session's CSRF token
+// (X-CSRF-Token) and, when the browser sends one, a same-origin Origin. Basic credentials, which
+// browsers replay by themselves, only read. It caps the request line and headers (cpp-httplib's limits) and every query value
 // (max_query_value), and sends every answer with a strict Content-Security-Policy, no framing,
 // nosniff and no caching. Report strings only ever reach a response through the JSON library
 // (views::document_text) or metrics' label escaping.
@@ -18,6 +23,8 @@
 #include <string>
 #include <string_view>
 
+#include "alerts/engine.hpp"
+#include "analyze/classify.hpp"
 #include "core/result.hpp"
 #include "store/store.hpp"
 
@@ -51,6 +58,19 @@ inline constexpr std::size_t max_query_value = 256;
 
 class accounts;
 
+// What the analysis answers need beside the store, as the CLI gives it to its commands: the
+// service catalogue, the labels (the store's and the configuration's: asked per request, so a new
+// label shows at once), the alert rules and the configured channels' names (an alert's state).
+struct analysis_context {
+    const analyze::service_directory* services = nullptr;
+    std::function<result<std::vector<store::label_row>>(store::store&)> labels;
+    alerts::options alerts;  // rules, settle and no-report times; the rest is set per request
+    std::vector<std::string> channels;
+};
+
+// The most rows one page of /api/v1/sources (and the other lists) gives; limit=0 asks for all.
+inline constexpr std::size_t default_page_rows = 100;
+
 struct tls_files {
     std::string cert, key;  // PEM files; both empty: plain HTTP
 };
@@ -59,7 +79,8 @@ class server {
 public:
     // `db` is the store the answers come from, used by one request at a time. `users`: the
     // accounts (null: none, every request answered as for an all-domains user, loopback only).
-    server(store::store& db, accounts* users, const tls_files& tls = {});
+    // `secure_cookies`: the session cookie carries Secure (TLS here, or a proxy in front).
+    server(store::store& db, accounts* users, analysis_context ctx, const tls_files& tls = {}, bool secure_cookies = false);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;

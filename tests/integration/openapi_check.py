@@ -109,7 +109,7 @@ for path, item in spec["paths"].items():
     params = {p["name"]: p["example"] for p in op.get("parameters", []) if "example" in p}
     s = check_answer(path, op, params)
     asked += 1
-    if s != 200:
+    if s != 200 and not (s == 404 and op.get("x-404-without-users")):
         fail("GET %s: %s, not 200" % (path, s))
     for p in op.get("parameters", []):
         if p["in"] == "query":

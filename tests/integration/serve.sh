@@ -58,9 +58,27 @@ run_store() {  # run_store NAME DB
   "$bin" domains --db "$db" --format json > "$work/domains.json"
   since=$(python3 -c 'import datetime,json,sys; d=json.load(open(sys.argv[1])); print(datetime.date.fromisoformat(min(x["first_seen"] for x in d)) + datetime.timedelta(days=1))' "$work/domains.json")
   "$bin" domains --db "$db" --since "$since" --format json > "$work/domains-since.json"
+  # The analysis documents, as the CLI prints them (serve_client.py asks the API for the same).
+  local cli="$work/cli-$name"
+  mkdir -p "$cli"
+  "$bin" sources --db "$db" --format json > "$cli/sources.json"
+  "$bin" sources --db "$db" --format json --limit 3 > "$cli/sources-top3.json"
+  "$bin" sources --db "$db" --format json --domain example.com --group service > "$cli/sources-service.json"
+  "$bin" sources --db "$db" --format json --class spoofing > "$cli/sources-spoofing.json"
+  "$bin" policy --db "$db" --domain example.com --offline --format json > "$cli/policy.json"
+  "$bin" policy --db "$db" --domain example.com --offline --format json --p quarantine --pct 50 --aspf s > "$cli/policy-q.json"
+  "$bin" trends --db "$db" --format json > "$cli/trends.json"
+  "$bin" trends --db "$db" --domain example.com --by week --format json > "$cli/trends-week.json"
+  "$bin" failures --db "$db" --format json > "$cli/failures.json"
+  "$bin" tls --db "$db" --format json > "$cli/tls.json"
+  # DNS findings kept for example.com (what /api/v1/posture answers), from a zone of our own.
+  printf '%s\n' '$ORIGIN example.com.' '@ 3600 IN TXT "v=spf1 -all"' '@ 3600 IN MX 10 mx.example.com.' \
+    '_dmarc 3600 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@example.com"' > "$work/example.zone"
+  "$bin" alerts --db "$db" --zone "$work/example.zone" --domain example.com >/dev/null 2>&1
+  "$bin" alerts --db "$db" --no-dns --dry-run --format json > "$cli/alerts.json"
   start_server "$db" || { failn=$((failn + 1)); return; }
   check "$name: the API equals the CLI, errors and headers" \
-    python3 "$project/tests/integration/serve_client.py" "$port" "$work/stats.json" "$work/domains.json" "$work/domains-since.json" "$since"
+    python3 "$project/tests/integration/serve_client.py" "$port" "$work/stats.json" "$work/domains.json" "$work/domains-since.json" "$since" "$cli"
   check "$name: every GET path of docs/openapi.json answers what the file says" \
     python3 "$project/tests/integration/openapi_check.py" "$port" "$project/docs/openapi.json"
   # Ingest writes beside the running server; its next answer has the new report.

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Checks a running `dmarcsight serve` against the CLI's own JSON on the same store.
 
-    serve_client.py PORT STATS_JSON DOMAINS_JSON DOMAINS_SINCE_JSON SINCE
+    serve_client.py PORT STATS_JSON DOMAINS_JSON DOMAINS_SINCE_JSON SINCE CLI_DIR
+
+CLI_DIR holds the CLI's JSON of sources, policy, trends, failures, tls and alerts (serve.sh).
 
 Prints one line per failed check and exits 1 if any failed."""
 import http.client
@@ -11,6 +13,11 @@ import sys
 port = int(sys.argv[1])
 stats, domains, domains_since = (json.load(open(p)) for p in sys.argv[2:5])
 since = sys.argv[5]
+cli_dir = sys.argv[6]
+
+
+def cli(name):
+    return json.load(open(cli_dir + "/" + name + ".json"))
 failed = []
 
 
@@ -50,6 +57,59 @@ check("domains: equals `domains --format json`", s == 200 and json.loads(b) == d
 s, h, b = req("GET", "/api/v1/domains?since=" + since)
 check("domains?since: equals `domains --since`", s == 200 and json.loads(b) == domains_since, b[:300])
 check("domains?since: the window changes the answer", json.loads(b) != domains)
+
+# The analysis documents: each path answers what the CLI prints for the same options.
+def same(name, path, expected):
+    s, h, b = req("GET", path)
+    got = json.loads(b) if s == 200 else b[:300]
+    check(name + ": 200", s == 200, (s, b[:300]))
+    check(name + ": equals the CLI's JSON", got == expected, (path, str(got)[:400], str(expected)[:400]))
+    return h
+
+
+every = cli("sources")
+check("sources: the test store has sources", len(every) >= 5, len(every))
+h = same("sources?limit=0", "/api/v1/sources?limit=0", every)
+aggregate_rows = [r for r in every if not r.get("seen_only_in_failure_reports")]
+top3 = cli("sources-top3")
+h = same("sources page 2 (limit=2, offset=1)", "/api/v1/sources?limit=2&offset=1", top3[1:3])
+check("sources: X-Total-Count counts every source", h.get("x-total-count") == str(len(aggregate_rows)), (h.get("x-total-count"), len(aggregate_rows)))
+same("sources?domain&group=service", "/api/v1/sources?domain=example.com&group=service&limit=0", cli("sources-service"))
+same("sources?class=spoofing", "/api/v1/sources?class=spoofing&limit=0", cli("sources-spoofing"))
+s, h, b = req("GET", "/api/v1/sources?failing=1&limit=0")
+rows = json.loads(b)
+want = [r for r in aggregate_rows if r["dmarc_pass_messages"] < r["messages"]]
+check("sources?failing=1: the rows not all passing", sorted(r["source_ip"] for r in rows) == sorted(r["source_ip"] for r in want), rows[:2])
+s, h, b = req("GET", "/api/v1/sources")
+check("sources: a page is at most 100 rows", s == 200 and len(json.loads(b)) == min(100, len(aggregate_rows)))
+same("policy", "/api/v1/policy?domain=example.com", cli("policy"))
+same("policy with controls", "/api/v1/policy?domain=example.com&p=quarantine&pct=50&aspf=s", cli("policy-q"))
+s, h, b = req("GET", "/api/v1/policy")
+check("policy without a domain: 400", s == 400 and "domain" in json.loads(b)["error"], (s, b))
+same("trends", "/api/v1/trends", cli("trends"))
+same("trends by week", "/api/v1/trends?domain=example.com&by=week", cli("trends-week"))
+same("failures", "/api/v1/failures", cli("failures"))
+same("tls", "/api/v1/tls", cli("tls"))
+same("alerts", "/api/v1/alerts", cli("alerts"))
+s, h, b = req("GET", "/api/v1/posture?domain=example.com")
+p = json.loads(b)
+check("posture: the kept findings of example.com", s == 200 and p["domain"] == "example.com" and p["findings"], (s, b[:300]))
+s, h, b = req("GET", "/api/v1/posture?domain=nosuch.example")
+check("posture of a domain never checked: 404", s == 404, s)
+for bad in ("/api/v1/sources?limit=-1", "/api/v1/sources?group=nope", "/api/v1/sources?class=nope", "/api/v1/policy?domain=example.com&pct=101",
+            "/api/v1/policy?domain=example.com&p=nope", "/api/v1/trends?by=month", "/api/v1/sources?domain=..."):
+    s, h, b = req("GET", bad)
+    check("bad parameter %s: 400 JSON" % bad, s == 400 and "error" in json.loads(b), (s, b[:200]))
+
+# The pages: the dashboard's files, with a policy that allows only its own scripts and styles.
+s, h, b = req("GET", "/")
+csp = h.get("content-security-policy", "")
+check("page: 200 HTML", s == 200 and h.get("content-type", "").startswith("text/html") and b"<html" in b.lower(), (s, h))
+check("page: script-src 'self', no inline script or eval", "script-src 'self'" in csp and "unsafe" not in csp, csp)
+check("page: no framing", "frame-ancestors 'none'" in csp and h.get("x-frame-options") == "DENY")
+for asset, ctype in (("/assets/app.js", "text/javascript"), ("/assets/app.css", "text/css"), ("/assets/chart.umd.min.js", "text/javascript")):
+    s, h, b = req("GET", asset)
+    check("asset %s: 200 %s" % (asset, ctype), s == 200 and h.get("content-type", "").startswith(ctype) and len(b) > 0, (s, h.get("content-type")))
 
 # Prometheus text: the same totals, one series per domain.
 s, h, b = req("GET", "/metrics")

@@ -97,3 +97,64 @@ TEST(serve_accounts, state_path_beside_an_sqlite_store_only) {
     EXPECT_FALSE(web::default_state_path("postgresql://u@h/dmarc"));
     EXPECT_FALSE(web::default_state_path("postgres://u@h/dmarc"));
 }
+
+TEST(serve_accounts, sessions_and_saved_views) {
+    test_support::temp_dir dir;
+    const std::string path = (std::filesystem::path(dir.path()) / "s.db.web").string();
+    auto opened = web::accounts::open(path, true);
+    ASSERT_TRUE(opened) << opened.err().message;
+    auto& acc = **opened;
+    ASSERT_TRUE(acc.add_user("cust", "a long enough password", false, {"example.org"}));
+    ASSERT_TRUE(acc.add_user("other", "another long password", false, {"example.com"}));
+
+    auto s = acc.create_session("cust");
+    ASSERT_TRUE(s) << s.err().message;
+    EXPECT_EQ(s->secret.size(), 64u);
+    EXPECT_EQ(s->csrf.size(), 64u);
+    EXPECT_NE(s->secret, s->csrf);
+    EXPECT_EQ(s->who.name, "cust");
+    auto s2 = acc.create_session("cust");
+    ASSERT_TRUE(s2);
+    EXPECT_NE(s2->secret, s->secret);  // every login its own secret and token
+
+    auto back = acc.check_session(s->secret);
+    ASSERT_TRUE(back);
+    ASSERT_TRUE(*back);
+    EXPECT_EQ((*back)->who.name, "cust");
+    EXPECT_EQ((*back)->who.domains, std::vector<std::string>{"example.org"});
+    EXPECT_EQ((*back)->csrf, s->csrf);
+    // The file keeps the secret's hash, not the secret.
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << f.rdbuf();
+    EXPECT_EQ(bytes.str().find(s->secret), std::string::npos);
+
+    for (const std::string& bad : {std::string(), std::string(64, 'g'), s->secret.substr(1), s->secret + "0", std::string(64, '0')})
+        EXPECT_FALSE(*acc.check_session(bad)) << bad;
+    ASSERT_TRUE(acc.end_session(s->secret));
+    EXPECT_FALSE(*acc.check_session(s->secret));  // logged out
+    EXPECT_TRUE(*acc.check_session(s2->secret));  // the other login stays
+
+    // Saved views: the user's own; the same name replaces; only the dashboard's links.
+    auto v = acc.add_view("cust", "spoofing", "#/sources?domain=example.org&class=spoofing");
+    ASSERT_TRUE(v) << v.err().message;
+    auto v2 = acc.add_view("cust", "spoofing", "#/sources?domain=example.org&class=spoofing&failing=1");
+    ASSERT_TRUE(v2);
+    EXPECT_EQ(v2->id, v->id);
+    auto mine = acc.views("cust");
+    ASSERT_TRUE(mine);
+    ASSERT_EQ(mine->size(), 1u);
+    EXPECT_EQ((*mine)[0].route, "#/sources?domain=example.org&class=spoofing&failing=1");
+    EXPECT_TRUE(acc.views("other")->empty());
+    EXPECT_FALSE(*acc.remove_view("other", v->id));  // not theirs
+    for (const std::string& bad : std::vector<std::string>{"javascript:alert(1)", "/sources", "#/a b", "#/\x01", std::string("#/") + std::string(2000, 'a')})
+        EXPECT_FALSE(acc.add_view("cust", "x", bad)) << bad;
+    EXPECT_FALSE(acc.add_view("cust", "", "#/overview"));
+    EXPECT_FALSE(acc.add_view("cust", std::string(101, 'n'), "#/overview"));
+    EXPECT_TRUE(*acc.remove_view("cust", v->id));
+    EXPECT_TRUE(acc.views("cust")->empty());
+
+    // Removing a user ends its sessions.
+    ASSERT_TRUE(acc.remove_user("cust"));
+    EXPECT_FALSE(*acc.check_session(s2->secret));
+}

@@ -1,5 +1,6 @@
 #include "views/policy.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/time.hpp"
@@ -74,8 +75,10 @@ nlohmann::json policy_document(const policy_view& v) {
     // Every affected source (a botnet's are hundreds of thousands): each entry built in place,
     // not through an initializer list, which copies every value once more.
     nlohmann::json by = nlohmann::json::array();
-    by.get_ref<nlohmann::json::array_t&>().reserve(v.sim.by_source.size());
+    const std::size_t shown = v.by_source_limit > 0 ? std::min(v.by_source_limit, v.sim.by_source.size()) : v.sim.by_source.size();
+    by.get_ref<nlohmann::json::array_t&>().reserve(shown);
     for (const auto& s : v.sim.by_source) {
+        if (by.size() == shown) break;
         nlohmann::json e = nlohmann::json::object();
         e.emplace("source_ip", s.source_ip);
         e.emplace("service", text_or_null(s.info.service));
@@ -87,6 +90,7 @@ nlohmann::json policy_document(const policy_view& v) {
         by.push_back(std::move(e));
     }
     j["by_source"] = std::move(by);
+    if (shown < v.sim.by_source.size()) j["by_source_total"] = v.sim.by_source.size();
     nlohmann::json subs = nlohmann::json::array();
     for (const auto& h : v.sim.by_header_from)
         subs.push_back({{"header_from", h.header_from},

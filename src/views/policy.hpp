@@ -32,6 +32,9 @@ struct policy_view {
     const policy_dns& dns;
     const analyze::spf_whatif* whatif = nullptr;  // with --with FILE
     std::string with_file;
+    // At most this many by_source entries, the largest (0: every one); when it cuts, the
+    // document says how many there were (by_source_total).
+    std::size_t by_source_limit = 0;
 };
 
 nlohmann::json policy_document(const policy_view& v);

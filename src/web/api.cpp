@@ -132,7 +132,9 @@ std::optional<analyze::policy_action> action_param(const httplib::Request& req, 
     return analyze::parse_policy_action(*v);
 }
 
-// GET /api/v1/policy?domain&p&sp&np&pct&testing&adkim&aspf&since&until — `policy --offline`.
+// GET /api/v1/policy?domain&p&sp&np&pct&testing&adkim&aspf&since&until&sources — `policy
+// --offline`; sources=N keeps the N largest affected sources (the overview needs the verdict, not
+// a botnet's hundreds of thousands of rows).
 void policy(route_env& env, const caller& c, const httplib::Request& req, httplib::Response& res) {
     auto f = checked_filter(c, req, res);
     if (!f) return;
@@ -148,7 +150,8 @@ void policy(route_env& env, const caller& c, const httplib::Request& req, httpli
     auto testing = query_word(req, "testing", {"y", "n"}, "n");
     auto adkim = query_word(req, "adkim", {"r", "s"}, "");
     auto aspf = query_word(req, "aspf", {"r", "s"}, "");
-    if (auto e = first_error(pct, testing, adkim, aspf)) return send_error(res, 400, *e);
+    auto shown = query_number(req, "sources", 0, 100000000, 0);
+    if (auto e = first_error(pct, testing, adkim, aspf, shown)) return send_error(res, 400, *e);
     cand.pct = static_cast<int>(*pct);
     cand.testing = *testing == "y";
     analyze::policy_load_options o;
@@ -167,7 +170,7 @@ void policy(route_env& env, const caller& c, const httplib::Request& req, httpli
     const analyze::policy_plan plan = analyze::staged_path(*in, cand);
     const analyze::failure_report_rates fr = analyze::failure_reports(*in);
     const views::policy_dns offline;  // the server asks no DNS: existence unknown, as `policy --offline`
-    const views::policy_view view{*in, cand, o.window, sim, plan, fr, offline, nullptr, ""};
+    const views::policy_view view{*in, cand, o.window, sim, plan, fr, offline, nullptr, "", static_cast<std::size_t>(*shown)};
     send_json(res, 200, views::policy_document(view));
 }
 

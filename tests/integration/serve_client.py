@@ -84,6 +84,12 @@ s, h, b = req("GET", "/api/v1/sources")
 check("sources: a page is at most 100 rows", s == 200 and len(json.loads(b)) == min(100, len(aggregate_rows)))
 same("policy", "/api/v1/policy?domain=example.com", cli("policy"))
 same("policy with controls", "/api/v1/policy?domain=example.com&p=quarantine&pct=50&aspf=s", cli("policy-q"))
+s, h, b = req("GET", "/api/v1/policy?domain=example.com&sources=1")
+top = json.loads(b)
+full = cli("policy")
+check("policy?sources=1: the largest affected source, and how many there were",
+      s == 200 and top["by_source"] == full["by_source"][:1] and top["by_source_total"] == len(full["by_source"]) and top["verdict"] == full["verdict"],
+      (s, b[:300]))
 s, h, b = req("GET", "/api/v1/policy")
 check("policy without a domain: 400", s == 400 and "domain" in json.loads(b)["error"], (s, b))
 same("trends", "/api/v1/trends", cli("trends"))

@@ -748,7 +748,7 @@
 
     const [trends, policy, alerts, spoof, stats] = await Promise.allSettled(domain ? [
       api('/api/v1/trends', Object.assign({ domain, by }, range)),
-      api('/api/v1/policy', Object.assign({ domain, p: 'reject' }, range)),
+      api('/api/v1/policy', Object.assign({ domain, p: 'reject', sources: 20 }, range)),
       api('/api/v1/alerts', Object.assign({ domain }, range)),
       api('/api/v1/sources', Object.assign({ domain, class: 'spoofing', limit: COUNTRY_SOURCES_LIMIT }, range)),
       api('/api/v1/stats'),

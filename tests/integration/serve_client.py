@@ -107,6 +107,14 @@ for bad in ("/api/v1/sources?limit=-1", "/api/v1/sources?group=nope", "/api/v1/s
     s, h, b = req("GET", bad)
     check("bad parameter %s: 400 JSON" % bad, s == 400 and "error" in json.loads(b), (s, b[:200]))
 
+# Compression: gzip when offered, never brotli (cpp-httplib's brotli runs at its slowest quality).
+import time
+t = time.perf_counter()
+s, h, b = req("GET", "/api/v1/sources?limit=0", {"Accept-Encoding": "gzip, deflate, br"})
+check("a browser's Accept-Encoding gets gzip, not br", s == 200 and h.get("content-encoding") == "gzip", h.get("content-encoding"))
+s, h, b = req("GET", "/api/v1/sources?limit=0", {"Accept-Encoding": "br"})
+check("brotli alone: sent as is", s == 200 and "content-encoding" not in h and json.loads(b) == every, h.get("content-encoding"))
+
 # The pages: the dashboard's files, with a policy that allows only its own scripts and styles.
 s, h, b = req("GET", "/")
 csp = h.get("content-security-policy", "")

@@ -248,6 +248,10 @@ public:
 
     // --- reading.
     virtual result<store_stats> stats() = 0;
+    // A value that differs after anyone else committed a change to the store (reports, labels,
+    // enrichment, alerts): a reader compares two to know whether an answer it keeps still holds.
+    // It may differ without a change (never the other way round).
+    virtual result<std::string> change_marker() = 0;
     // The reports in the order of their begin time, then of their key (policy domain, org,
     // report id, end): an order that is the same in every store holding the same reports, however
     // and by how many workers they were ingested.

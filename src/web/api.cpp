@@ -279,7 +279,7 @@ void add_data_routes(httplib::Server& http, route_env& env) {
     for (const auto& [path, h] : routes) {
         http.Get(path, [&env, h](const httplib::Request& req, httplib::Response& res) {
             auto c = env.authenticate(req, res);
-            if (c) h(env, *c, req, res);
+            if (c) env.kept(*c, req, res, [&] { h(env, *c, req, res); });
         });
     }
 }

@@ -45,6 +45,9 @@ struct route_env {
     std::mutex& db_mu;
     const analysis_context& ctx;
     std::function<std::optional<caller>(const httplib::Request&, httplib::Response&)> authenticate;
+    // Answers `req` for `c` from the kept answers while the store has not changed, else through
+    // `compute`, keeping a 200 (web/answer_cache.hpp).
+    std::function<void(const caller& c, const httplib::Request& req, httplib::Response& res, const std::function<void()>& compute)> kept;
 };
 
 // The analysis paths under /api/v1/ (web/api.cpp).

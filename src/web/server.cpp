@@ -14,6 +14,7 @@
 #include "core/utf8.hpp"
 #include "views/documents.hpp"
 #include "web/accounts.hpp"
+#include "web/answer_cache.hpp"
 #include "web/assets.hpp"
 #include "web/http.hpp"
 #include "web/metrics.hpp"
@@ -203,7 +204,48 @@ struct server::impl {
     std::unique_ptr<httplib::Server> http;
     failure_limit failures;
     std::string tls_error;
+    answer_cache answers;
     route_env env;
+
+    // The kept answer of this request for this account, while the store is unchanged; else the
+    // computed one, kept when it is a 200. The marker is read before computing: a change during
+    // the computation leaves the answer under the older marker, where it is never found again.
+    void kept(const caller& c, const httplib::Request& req, httplib::Response& res, const std::function<void()>& compute) {
+        // Every piece with its length in front: a parameter value holding '&' or '=' never makes
+        // the key of another request. The parameters are a multimap, so in key order.
+        std::string key;
+        const auto piece = [&key](std::string_view p) { key.append(std::to_string(p.size())).append(":").append(p); };
+        piece(req.path);
+        for (const auto& [k, v] : req.params) {
+            piece(k);
+            piece(v);
+        }
+        key += c.who.all_domains ? "|*" : "|";
+        if (!c.who.all_domains)
+            for (const auto& d : c.who.domains) piece(d);
+        std::string marker;
+        {
+            std::lock_guard lock(db_mu);
+            if (auto m = db.change_marker()) marker = std::move(*m);
+        }
+        const std::int64_t now = utc::now();
+        if (!marker.empty()) {
+            if (auto a = answers.find(key, marker, now)) {
+                res.status = a->status;
+                for (const auto& [k, v] : a->headers) res.set_header(k, v);
+                res.set_content(std::move(a->body), a->content_type);
+                return;
+            }
+        }
+        compute();
+        if (marker.empty() || res.status != 200) return;
+        kept_answer a;
+        a.status = res.status;
+        a.content_type = res.get_header_value("Content-Type");
+        a.body = res.body;
+        if (res.has_header("X-Total-Count")) a.headers.emplace_back("X-Total-Count", res.get_header_value("X-Total-Count"));
+        answers.keep(key, marker, std::move(a), now);
+    }
 
     // Who asks, with the session's CSRF token (sessions only); or an answer already given (401,
     // 403, 429, 500). Without users, an all-domains account stands for every request (loopback
@@ -390,9 +432,27 @@ struct server::impl {
         res.status = 204;
     }
 
+    // GET /api/v1/domains: the rows of the domains this account may see, and nothing of the others.
+    void domains(const caller& c, const httplib::Request& req, httplib::Response& res) {
+        auto w = filter_of(req);
+        if (!w) return send_error(res, 400, w.err().message);
+        w->domain.clear();  // every domain the account sees
+        std::lock_guard lock(db_mu);
+        auto j = views::domains_document(db, views::fact_window(*w));
+        if (!j) return send_error(res, 500, j.err().message);
+        // Per-domain access: the rows of domains this account may see, and nothing of the others.
+        json mine = json::array();
+        for (auto& row : *j)
+            if (c.who.sees(row["policy_domain"].get<std::string>())) mine.push_back(std::move(row));
+        send_json(res, 200, mine);
+    }
+
     impl(store::store& d, accounts* u, analysis_context c, const tls_files& tls, bool secure)
         : db(d), users(u), ctx(std::move(c)), secure_cookies(secure || !tls.cert.empty()),
-          env{db, db_mu, ctx, [this](const httplib::Request& req, httplib::Response& res) { return authenticate(req, res); }} {
+          env{db, db_mu, ctx, [this](const httplib::Request& req, httplib::Response& res) { return authenticate(req, res); },
+              [this](const caller& c, const httplib::Request& req, httplib::Response& res, const std::function<void()>& compute) {
+                  kept(c, req, res, compute);
+              }} {
         if (!tls.cert.empty() || !tls.key.empty()) {
             auto s = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
             if (!s->is_valid()) tls_error = "cannot use the TLS certificate '" + tls.cert + "' and key '" + tls.key + "' (unreadable, or not a pair)";
@@ -455,17 +515,7 @@ struct server::impl {
         http->Get("/api/v1/domains", [this](const httplib::Request& req, httplib::Response& res) {
             auto c = authenticate(req, res);
             if (!c) return;
-            auto w = filter_of(req);
-            if (!w) return send_error(res, 400, w.err().message);
-            w->domain.clear();  // every domain the account sees
-            std::lock_guard lock(db_mu);
-            auto j = views::domains_document(db, views::fact_window(*w));
-            if (!j) return send_error(res, 500, j.err().message);
-            // Per-domain access: the rows of domains this account may see, and nothing of the others.
-            json mine = json::array();
-            for (auto& row : *j)
-                if (c->who.sees(row["policy_domain"].get<std::string>())) mine.push_back(std::move(row));
-            send_json(res, 200, mine);
+            kept(*c, req, res, [&] { domains(*c, req, res); });
         });
         add_data_routes(*http, env);
         http->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {

@@ -255,6 +255,51 @@ const near = (a, b) => typeof a === 'number' && typeof b === 'number' && Math.ab
       shots.push([view, await shot(page, view).catch(() => null)]);
     }
 
+    // DNS posture: the findings the last `alerts` run kept, worst first, one row each.
+    await check('posture: one row per kept finding of the store, errors and warnings counted', async () => {
+      const want = (expect.posture || {})[D];
+      if (!Array.isArray(want) || !want.length) return [false, 'the store kept no findings for ' + D];
+      await gotoHash(page, '#/posture?domain=' + encodeURIComponent(D), 'posture');
+      const rows = await page.$$eval('[data-testid=posture-table] [data-testid=row]', (t) => t.map((r) => [r.dataset.code, r.dataset.level]));
+      const key = (a) => a.map((x) => x.join('/')).sort().join(',');
+      const wantRows = want.map((f) => [f.code, f.level]);
+      const errors = Number(await page.getAttribute('[data-testid=card-posture-errors] .card-value', 'data-value'));
+      const wantErrors = want.filter((f) => f.level === 'error').length;
+      const rank = { error: 0, warning: 1, info: 2 };
+      const sorted = rows.every((r, i) => i === 0 || (rank[rows[i - 1][1]] ?? 3) <= (rank[r[1]] ?? 3));
+      return [rows.length === want.length && key(rows) === key(wantRows) && errors === wantErrors && sorted,
+        rows.length + ' rows of ' + want.length + ', errors ' + errors + ' of ' + wantErrors + ', worst first ' + sorted];
+    });
+    shots.push(['posture', await shot(page, 'posture').catch(() => null)]);
+
+    // Saved views: save the failing-sources page, leave, come back through the menu, delete it.
+    const viewHash = '#/sources?domain=' + encodeURIComponent(D) + '&failing=1';
+    await check('saved views: save a page under a name, it is listed', async () => {
+      await gotoHash(page, viewHash, 'sources');
+      await page.waitForSelector('[data-testid=views]:not([hidden])', { timeout: STEP });
+      await page.click('[data-testid=save-view]');
+      await page.fill('[data-testid=save-view-form] input[name=view-name]', '<b>failing</b> of ' + D);
+      await page.click('[data-testid=save-view-form] button[type=submit]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=saved-views] option[value]:not([value=""])').length === 1, null, { timeout: STEP });
+      const opts = await page.$$eval('[data-testid=saved-views] option', (o) => o.filter((x) => x.value).map((x) => [x.textContent, x.dataset.route]));
+      const bold = await page.$$('[data-testid=views] b');
+      return [opts.length === 1 && opts[0][0] === '<b>failing</b> of ' + D && opts[0][1] === viewHash && bold.length === 0, JSON.stringify(opts)];
+    });
+    await check('saved views: choosing the view opens its page', async () => {
+      await gotoHash(page, '#/policy?domain=' + encodeURIComponent(D), 'policy');
+      const id = await page.$eval('[data-testid=saved-views] option[value]:not([value=""])', (o) => o.value);
+      await rerender(page, 'sources', () => page.selectOption('[data-testid=saved-views]', id));
+      const h = await page.evaluate(() => location.hash);
+      const failing = await page.isChecked('[data-testid=sources-controls] input[name=failing]');
+      return [h === viewHash && failing, h + ' failing ' + failing];
+    });
+    await check('saved views: delete removes it on the server', async () => {
+      await page.click('[data-testid=delete-view]');
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid=saved-views] option[value]:not([value=""])').length === 0, null, { timeout: STEP });
+      const n = await page.evaluate(async () => (await (await fetch('/api/v1/views', { cache: 'no-store' })).json()).length);
+      return [n === 0, n + ' views kept'];
+    });
+
     // Hostile strings.
     await check('hostile: sources of ' + HOSTILE + ' show the markup as text', async () => {
       await gotoHash(page, '#/sources?domain=' + HOSTILE, 'sources');

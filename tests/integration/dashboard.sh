@@ -121,8 +121,13 @@ check "add the admin user" test $? -eq 0
 "$bin" user add cust --domain "$cust_domain" --db "$db" --password-file "$work/cust.pw" >/dev/null
 check "add the customer user" test $? -eq 0
 
-# 3. What the CLI says about the store, for the browser to compare with.
+# 3. What the CLI says about the store, for the browser to compare with. `alerts` with the
+# scenario's zone checks each domain's DNS and keeps the findings (the posture page shows them).
 mkdir -p "$work/cli"
+if [ -f "$work/scenario/dns.zone" ]; then
+  "$bin" alerts --db "$db" --zone "$work/scenario/dns.zone" --format json > "$work/cli/alerts.json"
+  check "alerts with the DNS rules keep the findings" test $? -eq 0
+fi
 for d in $(python3 -c 'import json,sys; print(" ".join(x["policy_domain"] for x in json.load(open(sys.argv[1]))))' "$work/domains.json"); do
   "$bin" policy --db "$db" --domain "$d" --offline --format json > "$work/cli/policy-$d.json"
 done
@@ -133,8 +138,12 @@ work, dom = sys.argv[1], sys.argv[2]
 domains = json.load(open(os.path.join(work, "domains.json")))
 policy = {d["policy_domain"]: json.load(open(os.path.join(work, "cli", "policy-" + d["policy_domain"] + ".json")))
           for d in domains}
+# The findings the last DNS check kept, read from the store itself.
+import sqlite3
+con = sqlite3.connect("file:" + os.path.join(work, "s.db") + "?mode=ro", uri=True)
+posture = {d: json.loads(f) for d, f in con.execute("SELECT domain, findings FROM dns_findings")}
 json.dump({"domains": domains, "policy": policy, "sources": json.load(open(os.path.join(work, "cli", "sources.json"))),
-           "sources_domain": dom}, sys.stdout)
+           "sources_domain": dom, "posture": posture}, sys.stdout)
 EOF
 check "the expectations file" test -s "$work/expect.json"
 

@@ -30,6 +30,14 @@ std::string filter_sql(const query_filter& f) {
 
 }  // namespace
 
+// The server's write-ahead log position: it moves with every write to the cluster (this store's
+// and others': a spurious change only costs a recomputation), and reading it writes nothing.
+result<std::string> postgres_store::change_marker() {
+    auto q = db_.query("SELECT pg_current_wal_lsn()::text");
+    if (!q) return unexpected{q.err()};
+    return "pg:" + std::string(q->view(0, 0));
+}
+
 result<store_stats> postgres_store::stats() {
     store_stats st;
     auto q = db_.query("SELECT count(*), coalesce(sum(record_count), 0), coalesce(sum(message_count), 0), "

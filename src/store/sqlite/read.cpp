@@ -38,6 +38,17 @@ void bind_filter(statement& s, const query_filter& f) {
 }  // namespace
 
 // --- reading -----------------------------------------------------------------------------
+// PRAGMA data_version changes on this connection whenever another connection, of this process or
+// another, commits (https://sqlite.org/pragma.html#pragma_data_version); this connection's own
+// commits are counted beside it.
+result<std::string> sqlite_store::change_marker() {
+    statement s;
+    auto p = s.prepare(db_, "PRAGMA data_version");
+    if (!p) return unexpected{p.err()};
+    if (s.step() != SQLITE_ROW) return sql_error();
+    return "sqlite:" + std::to_string(s.i64(0)) + ":" + std::to_string(sqlite3_total_changes64(db_));
+}
+
 result<store_stats> sqlite_store::stats() {
     store_stats st;
     {

@@ -66,6 +66,7 @@ public:
 
     // --- reading (read.cpp)
     result<store_stats> stats() override;
+    result<std::string> change_marker() override;
     result<void> visit_reports(const query_filter& filter, report_visitor& visitor) override;
     result<std::vector<input_row>> inputs(const input_filter& filter) override;
     result<std::vector<std::string>> policy_domains() override;

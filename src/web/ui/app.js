@@ -20,12 +20,19 @@
     spoofing: '#c62828',
     unknown: '#78909c',
   };
-  const ROUTES = ['overview', 'sources', 'policy', 'failures', 'tls', 'alerts'];
+  const ROUTES = ['overview', 'sources', 'policy', 'posture', 'failures', 'tls', 'alerts'];
   const GLOBAL_PARAMS = ['domain', 'since', 'until']; // kept when moving between pages
   const PAGE_SIZE = 100;            // server-side page of /sources
   const CLIENT_PAGE_SIZE = 100;     // client-side page of long arrays (policy by_source)
   const COUNTRY_SOURCES_LIMIT = 5000; // largest spoofing sources fetched for the country chart
   const CLOSED_ALERT_STATES = ['acked', 'muted'];
+  // DNS finding levels, worst first (the kept findings say error/warning/info).
+  const LEVEL_RANK = { critical: 0, error: 0, warning: 1, warn: 1, info: 2, ok: 3, pass: 3 };
+  const ERROR_LEVELS = ['critical', 'error'];
+  // A saved view's route as the server takes it: the dashboard's own link, printable ASCII.
+  const VIEW_ROUTE = /^#\/[\x21-\x7e]*$/;
+  const MAX_VIEW_ROUTE = 1024;
+  const MAX_VIEW_NAME = 100;
 
   const NUM = new Intl.NumberFormat('en-US');
   const COLLATOR = new Intl.Collator('en', { numeric: true, sensitivity: 'base' });
@@ -148,6 +155,9 @@
     domainsKey: null,     // since|until it was asked for
     charts: [],           // Chart instances of the current view (destroyed on re-render)
     seq: 0,               // render generation: a late answer of an old view is dropped
+    views: null,          // the user's saved views; null while the server keeps none (no users)
+    viewsSeq: 0,          // generation of the saved-views list (a late answer is dropped)
+    viewChosen: '',       // id of the saved view picked in the menu
   };
 
   function parseHash() {
@@ -651,6 +661,7 @@
     }
     $('since').value = params.get('since') || '';
     $('until').value = params.get('until') || '';
+    syncViewChoice();
   }
 
   function onGlobalChange(name, value) {
@@ -669,6 +680,182 @@
     const s = state.session;
     const canLogout = s && (s.auth === 'session' || (s.auth === undefined && s.csrf));
     $('logout').hidden = !canLogout;
+    loadViews();
+  }
+
+  // ------------------------------------------------------------------ saved views
+
+  // The user's named links into the dashboard, kept by the server (GET/POST/DELETE
+  // /api/v1/views). Without users the server keeps none (404) and the menu stays hidden.
+  function initViews() {
+    $('saved-views').addEventListener('change', onViewChosen);
+    $('delete-view').addEventListener('click', deleteChosenView);
+    $('save-view').addEventListener('click', () => (saveFormOpen() ? closeSaveForm() : openSaveForm()));
+    $('save-view-form').addEventListener('submit', (ev) => { ev.preventDefault(); saveView(); });
+    $('save-view-cancel').addEventListener('click', closeSaveForm);
+    $('save-view-form').addEventListener('keydown', (ev) => { if (ev.key === 'Escape') { ev.preventDefault(); closeSaveForm(); $('save-view').focus(); } });
+  }
+
+  function resetViews() {
+    state.viewsSeq++; // drop a list still loading
+    state.views = null;
+    state.viewChosen = '';
+    $('views').hidden = true;
+    clear($('saved-views'));
+    closeSaveForm();
+    viewsError('');
+  }
+
+  function viewsError(text) {
+    const e = $('views-error');
+    e.textContent = text || '';
+    e.hidden = !text;
+  }
+
+  // A view as the server sent it, or null when it is not one (an id and a string name and route).
+  function cleanView(v) {
+    if (!v || typeof v !== 'object') return null;
+    const id = typeof v.id === 'number' || typeof v.id === 'string' ? String(v.id) : '';
+    if (!/^\d{1,18}$/.test(id) || typeof v.name !== 'string' || typeof v.route !== 'string') return null;
+    return { id, name: v.name, route: v.route, created_at: typeof v.created_at === 'string' ? v.created_at : '' };
+  }
+
+  async function loadViews() {
+    const gen = ++state.viewsSeq;
+    const s = state.session;
+    if (!s || s.auth === 'none') { // no users: nowhere to keep views
+      state.views = null;
+      $('views').hidden = true;
+      return;
+    }
+    try {
+      const r = await api('/api/v1/views', null, { noAuthRedirect: true });
+      if (gen !== state.viewsSeq) return;
+      state.views = (Array.isArray(r.data) ? r.data : []).map(cleanView).filter(Boolean);
+    } catch (e) {
+      if (gen !== state.viewsSeq) return;
+      if (e.status === 404 || e.status === 401) { // no users (or an older server); 401: the view shows the login
+        state.views = null;
+        $('views').hidden = true;
+        return;
+      }
+      state.views = state.views || [];
+      viewsError('Saved views: ' + e.message);
+    }
+    $('views').hidden = false;
+    fillViews();
+  }
+
+  function fillViews() {
+    const sel = clear($('saved-views'));
+    const views = state.views || [];
+    sel.appendChild(el('option', { value: '', text: views.length ? 'Saved views (' + fmtInt(views.length) + ')' : 'No saved views' }));
+    for (const v of views) sel.appendChild(el('option', { value: v.id, text: v.name, title: v.route, dataset: { route: v.route } }));
+    if (!views.some((v) => v.id === state.viewChosen)) state.viewChosen = '';
+    sel.value = state.viewChosen;
+    syncViewChoice();
+  }
+
+  // The menu shows the view of the current address when there is one; otherwise the last one chosen.
+  function syncViewChoice() {
+    if (!state.views) return;
+    const chosen = state.views.find((v) => v.id === state.viewChosen);
+    const here = state.views.find((v) => v.route === location.hash);
+    if (here && !(chosen && chosen.route === location.hash)) state.viewChosen = here.id;
+    const sel = $('saved-views');
+    if (sel.value !== state.viewChosen) sel.value = state.viewChosen;
+    const v = state.views.find((x) => x.id === state.viewChosen);
+    const del = $('delete-view');
+    del.disabled = !v;
+    del.title = v ? 'Delete the saved view “' + v.name + '”' : 'Choose a saved view to delete';
+  }
+
+  function onViewChosen() {
+    const sel = $('saved-views');
+    state.viewChosen = sel.value;
+    viewsError('');
+    const v = (state.views || []).find((x) => x.id === sel.value);
+    syncViewChoice();
+    if (!v) return;
+    if (!VIEW_ROUTE.test(v.route)) { viewsError('The saved view “' + v.name + '” is not a link of this dashboard.'); return; }
+    if (location.hash === v.route) render();
+    else location.hash = v.route;
+  }
+
+  // The current address as a saved route: the page's own link, re-encoded (printable ASCII, no space).
+  function currentRoute() {
+    const { route, params } = parseHash();
+    return hashFor(route, paramsObj(params));
+  }
+
+  function suggestedViewName() {
+    const { route, params } = parseHash();
+    const a = $('nav').querySelector('[data-route="' + route + '"]');
+    const d = params.get('domain');
+    return (a ? a.textContent : route) + (d ? ' — ' + d : '');
+  }
+
+  function saveFormOpen() { return !$('save-view-form').hidden; }
+
+  function openSaveForm() {
+    const form = $('save-view-form');
+    const input = form.elements['view-name'];
+    viewsError('');
+    form.hidden = false;
+    $('save-view').setAttribute('aria-expanded', 'true');
+    input.value = suggestedViewName();
+    input.focus();
+    input.select();
+  }
+
+  function closeSaveForm() {
+    const form = $('save-view-form');
+    form.hidden = true;
+    form.querySelector('button[type=submit]').disabled = false;
+    $('save-view').setAttribute('aria-expanded', 'false');
+  }
+
+  async function saveView() {
+    const form = $('save-view-form');
+    const input = form.elements['view-name'];
+    const name = input.value.trim();
+    const route = currentRoute();
+    const bytes = new TextEncoder().encode(name).length;
+    if (!bytes) { viewsError('Give the view a name.'); input.focus(); return; }
+    if (bytes > MAX_VIEW_NAME) { viewsError('A view’s name is at most ' + MAX_VIEW_NAME + ' bytes (this one is ' + bytes + ').'); input.focus(); return; }
+    if (route.length > MAX_VIEW_ROUTE || !VIEW_ROUTE.test(route)) { viewsError('This page’s address is too long to save (' + route.length + ' of ' + MAX_VIEW_ROUTE + ' bytes).'); return; }
+    const btn = form.querySelector('button[type=submit]');
+    btn.disabled = true;
+    viewsError('');
+    try {
+      const r = await api('/api/v1/views', null, { method: 'POST', body: { name, route } });
+      const v = cleanView(r.data);
+      if (v) state.viewChosen = v.id;
+      closeSaveForm();
+      await loadViews();
+    } catch (e) {
+      btn.disabled = false;
+      if (e.status === 401) return; // the login view took over
+      viewsError('Saving the view failed: ' + e.message);
+      input.focus();
+    }
+  }
+
+  async function deleteChosenView() {
+    const v = (state.views || []).find((x) => x.id === state.viewChosen);
+    if (!v) return;
+    const del = $('delete-view');
+    del.disabled = true;
+    viewsError('');
+    try {
+      await api('/api/v1/views/' + encodeURIComponent(v.id), null, { method: 'DELETE' });
+    } catch (e) {
+      if (e.status === 401) return;
+      viewsError('Deleting “' + v.name + '” failed: ' + e.message);
+      if (e.status !== 404) { del.disabled = false; return; } // 404: already gone, refresh the list
+    }
+    state.viewChosen = '';
+    await loadViews();
   }
 
   // ------------------------------------------------------------------ login
@@ -678,6 +865,7 @@
     state.session = null;
     state.domains = null;
     destroyCharts();
+    resetViews();
     $('topbar').hidden = true;
     document.body.dataset.view = 'login';
     const main = clear($('main'));
@@ -746,16 +934,17 @@
     const range = { since: params.get('since'), until: params.get('until') };
     const by = params.get('by') === 'week' ? 'week' : 'day';
 
-    const [trends, policy, alerts, spoof, stats] = await Promise.allSettled(domain ? [
+    const noDomain = () => Promise.reject(new Error('no domain'));
+    const [trends, policy, alerts, spoof, stats, posture] = await Promise.allSettled(domain ? [
       api('/api/v1/trends', Object.assign({ domain, by }, range)),
       api('/api/v1/policy', Object.assign({ domain, p: 'reject', sources: 20 }, range)),
       api('/api/v1/alerts', Object.assign({ domain }, range)),
       api('/api/v1/sources', Object.assign({ domain, class: 'spoofing', limit: COUNTRY_SOURCES_LIMIT }, range)),
       api('/api/v1/stats'),
-    ] : [Promise.reject(new Error('no domain')), Promise.reject(new Error('no domain')),
-      Promise.reject(new Error('no domain')), Promise.reject(new Error('no domain')), api('/api/v1/stats')]);
+      api('/api/v1/posture', { domain }), // the last DNS check, whatever the period
+    ] : [noDomain(), noDomain(), noDomain(), noDomain(), api('/api/v1/stats'), noDomain()]);
     if (seq !== state.seq) return;
-    for (const r of [trends, policy, alerts, spoof, stats]) if (r.status === 'rejected' && r.reason.status === 401) return;
+    for (const r of [trends, policy, alerts, spoof, stats, posture]) if (r.status === 'rejected' && r.reason.status === 401) return;
 
     clear(main);
     main.appendChild(el('h1', { text: 'Overview' }));
@@ -819,6 +1008,23 @@
       cards.appendChild(a);
     } else if (alerts.status === 'rejected') {
       cards.appendChild(card('Open alerts', '—', { note: alerts.reason.message }));
+    }
+    // The kept DNS findings: a card only when there are some (404: no DNS check kept, nothing shown).
+    if (posture.status === 'fulfilled' && posture.value.data) {
+      const f = postureRows(posture.value.data.findings, domain);
+      if (f.rows) {
+        const errors = f.rows.filter((r) => ERROR_LEVELS.includes(findingLevel(r))).length;
+        const warnings = f.rows.filter((r) => LEVEL_RANK[findingLevel(r)] === 1).length;
+        const c = card('DNS findings', fmtInt(f.rows.length), {
+          raw: f.rows.length, testid: 'card-posture', tone: errors ? 'bad' : warnings ? 'warn' : 'good',
+          note: '(' + plural(errors, 'error') + (warnings ? ', ' + plural(warnings, 'warning') : '') + ')',
+        });
+        c.dataset.errors = String(errors);
+        const a = link('posture', Object.assign({}, range, { domain }), '');
+        a.className = 'card-link';
+        a.appendChild(c);
+        cards.appendChild(a);
+      }
     }
 
     // Policy readiness for p=reject.
@@ -1259,10 +1465,129 @@
     })));
   }
 
+  // ------------------------------------------------------------------ DNS posture
+
+  // A text cell value: null for nothing, strings as they are, anything else formatted.
+  function str(v) {
+    if (v === null || v === undefined || v === '') return null;
+    return typeof v === 'string' ? v : fmtText(v);
+  }
+
+  function findingLevel(r) {
+    const v = r && typeof r === 'object' ? (r.level !== undefined ? r.level : r.severity) : null;
+    return typeof v === 'string' ? v.toLowerCase() : null;
+  }
+
+  function levelRank(r) {
+    const l = findingLevel(r);
+    return l !== null && Object.prototype.hasOwnProperty.call(LEVEL_RANK, l) ? LEVEL_RANK[l] : 2.5;
+  }
+
+  // The findings as the alerts engine keeps them: an array of {code, level, record}. Other shapes
+  // are read as well as they can be: {findings: [...]}, `check --format json` ({domains: [{domain,
+  // findings}]}), {area: [...]}. -> {rows} (objects, worst first), or {other} to show as fields.
+  function postureRows(findings, domain) {
+    let list = null;
+    if (Array.isArray(findings)) list = findings;
+    else if (findings && typeof findings === 'object') {
+      if (Array.isArray(findings.findings)) list = findings.findings;
+      else if (Array.isArray(findings.domains)) {
+        const ds = findings.domains.filter((d) => d && typeof d === 'object');
+        const mine = ds.find((d) => d.domain === domain) || ds[0];
+        if (mine && Array.isArray(mine.findings)) list = mine.findings;
+      } else {
+        const vals = Object.entries(findings);
+        if (vals.length && vals.every(([, v]) => Array.isArray(v))) {
+          list = [];
+          for (const [k, v] of vals) {
+            for (const x of v) list.push(x && typeof x === 'object' && !Array.isArray(x) ? Object.assign({ area: k }, x) : { area: k, value: x });
+          }
+        }
+      }
+    }
+    if (!list) return { other: findings };
+    const rows = list.map((x) => (x && typeof x === 'object' && !Array.isArray(x) ? x : { value: x }));
+    const ranked = rows.map((r, i) => [r, i]).sort((a, b) => levelRank(a[0]) - levelRank(b[0]) || a[1] - b[1]).map((p) => p[0]);
+    return { rows: ranked };
+  }
+
+  // Columns for the findings: the known fields first, then whatever else the rows hold.
+  function postureColumns(rows) {
+    const has = (k) => rows.some((r) => r[k] !== undefined && r[k] !== null && r[k] !== '');
+    const cols = [
+      { key: 'level', label: 'Level', type: 'badge', value: (r) => str(r.level !== undefined ? r.level : r.severity) },
+      { key: 'area', label: 'Area', value: (r) => str(r.area) || (typeof r.code === 'string' && r.code.includes('.') ? r.code.slice(0, r.code.indexOf('.')) : null) },
+      { key: 'code', label: 'Check', type: 'mono', value: (r) => str(r.code) },
+    ];
+    if (has('message')) cols.push({ key: 'message', label: 'Message', wrap: true, value: (r) => str(r.message) });
+    cols.push({ key: 'record', label: 'Record', type: 'code', breakAll: true, value: (r) => str(r.record) });
+    if (has('fix')) cols.push({ key: 'fix', label: 'Fix', wrap: true, value: (r) => str(r.fix) });
+    const known = ['level', 'severity', 'area', 'code', 'message', 'record', 'fix'];
+    const rest = rows.map((r) => {
+      const o = {};
+      for (const k of Object.keys(r)) if (!known.includes(k)) o[k] = r[k];
+      return o;
+    });
+    for (const c of autoColumns(rest)) cols.push(Object.assign(c, { wrap: c.type === 'text' }));
+    return cols;
+  }
+
+  async function renderPosture(ctx) {
+    const { main, params, seq } = ctx;
+    const domains = await loadDomains(params);
+    if (seq !== state.seq) return;
+    const domain = domainOrDefault(ctx, domains, true);
+    const title = () => el('h1', null, 'DNS posture', domain ? el('span', { class: 'sub mono', text: ' ' + domain }) : null);
+    if (!domain) {
+      clear(main).append(title(), el('p', { class: 'muted', text: 'No domain to show yet.' }));
+      return;
+    }
+    let r;
+    try {
+      r = await api('/api/v1/posture', { domain });
+    } catch (e) {
+      if (seq !== state.seq) return;
+      if (e.status !== 404) throw e;
+      // Nothing kept yet: not a failure, the alerts run has not checked this domain's DNS.
+      clear(main).append(title(), section(null,
+        el('p', { class: 'empty-state', dataset: { testid: 'posture-empty' }, text: e.message })));
+      return;
+    }
+    if (seq !== state.seq) return;
+    const d = r.data || {};
+    const f = postureRows(d.findings, domain);
+
+    clear(main);
+    main.appendChild(title());
+    main.appendChild(el('p', { class: 'muted' }, 'Checked at ',
+      el('time', { dataset: { testid: 'posture-checked-at' }, datetime: str(d.checked_at), text: fmtText(d.checked_at) }),
+      ' by the last ', el('code', { text: 'dmarcsight alerts' }), ' run that checked DNS.'));
+
+    if (!f.rows) {
+      main.appendChild(section('Findings', el('div', { dataset: { testid: 'posture-fields' } },
+        f.other && typeof f.other === 'object' ? fieldList(f.other) : el('p', { text: fmtText(f.other) }))));
+      return;
+    }
+    const errors = f.rows.filter((x) => ERROR_LEVELS.includes(findingLevel(x))).length;
+    const warnings = f.rows.filter((x) => LEVEL_RANK[findingLevel(x)] === 1).length;
+    main.appendChild(el('div', { class: 'cards' },
+      card('Findings', fmtInt(f.rows.length), { raw: f.rows.length, testid: 'card-findings' }),
+      card('Errors', fmtInt(errors), { raw: errors, testid: 'card-posture-errors', tone: errors ? 'bad' : 'good' }),
+      card('Warnings', fmtInt(warnings), { raw: warnings, testid: 'card-posture-warnings', tone: warnings ? 'warn' : null })));
+    const columns = postureColumns(f.rows);
+    main.appendChild(section(null, dataTable({
+      testid: 'posture-table', exportName: 'posture-' + domain, rows: f.rows, columns,
+      empty: 'The last DNS check found nothing to report.',
+      rowAttrs: (row) => ({ 'data-level': findingLevel(row), 'data-code': str(row.code) }),
+    }), columns.some((c) => c.key === 'message') ? null : el('p', { class: 'muted small' },
+      'Only what the check found is kept; ', el('code', { text: 'dmarcsight check ' + domain }), ' explains each finding and its fix.')));
+  }
+
   const VIEWS = {
     overview: renderOverview,
     sources: renderSources,
     policy: renderPolicy,
+    posture: renderPosture,
     failures: renderFailures,
     tls: renderTls,
     alerts: renderAlerts,
@@ -1298,6 +1623,7 @@
     $('until').addEventListener('change', (ev) => onGlobalChange('until', ev.target.value));
     $('filters').addEventListener('submit', (ev) => ev.preventDefault());
     $('logout').addEventListener('click', logout);
+    initViews();
     window.addEventListener('hashchange', render);
     try {
       const r = await api('/api/v1/session', null, { noAuthRedirect: true });

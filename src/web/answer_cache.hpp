@@ -1,0 +1,54 @@
+// Answers kept between requests (issue 12's speed): the analysis over ten million records takes
+// seconds, and a dashboard asks the same few questions again and again between two ingests. An
+// answer is kept with the store's change marker (store::change_marker) at the time it was
+// computed and given again only while the marker is the same — any commit by ingest, `label`,
+// `enrich` or `alerts` makes every kept answer stale — and for at most max_age_s, as answers
+// also depend on the clock (an alert settles, "today" moves). Keys hold the account's domains,
+// so one account's answer is never another's.
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace dmarcsight::web {
+
+struct kept_answer {
+    int status = 200;
+    std::string content_type;
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;  // beside the default ones (X-Total-Count)
+};
+
+class answer_cache {
+public:
+    static constexpr std::int64_t max_age_s = 300;
+    static constexpr std::size_t max_bytes = 64u << 20;        // all kept bodies together
+    static constexpr std::size_t max_answer_bytes = 16u << 20;  // a larger answer is not kept
+
+    // The answer kept for `key` under `marker`, not older than max_age_s at `now`.
+    std::optional<kept_answer> find(const std::string& key, const std::string& marker, std::int64_t now);
+    // Keeps it (the oldest answers go when the bytes would pass max_bytes).
+    void keep(const std::string& key, const std::string& marker, kept_answer a, std::int64_t now);
+    std::size_t bytes() const;
+
+private:
+    struct entry {
+        std::string marker;
+        std::int64_t at = 0;
+        kept_answer answer;
+        std::list<std::string>::iterator age;  // its place in order_
+    };
+    void drop(std::unordered_map<std::string, entry>::iterator it);
+    mutable std::mutex mu_;
+    std::unordered_map<std::string, entry> entries_;
+    std::list<std::string> order_;  // keys, oldest first
+    std::size_t bytes_ = 0;
+};
+
+}  // namespace dmarcsight::web

@@ -21,6 +21,7 @@ void register_serve(CLI::App& app) {
         std::string listen = "127.0.0.1:8080";
         std::string state, tls_cert, tls_key;
         bool behind_proxy = false;
+        bool no_prefetch = false;
     };
     auto a = std::make_shared<args>();
     auto* cmd = app.add_subcommand(
@@ -38,6 +39,9 @@ void register_serve(CLI::App& app) {
     cmd->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert");
     cmd->add_flag("--behind-proxy", a->behind_proxy,
                   "Plain HTTP beyond loopback: a reverse proxy in front terminates TLS (X-Forwarded-* headers are not trusted)");
+    cmd->add_flag("--no-prefetch", a->no_prefetch,
+                  "Do not answer the dashboard's first pages ahead (by default, once the store is quiet and each hour, the "
+                  "largest domains' overview and sources pages are computed and kept until the store changes)");
     cmd->callback([a] {
         auto where = web::parse_listen(a->listen);
         if (!where) {
@@ -104,7 +108,7 @@ void register_serve(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
-        web::server srv(*db, users.get(), std::move(ctx), {a->tls_cert, a->tls_key}, a->behind_proxy);
+        web::server srv(*db, users.get(), std::move(ctx), {a->tls_cert, a->tls_key}, a->behind_proxy, !a->no_prefetch);
         if (auto ok = srv.ready(); !ok) {
             error_line(ok.err().message);
             exit_code() = exit_usage;

@@ -6,7 +6,7 @@ std::optional<kept_answer> answer_cache::find(const std::string& key, const std:
     std::lock_guard lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
-    if (it->second.marker != marker || now - it->second.at >= max_age_s || now < it->second.at) {
+    if (it->second.marker != marker || now / period_s != it->second.at / period_s) {
         drop(it);
         return std::nullopt;
     }

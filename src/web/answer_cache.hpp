@@ -2,9 +2,11 @@
 // seconds, and a dashboard asks the same few questions again and again between two ingests. An
 // answer is kept with the store's change marker (store::change_marker) at the time it was
 // computed and given again only while the marker is the same — any commit by ingest, `label`,
-// `enrich` or `alerts` makes every kept answer stale — and for at most max_age_s, as answers
-// also depend on the clock (an alert settles, "today" moves). Keys hold the account's domains,
-// so one account's answer is never another's.
+// `enrich` or `alerts` makes every kept answer stale — and within the UTC hour it was computed
+// in: answers also depend on the clock, but only at whole hours (a day ends at midnight UTC, an
+// alert settles and a reporter is missed a whole number of hours later: alerts.settle_hours).
+// Keys hold the account's domains, or the one domain asked for, so one account's answer is
+// never another's.
 #pragma once
 
 #include <cstdint>
@@ -27,11 +29,11 @@ struct kept_answer {
 
 class answer_cache {
 public:
-    static constexpr std::int64_t max_age_s = 300;
+    static constexpr std::int64_t period_s = 3600;  // an answer holds within its UTC hour
     static constexpr std::size_t max_bytes = 64u << 20;        // all kept bodies together
     static constexpr std::size_t max_answer_bytes = 16u << 20;  // a larger answer is not kept
 
-    // The answer kept for `key` under `marker`, not older than max_age_s at `now`.
+    // The answer kept for `key` under `marker`, computed in the same UTC hour as `now`.
     std::optional<kept_answer> find(const std::string& key, const std::string& marker, std::int64_t now);
     // Keeps it (the oldest answers go when the bytes would pass max_bytes).
     void keep(const std::string& key, const std::string& marker, kept_answer a, std::int64_t now);

@@ -270,18 +270,32 @@ void posture(route_env& env, const caller& c, const httplib::Request& req, httpl
 
 }  // namespace
 
+namespace {
+
+using handler = void (*)(route_env&, const caller&, const httplib::Request&, httplib::Response&);
+constexpr std::pair<const char*, handler> routes[] = {
+    {"/api/v1/sources", sources}, {"/api/v1/policy", policy}, {"/api/v1/trends", trends},   {"/api/v1/failures", failures},
+    {"/api/v1/tls", tls},         {"/api/v1/alerts", alert_list}, {"/api/v1/posture", posture},
+};
+
+}  // namespace
+
 void add_data_routes(httplib::Server& http, route_env& env) {
-    using handler = void (*)(route_env&, const caller&, const httplib::Request&, httplib::Response&);
-    const std::pair<const char*, handler> routes[] = {
-        {"/api/v1/sources", sources}, {"/api/v1/policy", policy}, {"/api/v1/trends", trends},   {"/api/v1/failures", failures},
-        {"/api/v1/tls", tls},         {"/api/v1/alerts", alert_list}, {"/api/v1/posture", posture},
-    };
     for (const auto& [path, h] : routes) {
         http.Get(path, [&env, h](const httplib::Request& req, httplib::Response& res) {
             auto c = env.authenticate(req, res);
             if (c) env.kept(*c, req, res, [&] { h(env, *c, req, res); });
         });
     }
+}
+
+bool answer_data_route(route_env& env, const caller& c, const httplib::Request& req, httplib::Response& res) {
+    for (const auto& [path, h] : routes) {
+        if (req.path != path) continue;
+        env.kept(c, req, res, [&] { h(env, c, req, res); });
+        return true;
+    }
+    return false;
 }
 
 }  // namespace dmarcsight::web

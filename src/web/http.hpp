@@ -52,5 +52,8 @@ struct route_env {
 
 // The analysis paths under /api/v1/ (web/api.cpp).
 void add_data_routes(httplib::Server& http, route_env& env);
+// Answers `req` (path and parameters) for `c` as the route of its path would, through env.kept:
+// the server's own questions (web/prefetch.hpp). False when the path is no data route.
+bool answer_data_route(route_env& env, const caller& c, const httplib::Request& req, httplib::Response& res);
 
 }  // namespace dmarcsight::web

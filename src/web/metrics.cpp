@@ -73,4 +73,18 @@ result<std::string> metrics_text(store::store& db) {
     return out;
 }
 
+std::string serve_metrics_text(const serve_counters& c) {
+    const auto n = [](std::uint64_t v) { return std::to_string(v); };
+    return "# HELP dmarcsight_serve_answers_total Analysis answers given, by whether they were kept or computed for the request.\n"
+           "# TYPE dmarcsight_serve_answers_total counter\n"
+           "dmarcsight_serve_answers_total{from=\"kept\"} " + n(c.kept) + "\n"
+           "dmarcsight_serve_answers_total{from=\"computed\"} " + n(c.computed) + "\n"
+           "# HELP dmarcsight_serve_prefetched_total Answers computed ahead of any request and kept.\n"
+           "# TYPE dmarcsight_serve_prefetched_total counter\n"
+           "dmarcsight_serve_prefetched_total " + n(c.ahead) + "\n"
+           "# HELP dmarcsight_serve_prefetch_rounds_total Rounds of answers computed ahead that ran to the end.\n"
+           "# TYPE dmarcsight_serve_prefetch_rounds_total counter\n"
+           "dmarcsight_serve_prefetch_rounds_total " + n(c.ahead_rounds) + "\n";
+}
+
 }  // namespace dmarcsight::web

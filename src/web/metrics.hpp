@@ -3,6 +3,7 @@
 // and DMARC pass share.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,13 @@ namespace dmarcsight::web {
 std::string metrics_label_value(std::string_view v);
 
 result<std::string> metrics_text(store::store& db);
+
+// The server's own counters, beside the store's figures: answers given from what was kept and
+// computed anew (web/answer_cache.hpp), answers computed ahead and rounds of them completed
+// (web/prefetch.hpp).
+struct serve_counters {
+    std::uint64_t kept = 0, computed = 0, ahead = 0, ahead_rounds = 0;
+};
+std::string serve_metrics_text(const serve_counters& c);
 
 }  // namespace dmarcsight::web

@@ -3,11 +3,16 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "core/text.hpp"
 #include "core/time.hpp"
@@ -18,6 +23,7 @@
 #include "web/assets.hpp"
 #include "web/http.hpp"
 #include "web/metrics.hpp"
+#include "web/prefetch.hpp"
 
 namespace dmarcsight::web {
 
@@ -195,6 +201,18 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
 
 }  // namespace
 
+// The caller without users, and the server's own (web/prefetch.hpp): every domain.
+// True on the thread that answers ahead (its answers are counted apart).
+thread_local bool answering_ahead = false;
+
+caller everyone() {
+    caller c;
+    c.who.name = "(no users)";
+    c.who.all_domains = true;
+    c.via = "none";
+    return c;
+}
+
 struct server::impl {
     store::store& db;
     accounts* users;
@@ -205,12 +223,25 @@ struct server::impl {
     failure_limit failures;
     std::string tls_error;
     answer_cache answers;
+    std::atomic<std::uint64_t> n_kept{0}, n_computed{0}, n_ahead{0}, n_rounds{0};
     route_env env;
 
-    // The kept answer of this request for this account, while the store is unchanged; else the
-    // computed one, kept when it is a 200. The marker is read before computing: a change during
-    // the computation leaves the answer under the older marker, where it is never found again.
-    void kept(const caller& c, const httplib::Request& req, httplib::Response& res, const std::function<void()>& compute) {
+    // Whose answer a request's is: the account's (the rows of its domains), or — a data route
+    // asked for one domain the account sees — that domain's, the same for every account that
+    // sees it (so the server's own questions, web/prefetch.hpp, answer every user).
+    enum class scope { account, domain_asked };
+
+    std::string marker_now() {
+        std::lock_guard lock(db_mu);
+        auto m = db.change_marker();
+        return m ? std::move(*m) : std::string();
+    }
+
+    // The kept answer of this request, while the store is unchanged; else the computed one, kept
+    // when it is a 200. The marker is read before computing: a change during the computation
+    // leaves the answer under the older marker, where it is never found again.
+    void kept(const caller& c, const httplib::Request& req, httplib::Response& res, const std::function<void()>& compute,
+              scope sc = scope::account) {
         // Every piece with its length in front: a parameter value holding '&' or '=' never makes
         // the key of another request. The parameters are a multimap, so in key order.
         std::string key;
@@ -220,24 +251,32 @@ struct server::impl {
             piece(k);
             piece(v);
         }
-        key += c.who.all_domains ? "|*" : "|";
-        if (!c.who.all_domains)
-            for (const auto& d : c.who.domains) piece(d);
-        std::string marker;
-        {
-            std::lock_guard lock(db_mu);
-            if (auto m = db.change_marker()) marker = std::move(*m);
+        bool by_domain = false;
+        if (sc == scope::domain_asked) {
+            // Only a domain this account sees: any other is answered (403) by the computation.
+            auto f = filter_of(req);
+            by_domain = f && !f->domain.empty() && c.who.sees(f->domain);
         }
+        if (by_domain) {
+            key += "|d";
+        } else {
+            key += c.who.all_domains ? "|*" : "|";
+            if (!c.who.all_domains)
+                for (const auto& d : c.who.domains) piece(d);
+        }
+        const std::string marker = marker_now();
         const std::int64_t now = utc::now();
         if (!marker.empty()) {
             if (auto a = answers.find(key, marker, now)) {
                 res.status = a->status;
                 for (const auto& [k, v] : a->headers) res.set_header(k, v);
                 res.set_content(std::move(a->body), a->content_type);
+                if (!answering_ahead) ++n_kept;
                 return;
             }
         }
         compute();
+        ++(answering_ahead ? n_ahead : n_computed);
         if (marker.empty() || res.status != 200) return;
         kept_answer a;
         a.status = res.status;
@@ -263,13 +302,7 @@ struct server::impl {
             }
             any = *a;
         }
-        if (!any) {
-            caller everyone;
-            everyone.who.name = "(no users)";
-            everyone.who.all_domains = true;
-            everyone.via = "none";
-            return std::make_pair(everyone, std::string());
-        }
+        if (!any) return std::make_pair(everyone(), std::string());
         const std::string& addr = req.remote_addr;
         if (failures.blocked(addr)) {
             res.set_header("Retry-After", std::to_string(auth_failure_window_s));
@@ -432,27 +465,117 @@ struct server::impl {
         res.status = 204;
     }
 
-    // GET /api/v1/domains: the rows of the domains this account may see, and nothing of the others.
+    // GET /api/v1/domains: the rows of the domains this account may see, and nothing of the
+    // others — cut from the document of every domain, which is kept once for all accounts.
     void domains(const caller& c, const httplib::Request& req, httplib::Response& res) {
-        auto w = filter_of(req);
-        if (!w) return send_error(res, 400, w.err().message);
-        w->domain.clear();  // every domain the account sees
-        std::lock_guard lock(db_mu);
-        auto j = views::domains_document(db, views::fact_window(*w));
-        if (!j) return send_error(res, 500, j.err().message);
-        // Per-domain access: the rows of domains this account may see, and nothing of the others.
+        kept(everyone(), req, res, [&] {
+            auto w = filter_of(req);
+            if (!w) return send_error(res, 400, w.err().message);
+            w->domain.clear();  // every domain
+            std::lock_guard lock(db_mu);
+            auto j = views::domains_document(db, views::fact_window(*w));
+            if (!j) return send_error(res, 500, j.err().message);
+            send_json(res, 200, *j);
+        });
+        if (c.who.all_domains || res.status != 200) return;
+        json all = json::parse(res.body, nullptr, false);
+        if (!all.is_array()) return send_error(res, 500, "the domains document is not an array");
         json mine = json::array();
-        for (auto& row : *j)
-            if (c.who.sees(row["policy_domain"].get<std::string>())) mine.push_back(std::move(row));
+        for (auto& row : all)
+            if (row.is_object() && row.contains("policy_domain") && row["policy_domain"].is_string() &&
+                c.who.sees(row["policy_domain"].get<std::string>()))
+                mine.push_back(std::move(row));
         send_json(res, 200, mine);
     }
 
-    impl(store::store& d, accounts* u, analysis_context c, const tls_files& tls, bool secure)
+    // The server's own questions (web/prefetch.hpp): once the store has not changed for a
+    // quiet period, and again when the hour turns (kept answers hold within it), the answers of
+    // the largest domains' first pages are computed and kept. One question at a time, each taking
+    // the store's lock as a request does, so a user's request waits at most for one of them.
+    bool prefetch = false;
+    std::thread warmer;
+    std::mutex warm_mu;
+    std::condition_variable warm_cv;
+    bool stopping = false;
+
+    void warm_loop() {
+        std::string seen, warmed;
+        std::int64_t warmed_hour = -1;
+        answering_ahead = true;
+        std::unique_lock lk(warm_mu);
+        while (!warm_cv.wait_for(lk, std::chrono::seconds(prefetch_quiet_s), [this] { return stopping; })) {
+            lk.unlock();
+            const std::string m = marker_now();
+            const std::int64_t hour = utc::now() / answer_cache::period_s;
+            if (!m.empty() && m == seen && (m != warmed || hour != warmed_hour) && warm(m)) {
+                warmed = m;
+                warmed_hour = hour;
+                ++n_rounds;
+            }
+            seen = m;
+            lk.lock();
+        }
+    }
+    bool should_stop() {
+        std::lock_guard lk(warm_mu);
+        return stopping;
+    }
+    // False when it stopped early: the store changed, or the server stops.
+    bool warm(const std::string& m) {
+        const caller all = everyone();
+        const auto ask = [&](const prefetch_request& q) {
+            // Half the kept bytes at most: what users asked stays kept.
+            if (should_stop() || marker_now() != m || answers.bytes() > answer_cache::max_bytes / 2) return false;
+            httplib::Request req;
+            req.path = q.path;
+            for (const auto& [k, v] : q.params) req.params.emplace(k, v);
+            httplib::Response res;
+            if (q.path == "/api/v1/domains") domains(all, req, res);
+            else answer_data_route(env, all, req, res);
+            return true;
+        };
+        httplib::Request dreq;
+        dreq.path = "/api/v1/domains";
+        httplib::Response dres;
+        if (should_stop()) return false;
+        domains(all, dreq, dres);
+        if (dres.status != 200) return true;  // nothing to warm (the error is the user's to see)
+        if (!ask(all_sources_call())) return false;
+        const json rows = json::parse(dres.body, nullptr, false);
+        if (!rows.is_array()) return true;
+        std::vector<std::pair<std::int64_t, std::string>> largest;
+        for (const auto& r : rows)
+            if (r.is_object() && r.value("messages", json()).is_number_integer() && r.value("policy_domain", json()).is_string())
+                largest.emplace_back(r["messages"].get<std::int64_t>(), r["policy_domain"].get<std::string>());
+        std::sort(largest.begin(), largest.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+        if (largest.size() > prefetch_max_domains) largest.resize(prefetch_max_domains);
+        for (const auto& [_, d] : largest)
+            for (const auto& q : dashboard_calls(d))
+                if (!ask(q)) return false;
+        return true;
+    }
+    void start_warmer() {
+        if (prefetch && !warmer.joinable()) warmer = std::thread([this] { warm_loop(); });
+    }
+    void stop_warmer() {
+        {
+            std::lock_guard lk(warm_mu);
+            stopping = true;
+        }
+        warm_cv.notify_all();
+    }
+    ~impl() {
+        stop_warmer();
+        if (warmer.joinable()) warmer.join();
+    }
+
+    impl(store::store& d, accounts* u, analysis_context c, const tls_files& tls, bool secure, bool ahead)
         : db(d), users(u), ctx(std::move(c)), secure_cookies(secure || !tls.cert.empty()),
           env{db, db_mu, ctx, [this](const httplib::Request& req, httplib::Response& res) { return authenticate(req, res); },
               [this](const caller& c, const httplib::Request& req, httplib::Response& res, const std::function<void()>& compute) {
-                  kept(c, req, res, compute);
-              }} {
+                  kept(c, req, res, compute, scope::domain_asked);
+              }},
+          prefetch(ahead) {
         if (!tls.cert.empty() || !tls.key.empty()) {
             auto s = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
             if (!s->is_valid()) tls_error = "cannot use the TLS certificate '" + tls.cert + "' and key '" + tls.key + "' (unreadable, or not a pair)";
@@ -514,8 +637,7 @@ struct server::impl {
         });
         http->Get("/api/v1/domains", [this](const httplib::Request& req, httplib::Response& res) {
             auto c = authenticate(req, res);
-            if (!c) return;
-            kept(*c, req, res, [&] { domains(*c, req, res); });
+            if (c) domains(*c, req, res);
         });
         add_data_routes(*http, env);
         http->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
@@ -524,7 +646,7 @@ struct server::impl {
             std::lock_guard lock(db_mu);
             auto m = metrics_text(db);
             if (!m) return send_error(res, 500, m.err().message);
-            res.set_content(*m, "text/plain; version=0.0.4; charset=utf-8");
+            res.set_content(*m + serve_metrics_text({n_kept, n_computed, n_ahead, n_rounds}), "text/plain; version=0.0.4; charset=utf-8");
         });
         // Every other method and path pair is refused as such.
         const auto refuse = [](const httplib::Request& req, httplib::Response& res) {
@@ -548,8 +670,8 @@ struct server::impl {
     }
 };
 
-server::server(store::store& db, accounts* users, analysis_context ctx, const tls_files& tls, bool secure_cookies)
-    : p_(std::make_unique<impl>(db, users, std::move(ctx), tls, secure_cookies)) {}
+server::server(store::store& db, accounts* users, analysis_context ctx, const tls_files& tls, bool secure_cookies, bool prefetch)
+    : p_(std::make_unique<impl>(db, users, std::move(ctx), tls, secure_cookies, prefetch)) {}
 
 result<void> server::ready() const {
     if (!p_->tls_error.empty()) return fail(p_->tls_error);
@@ -568,8 +690,14 @@ result<int> server::bind(const listen_address& a) {
     return a.port;
 }
 
-bool server::run() { return p_->http->listen_after_bind(); }
+bool server::run() {
+    p_->start_warmer();
+    return p_->http->listen_after_bind();
+}
 
-void server::stop() { p_->http->stop(); }
+void server::stop() {
+    p_->stop_warmer();  // joined when the server goes: it finishes the question in hand
+    p_->http->stop();
+}
 
 }  // namespace dmarcsight::web

@@ -80,7 +80,9 @@ public:
     // `db` is the store the answers come from, used by one request at a time. `users`: the
     // accounts (null: none, every request answered as for an all-domains user, loopback only).
     // `secure_cookies`: the session cookie carries Secure (TLS here, or a proxy in front).
-    server(store::store& db, accounts* users, analysis_context ctx, const tls_files& tls = {}, bool secure_cookies = false);
+    // `prefetch`: answer the dashboard's first questions ahead while run() runs (web/prefetch.hpp).
+    server(store::store& db, accounts* users, analysis_context ctx, const tls_files& tls = {}, bool secure_cookies = false,
+           bool prefetch = false);
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;

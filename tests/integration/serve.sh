@@ -76,7 +76,35 @@ run_store() {  # run_store NAME DB
     '_dmarc 3600 IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@example.com"' > "$work/example.zone"
   "$bin" alerts --db "$db" --zone "$work/example.zone" --domain example.com >/dev/null 2>&1
   "$bin" alerts --db "$db" --no-dns --dry-run --format json > "$cli/alerts.json"
+  "$bin" trends --db "$db" --domain example.com --by day --format json > "$work/trends-day.json"
   start_server "$db" || { failn=$((failn + 1)); return; }
+  # Once the store is quiet the server answers the dashboard's first pages ahead
+  # (web/prefetch.hpp): the overview's first question is then a kept answer, and the CLI's.
+  check "$name: the overview's first answer was computed ahead" python3 - "$port" "$work/trends-day.json" <<'PY'
+import http.client, json, re, sys, time
+def get(path):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+    c.request("GET", path)
+    r = c.getresponse()
+    assert r.status == 200, (path, r.status)
+    return r.read().decode()
+def counter(text, name):
+    m = re.search("^" + re.escape(name) + r" (\d+)$", text, re.M)
+    assert m, name
+    return int(m.group(1))
+deadline = time.time() + 60
+while counter(get("/metrics"), "dmarcsight_serve_prefetch_rounds_total") < 1:
+    assert time.time() < deadline, "no round of answers ahead within 60 s"
+    time.sleep(0.2)
+m = get("/metrics")
+assert counter(m, "dmarcsight_serve_prefetched_total") >= 9, m
+kept = counter(m, 'dmarcsight_serve_answers_total{from="kept"}')
+computed = counter(m, 'dmarcsight_serve_answers_total{from="computed"}')
+assert json.loads(get("/api/v1/trends?domain=example.com&by=day")) == json.load(open(sys.argv[2]))
+m = get("/metrics")
+assert counter(m, 'dmarcsight_serve_answers_total{from="kept"}') == kept + 1, m
+assert counter(m, 'dmarcsight_serve_answers_total{from="computed"}') == computed, m
+PY
   check "$name: the API equals the CLI, errors and headers" \
     python3 "$project/tests/integration/serve_client.py" "$port" "$work/stats.json" "$work/domains.json" "$work/domains-since.json" "$since" "$cli"
   check "$name: every GET path of docs/openapi.json answers what the file says" \

@@ -1,5 +1,5 @@
 // serve's kept answers (web/answer_cache.hpp): given again only under the same store marker and
-// within the age limit, never beyond the byte limits, the oldest going first.
+// within the UTC hour it was computed in, never beyond the byte limits, the oldest going first.
 #include <gtest/gtest.h>
 
 #include "web/answer_cache.hpp"
@@ -16,21 +16,22 @@ web::kept_answer answer(std::string body) {
 }
 }  // namespace
 
-TEST(serve_answer_cache, same_marker_within_age_only) {
+TEST(serve_answer_cache, same_marker_within_the_hour_only) {
+    const std::int64_t hour = 1'796'428'800;  // 2026-12-05T00:00:00Z, an hour's start
     web::answer_cache c;
-    c.keep("k", "m1", answer("[1]"), 1000);
-    auto a = c.find("k", "m1", 1000 + web::answer_cache::max_age_s - 1);
+    c.keep("k", "m1", answer("[1]"), hour + 1000);
+    auto a = c.find("k", "m1", hour + 3599);
     ASSERT_TRUE(a);
     EXPECT_EQ(a->body, "[1]");
     EXPECT_EQ(a->headers.at(0).second, "7");
-    EXPECT_FALSE(c.find("other", "m1", 1000));
-    EXPECT_FALSE(c.find("k", "m2", 1001));  // the store changed: stale, and dropped
-    EXPECT_FALSE(c.find("k", "m1", 1001));
+    EXPECT_FALSE(c.find("other", "m1", hour + 1000));
+    EXPECT_FALSE(c.find("k", "m2", hour + 1001));  // the store changed: stale, and dropped
+    EXPECT_FALSE(c.find("k", "m1", hour + 1001));
     EXPECT_EQ(c.bytes(), 0u);
-    c.keep("k", "m1", answer("[2]"), 1000);
-    EXPECT_FALSE(c.find("k", "m1", 1000 + web::answer_cache::max_age_s));  // too old
-    c.keep("k", "m1", answer("[3]"), 1000);
-    EXPECT_FALSE(c.find("k", "m1", 999));  // the clock went back: not trusted
+    c.keep("k", "m1", answer("[2]"), hour + 3599);
+    EXPECT_FALSE(c.find("k", "m1", hour + 3600));  // the hour turned (an alert may have settled)
+    c.keep("k", "m1", answer("[3]"), hour + 1000);
+    EXPECT_FALSE(c.find("k", "m1", hour - 1));  // the clock went back an hour: not trusted
 }
 
 TEST(serve_answer_cache, byte_limits) {

@@ -523,9 +523,12 @@ struct server::impl {
     // False when it stopped early: the store changed, or the server stops.
     bool warm(const std::string& m) {
         const caller all = everyone();
+        bool full = false;
         const auto ask = [&](const prefetch_request& q) {
-            // Half the kept bytes at most: what users asked stays kept.
-            if (should_stop() || marker_now() != m || answers.bytes() > answer_cache::max_bytes / 2) return false;
+            if (should_stop() || marker_now() != m) return false;
+            // Half the kept bytes at most, so what users asked stays kept: the round ends there.
+            full = full || answers.bytes() > answer_cache::max_bytes / 2;
+            if (full) return true;
             httplib::Request req;
             req.path = q.path;
             for (const auto& [k, v] : q.params) req.params.emplace(k, v);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "alerts/delivery.hpp"
+#include "cli/allocator.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/services.hpp"
@@ -108,6 +109,7 @@ void register_serve(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
+        return_freed_memory_at_once();
         web::server srv(*db, users.get(), std::move(ctx), {a->tls_cert, a->tls_key}, a->behind_proxy, !a->no_prefetch);
         if (auto ok = srv.ready(); !ok) {
             error_line(ok.err().message);

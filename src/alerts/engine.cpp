@@ -193,6 +193,28 @@ bool sort_before(const alert_view& a, const alert_view& b) {
 
 }  // namespace
 
+result<store::mute_row> mute_rule(const mute_request& r, std::int64_t now) {
+    store::mute_row m;
+    m.domain = r.domain.empty() ? "" : text::normalize_domain(r.domain);
+    m.source = r.source;
+    m.kind = r.kind;
+    m.note = std::string(utf8_prefix(r.note, max_mute_note));
+    m.created_at = now;
+    if (m.domain.empty() && m.source.empty() && m.kind.empty())
+        return fail("a mute rule needs at least one of domain, source, kind (muting everything is --no-send)");
+    if (!m.source.empty() && !ip_address::parse(m.source) && !cidr::parse(m.source))
+        return fail("source " + text::for_terminal(m.source, 80) + ": not an IP address or CIDR");
+    analyze::alert_kind k{};
+    if (!m.kind.empty() && !analyze::parse_alert_kind(m.kind, k))
+        return fail("kind " + text::for_terminal(m.kind, 80) + ": not an alert kind (" + analyze::alert_kind_names + ")");
+    if (!r.until.empty()) {
+        const auto t = utc::parse_user_time(r.until, now);
+        if (!t) return fail("until " + text::for_terminal(r.until, 80) + ": not a time (" + utc::user_time_forms + ")");
+        m.until_day = utc::format_date(utc::day_of(*t) * 86400);
+    }
+    return m;
+}
+
 bool mute_applies(const store::mute_row& m, const analyze::alert& a, const std::string& today) {
     if (!m.until_day.empty() && today > m.until_day) return false;
     if (!m.domain.empty() && m.domain != a.domain) return false;

@@ -59,6 +59,16 @@ result<evaluation> evaluate(store::store& db, const options& opt);
 // IP or a CIDR), and is it still in force on `today` (YYYY-MM-DD)?
 bool mute_applies(const store::mute_row& m, const analyze::alert& a, const std::string& today);
 
+// A mute rule as a user asks for it (`alerts --mute`, the dashboard): the domain normalised, the
+// source an IP or a CIDR, the kind one of analyze::alert_kind_names, `until` a day or a time in
+// the CLI's forms (empty: for ever), at least one of domain, source, kind. The reason names the
+// field (`domain`, `source`, `kind`, `until`).
+struct mute_request {
+    std::string domain, source, kind, until, note;
+};
+inline constexpr std::size_t max_mute_note = 500;  // bytes of UTF-8, cut on a character boundary
+result<store::mute_row> mute_rule(const mute_request& r, std::int64_t now);
+
 // Recomputes a view's state from its fields and deliveries, given the channels it goes to.
 void settle_state(alert_view& v, const std::vector<std::string>& channels);
 

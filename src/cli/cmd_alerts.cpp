@@ -78,26 +78,12 @@ int run_mutes(store::store& db, const args& a, std::int64_t now) {
         return exit_ok;
     }
     if (a.mute) {
-        store::mute_row m;
-        m.domain = a.domain.empty() ? "" : text::normalize_domain(a.domain);
-        m.source = a.mute_source;
-        m.kind = a.mute_kind;
-        m.note = a.note;
-        m.created_at = now;
-        if (m.domain.empty() && m.source.empty() && m.kind.empty()) {
-            error_line("--mute needs at least one of --domain, --source, --kind (muting everything is --no-send)");
+        auto rule = alerts::mute_rule({a.domain, a.mute_source, a.mute_kind, a.mute_until, a.note}, now);
+        if (!rule) {
+            error_line("--mute: " + rule.err().message);
             return exit_usage;
         }
-        if (!m.source.empty() && !ip_address::parse(m.source) && !cidr::parse(m.source)) {
-            error_line("--source " + text::for_terminal(m.source, 80) + ": not an IP address or CIDR");
-            return exit_usage;
-        }
-        analyze::alert_kind k{};
-        if (!m.kind.empty() && !analyze::parse_alert_kind(m.kind, k)) {
-            error_line("--kind " + text::for_terminal(m.kind, 80) + ": not an alert kind (" + analyze::alert_kind_names + ")");
-            return exit_usage;
-        }
-        if (!parse_day_flag("--mute-until", a.mute_until, now, m.until_day)) return exit_usage;
+        const store::mute_row& m = *rule;
         auto id = db.put_mute(m);
         if (!id) {
             error_line(id.err().message);
@@ -115,9 +101,7 @@ int run_mutes(store::store& db, const args& a, std::int64_t now) {
     }
     if (a.format == "json") {
         nlohmann::json j = nlohmann::json::array();
-        for (const auto& m : *all)
-            j.push_back({{"id", m.id}, {"domain", m.domain}, {"source", m.source}, {"kind", m.kind}, {"until", m.until_day},
-                         {"note", m.note}, {"created_at", utc::format_iso8601(m.created_at)}});
+        for (const auto& m : *all) j.push_back(views::mute_json(m));
         std::printf("%s\n", json_text(j, 2).c_str());
         return exit_ok;
     }

@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/services.hpp"
+#include "store/open.hpp"
 #include "web/accounts.hpp"
 #include "web/server.hpp"
 
@@ -87,7 +88,7 @@ void register_serve(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
-        auto db = open_store(a->db, store::open_mode::read_only);
+        auto db = cli::open_store(a->db, store::open_mode::read_only);
         if (!db) return;
         // What the analysis answers need, as the CLI's commands have it.
         auto services = load_services({});
@@ -109,6 +110,11 @@ void register_serve(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
+        // Acknowledgements and mute rules from the dashboard: the rows `alerts --ack` / `--mute`
+        // write, through a store opened for writing on the first one (the reports stay read-only;
+        // on PostgreSQL the role must be allowed to write the alert tables, else the change is
+        // refused with the database's reason).
+        ctx.open_for_changes = [db_name = a->db] { return store::open_store(db_name, store::open_mode::read_write); };
         return_freed_memory_at_once();
         web::server srv(*db, users.get(), std::move(ctx), {a->tls_cert, a->tls_key}, a->behind_proxy, !a->no_prefetch);
         if (auto ok = srv.ready(); !ok) {

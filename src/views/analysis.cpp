@@ -118,6 +118,11 @@ json trend_json(const analyze::trend_row& r, bool weeks) {
     return j;
 }
 
+json mute_json(const store::mute_row& m) {
+    return {{"id", m.id},     {"domain", m.domain}, {"source", m.source},
+            {"kind", m.kind}, {"until", m.until_day}, {"note", m.note}, {"created_at", utc::format_iso8601(m.created_at)}};
+}
+
 json alert_json(const alerts::alert_view& v) {
     json j;
     j["id"] = v.id;

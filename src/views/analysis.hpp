@@ -27,6 +27,10 @@ nlohmann::json trend_json(const analyze::trend_row& r, bool weeks);
 // One `alerts` entry: {id, day, kind, domain, source, reporter, severity, detail, state, …}.
 nlohmann::json alert_json(const alerts::alert_view& v);
 
+// One mute rule (`alerts --mutes --format json`, /api/v1/mutes): {id, domain, source, kind,
+// until, note, created_at}; empty fields are "" (they match every alert).
+nlohmann::json mute_json(const store::mute_row& m);
+
 // `failures`: counts, top sources, failure kinds, DKIM, reporters, the newest sample (masked).
 nlohmann::json failures_document(const analyze::failure_summary& s);
 

@@ -52,6 +52,21 @@ struct route_env {
 
 // The analysis paths under /api/v1/ (web/api.cpp).
 void add_data_routes(httplib::Server& http, route_env& env);
+// What the change routes (web/changes.cpp) share with the server: the store they read (kept
+// alerts, mute rules; one request at a time), the caller of a change (a session's CSRF token
+// checked; Basic refused) or of a read, and the store the changes are written to — opened for
+// writing on the first change (serve's store is read-only), called under db_mu.
+struct change_env {
+    store::store& db;
+    std::mutex& db_mu;
+    std::function<std::optional<caller>(const httplib::Request&, httplib::Response&)> identify_change;
+    std::function<std::optional<caller>(const httplib::Request&, httplib::Response&)> authenticate;
+    std::function<result<store::store*>()> writer;
+};
+
+// POST /api/v1/alerts/ack, GET/POST /api/v1/mutes, DELETE /api/v1/mutes/ID.
+void add_change_routes(httplib::Server& http, change_env& env);
+
 // Answers `req` (path and parameters) for `c` as the route of its path would, through env.kept:
 // the server's own questions (web/prefetch.hpp). False when the path is no data route.
 bool answer_data_route(route_env& env, const caller& c, const httplib::Request& req, httplib::Response& res);

@@ -131,6 +131,17 @@ bool same_origin(const httplib::Request& req, bool tls_or_proxy) {
     return origin == "http://" + host || (tls_or_proxy && origin == "https://" + host);
 }
 
+// The host of a Host header ("127.0.0.1:8080", "[::1]:8080", "localhost") is a loopback one.
+bool loopback_host(std::string_view host) {
+    if (host.starts_with("[")) {
+        const auto close = host.find(']');
+        if (close == std::string_view::npos) return false;
+        return is_loopback(std::string(host.substr(1, close - 1)));
+    }
+    const auto colon = host.find(':');
+    return is_loopback(std::string(host.substr(0, colon)));
+}
+
 json session_json(const caller& c, const std::string& csrf) {
     return {{"user", c.who.name}, {"all_domains", c.who.all_domains}, {"domains", c.who.domains}, {"auth", c.via}, {"csrf", csrf}};
 }
@@ -225,6 +236,8 @@ struct server::impl {
     answer_cache answers;
     std::atomic<std::uint64_t> n_kept{0}, n_computed{0}, n_ahead{0}, n_rounds{0};
     route_env env;
+    std::unique_ptr<store::store> changes_db;  // opened on the first change (under db_mu)
+    change_env changes;
 
     // Whose answer a request's is: the account's (the rows of its domains), or — a data route
     // asked for one domain the account sees — that domain's, the same for every account that
@@ -302,7 +315,21 @@ struct server::impl {
             }
             any = *a;
         }
-        if (!any) return std::make_pair(everyone(), std::string());
+        if (!any) {
+            // Without users nothing authenticates: only the loopback interface is listened on,
+            // and only requests addressed to it by name are answered — a page elsewhere that
+            // rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own Host. A change
+            // also comes from this server's own page (Origin), as with users.
+            if (!loopback_host(req.get_header_value("Host"))) {
+                send_error(res, 403, "without users this server answers requests to a loopback address only (Host: 127.0.0.1, [::1], localhost)");
+                return std::nullopt;
+            }
+            if (changes && !same_origin(req, secure_cookies)) {
+                send_error(res, 403, "a change comes from this server's own page (Origin)");
+                return std::nullopt;
+            }
+            return std::make_pair(everyone(), std::string());
+        }
         const std::string& addr = req.remote_addr;
         if (failures.blocked(addr)) {
             res.set_header("Retry-After", std::to_string(auth_failure_window_s));
@@ -578,6 +605,22 @@ struct server::impl {
               [this](const caller& c, const httplib::Request& req, httplib::Response& res, const std::function<void()>& compute) {
                   kept(c, req, res, compute, scope::domain_asked);
               }},
+          changes{db, db_mu,
+                  [this](const httplib::Request& req, httplib::Response& res) -> std::optional<caller> {
+                      auto c = identify(req, res, true);
+                      if (!c) return std::nullopt;
+                      return std::move(c->first);
+                  },
+                  [this](const httplib::Request& req, httplib::Response& res) { return authenticate(req, res); },
+                  [this]() -> result<store::store*> {
+                      if (!changes_db) {
+                          if (!ctx.open_for_changes) return fail("this server makes no changes to the store");
+                          auto w = ctx.open_for_changes();
+                          if (!w) return unexpected{w.err()};
+                          changes_db = std::move(*w);
+                      }
+                      return changes_db.get();
+                  }},
           prefetch(ahead) {
         if (!tls.cert.empty() || !tls.key.empty()) {
             auto s = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
@@ -643,6 +686,7 @@ struct server::impl {
             if (c) domains(*c, req, res);
         });
         add_data_routes(*http, env);
+        add_change_routes(*http, changes);
         http->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
             auto c = authenticate(req, res);
             if (!c || !sees_totals(*c, res)) return;

@@ -66,6 +66,9 @@ struct analysis_context {
     std::function<result<std::vector<store::label_row>>(store::store&)> labels;
     alerts::options alerts;  // rules, settle and no-report times; the rest is set per request
     std::vector<std::string> channels;
+    // Opens the store for the few changes a user makes from the dashboard (an alert acknowledged,
+    // a mute rule), on the first one; null: none can be made (the answer says so).
+    std::function<result<std::unique_ptr<store::store>>()> open_for_changes;
 };
 
 // The most rows one page of /api/v1/sources (and the other lists) gives; limit=0 asks for all.

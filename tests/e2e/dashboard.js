@@ -300,6 +300,37 @@ const near = (a, b) => typeof a === 'number' && typeof b === 'number' && Math.ab
       return [n === 0, n + ' views kept'];
     });
 
+    // Alerts: acknowledge one and mute another from the page; the server keeps both (the rows
+    // `alerts --ack` / `--mute` write), and a rule is removed again.
+    const alertsOnServer = () => page.evaluate(async () => (await (await fetch('/api/v1/alerts', { cache: 'no-store' })).json()));
+    await check('alerts: "Acknowledge" acknowledges the alert on the server', async () => {
+      await gotoHash(page, '#/alerts', 'alerts');
+      const row = await page.$('[data-testid=alerts-table] [data-testid=row]:has([data-testid=ack-alert])');
+      if (!row) return [false, 'no alert to acknowledge'];
+      const id = await row.getAttribute('data-alert-id');
+      await rerender(page, 'alerts', () => row.$eval('[data-testid=ack-alert]', (b) => b.click()));
+      const sel = '[data-testid=alerts-table] [data-testid=row][data-alert-id="' + id + '"]';
+      const shown = (await page.textContent(sel + ' td[data-field=state]')).trim();
+      const kept = (await alertsOnServer()).find((a) => a.id === id);
+      const button = await page.$(sel + ' [data-testid=ack-alert]');
+      return [shown === 'acked' && kept && kept.state === 'acked' && !button, id + ': page ' + shown + ', server ' + (kept && kept.state)];
+    });
+    await check('alerts: "Mute 30 days" keeps a mute rule, the alert shows muted; "Remove" removes it', async () => {
+      const row = await page.$('[data-testid=alerts-table] [data-testid=row]:has([data-testid=mute-alert]):has([data-testid=ack-alert])');
+      if (!row) return [false, 'no open alert to mute'];
+      const id = await row.getAttribute('data-alert-id');
+      await rerender(page, 'alerts', () => row.$eval('[data-testid=mute-alert]', (b) => b.click()));
+      const rules = await page.evaluate(async () => (await (await fetch('/api/v1/mutes', { cache: 'no-store' })).json()));
+      const shown = (await page.textContent('[data-testid=alerts-table] [data-testid=row][data-alert-id="' + id + '"] td[data-field=state]')).trim();
+      const listed = await rowCount(page, 'mutes-table');
+      const ok1 = rules.length === 1 && rules[0].until > new Date().toISOString().slice(0, 10) && shown === 'muted' && listed === 1;
+      await rerender(page, 'alerts', () => page.click('[data-testid=mutes-table] [data-testid=unmute]'));
+      const after = await page.evaluate(async () => (await (await fetch('/api/v1/mutes', { cache: 'no-store' })).json()));
+      return [ok1 && after.length === 0 && (await rowCount(page, 'mutes-table')) === 0,
+        JSON.stringify(rules) + ' alert ' + shown + ', ' + listed + ' listed; after removal ' + after.length];
+    });
+    shots.push(['alerts-changed', await shot(page, 'alerts-changed').catch(() => null)]);
+
     // Hostile strings.
     await check('hostile: sources of ' + HOSTILE + ' show the markup as text', async () => {
       await gotoHash(page, '#/sources?domain=' + HOSTILE, 'sources');

@@ -126,6 +126,53 @@ for path in ("/api/v1/domains", "/api/v1/sources?limit=2", "/api/v1/trends?by=we
 assert get("/api/v1/sources?class=spoofing&limit=2")[0] == 200
 assert get("/api/v1/sources?class=spoofing%26limit%3D2")[0] == 400
 PY
+  # Changes from the page: an alert acknowledged, a mute rule added and removed — the rows
+  # `alerts --ack` / `--mute` / `--unmute` write, seen at once by the API (its kept answers go
+  # stale) and by the CLI.
+  check "$name: acknowledge and mute from the API, as the CLI sees them" python3 - "$port" "$bin" "$db" <<'PY'
+import http.client, json, subprocess, sys
+port, bin, db = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def call(method, path, body=None, ctype="application/json", host=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    h = {"Content-Type": ctype} if body is not None else {}
+    if host: h["Host"] = host
+    c.request(method, path, body=None if body is None else (body if isinstance(body, str) else json.dumps(body)), headers=h)
+    r = c.getresponse()
+    data = r.read()
+    return r.status, (json.loads(data) if data else None)
+def cli(*args):
+    return json.loads(subprocess.run([bin, "alerts", "--db", db, *args], check=True, capture_output=True, text=True).stdout)
+st, alerts = call("GET", "/api/v1/alerts?domain=example.com")
+assert st == 200 and alerts, (st, alerts)
+assert call("GET", "/api/v1/alerts?domain=example.com") == (st, alerts)  # kept
+a = next(x for x in alerts if x["state"] != "acked")
+st, j = call("POST", "/api/v1/alerts/ack", {"id": a["id"], "note": "seen <b>here</b>"})
+assert st == 200 and j["state"] == "acked" and j["ack_note"] == "seen <b>here</b>", (st, j)
+st, after = call("GET", "/api/v1/alerts?domain=example.com")
+mine = next(x for x in after if x["id"] == a["id"])
+assert mine["state"] == "acked" and mine["ack_note"] == "seen <b>here</b>", mine  # not the kept answer of before
+assert next(x for x in cli("--no-dns", "--dry-run", "--format", "json") if x["id"] == a["id"])["state"] == "acked"
+assert call("POST", "/api/v1/alerts/ack", {"id": "no-such-alert"})[0] == 404
+assert call("POST", "/api/v1/alerts/ack", {})[0] == 400
+assert call("POST", "/api/v1/alerts/ack", "id=" + a["id"], ctype="application/x-www-form-urlencoded")[0] == 415
+# A page on another name (DNS rebinding) gets nothing from a server without users.
+assert call("GET", "/api/v1/alerts?domain=example.com", host="evil.example:%d" % port)[0] == 403
+assert call("GET", "/api/v1/mutes") == (200, [])
+kind = next(x["kind"] for x in after if x["state"] != "acked")
+st, rule = call("POST", "/api/v1/mutes", {"domain": "Example.COM", "kind": kind, "until": "2099-01-01", "note": "expected"})
+assert st == 201 and rule["domain"] == "example.com" and rule["kind"] == kind and rule["until"] == "2099-01-01", (st, rule)
+assert call("GET", "/api/v1/mutes") == (200, [rule]) and cli("--mutes", "--format", "json") == [rule]
+st, muted = call("GET", "/api/v1/alerts?domain=example.com")
+for x in muted:
+    if x["kind"] == kind and x["state"] != "acked":
+        assert x["state"] == "muted" and x["muted_by"] == rule["id"], x
+for bad in ({}, {"source": "192.0.2.300"}, {"kind": "no_such_kind"}, {"domain": "example.com", "until": "someday"}, {"domain": 5}):
+    st, j = call("POST", "/api/v1/mutes", bad)
+    assert st == 400 and "error" in j, (bad, st, j)
+assert call("DELETE", "/api/v1/mutes/%d" % rule["id"])[0] == 204
+assert call("DELETE", "/api/v1/mutes/%d" % rule["id"])[0] == 404
+assert call("GET", "/api/v1/mutes") == (200, []) and cli("--mutes", "--format", "json") == []
+PY
   "$bin" ingest --db "$db" --quiet "$late" >/dev/null 2>&1
   "$bin" stats --db "$db" --format json > "$work/stats2.json"
   "$bin" domains --db "$db" --format json > "$work/domains2.json"

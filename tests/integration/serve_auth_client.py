@@ -132,6 +132,39 @@ s, h, b = req("/api/v1/views", sess)
 check("the user lists its view", s == 200 and [v["id"] for v in json.loads(b)] == [view_id], (s, b[:200]))
 s, h, b = req("/api/v1/views/%d" % view_id, dict(sess, **{"X-CSRF-Token": csrf}), "DELETE")
 check("remove the view: 204", s == 204, s)
+# Alert changes: per domain, as reading. The admin mutes OTHER's alerts; cust sees nothing of
+# that rule, cannot remove it, cannot mute OTHER nor acknowledge its alerts; cust mutes its own.
+js = {"Content-Type": "application/json"}
+admin_change = dict(sess, **js, **{"X-CSRF-Token": csrf})
+s, h, b = req("/api/v1/mutes", admin_change, "POST", json.dumps({"domain": other, "kind": "new_source"}))
+check("admin (session): a mute rule for %s: 201" % other, s == 201 and json.loads(b)["domain"] == other, (s, b[:200]))
+other_rule = json.loads(b).get("id", 0) if s == 201 else 0
+s, h, b = req("/api/v1/mutes", dict(sess, **js), "POST", json.dumps({"domain": other, "kind": "new_source"}))
+check("a mute rule without the CSRF token: 403", s == 403, s)
+s, h, b = req("/api/v1/mutes", dict(basic("admin", admin_pw), **js), "POST", json.dumps({"domain": other, "kind": "new_source"}))
+check("Basic credentials cannot mute: 403", s == 403, s)
+s, h, b = req("/api/v1/mutes", bearer)
+check("cust: GET /api/v1/mutes holds nothing of %s" % other, s == 200 and other.encode() not in b, (s, b[:200]))
+s, h, b = req("/api/v1/mutes/%d" % other_rule, bearer, "DELETE")
+check("cust cannot remove %s's mute rule: 404" % other, s == 404, s)
+s, h, b = req("/api/v1/mutes", dict(bearer, **js), "POST", json.dumps({"domain": other, "kind": "new_source"}))
+check("cust cannot mute %s: 403" % other, s == 403, s)
+s, h, b = req("/api/v1/mutes", dict(bearer, **js), "POST", json.dumps({"kind": "new_source"}))
+check("cust cannot mute every domain: 400", s == 400, s)
+s, h, b = req("/api/v1/mutes", dict(bearer, **js), "POST", json.dumps({"domain": own, "source": "192.0.2.0/24"}))
+check("cust mutes its own domain (token): 201", s == 201, (s, b[:200]))
+own_rule = json.loads(b).get("id", 0) if s == 201 else 0
+s, h, b = req("/api/v1/mutes", bearer)
+check("cust lists its own rule only", s == 200 and [m["id"] for m in json.loads(b)] == [own_rule], (s, b[:200]))
+s, h, b = req("/api/v1/alerts?domain=" + other, sess)
+others = [a["id"] for a in json.loads(b)] if s == 200 else []
+check("admin: %s has alerts (kept by the alerts run)" % other, bool(others), (s, b[:200]))
+for alert_id in others[:3]:
+    s, h, b = req("/api/v1/alerts/ack", dict(bearer, **js), "POST", json.dumps({"id": alert_id}))
+    check("cust cannot acknowledge %s's alert: 404" % other, s == 404 and alert_id.encode() in b, (s, b[:200]))
+for rule in (own_rule, other_rule):
+    s, h, b = req("/api/v1/mutes/%d" % rule, dict(sess, **{"X-CSRF-Token": csrf}), "DELETE")
+    check("admin removes rule %d: 204" % rule, s == 204, s)
 s, h, b = req("/api/v1/session", dict(sess, **{"X-CSRF-Token": csrf}), "DELETE")
 check("logout: 204, the cookie cleared", s == 204 and "Max-Age=0" in h.get("set-cookie", ""), (s, h))
 s, h, b = req("/api/v1/stats", sess)

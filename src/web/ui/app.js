@@ -217,7 +217,8 @@
     return '"' + s.replace(/"/g, '""') + '"';
   }
 
-  function toCsv(columns, rows) {
+  function toCsv(allColumns, rows) {
+    const columns = allColumns.filter((c) => c.export !== false); // not the buttons of a row
     const lines = [columns.map((c) => csvCell(c.key)).join(',')];
     for (const r of rows) lines.push(columns.map((c) => csvCell(colValue(c, r))).join(','));
     return lines.join('\r\n') + '\r\n';
@@ -288,7 +289,8 @@
   }
 
   // dataTable(opts) -> element. opts:
-  //   testid, columns [{key, label, type: int|pct|text|class|badge|code, value(row), render(row, v), title}],
+  //   testid, columns [{key, label, type: int|pct|text|class|badge|code, value(row), render(row, v), title,
+  //   export: false (left out of the CSV: a row's buttons)}],
   //   rows, exportName, filter (initial text), onFilter(text), expand(row) -> node,
   //   rowAttrs(row) -> {attr: value}, pageSize (client-side pages; 0 = all), empty (text),
   //   toolbarExtra (nodes placed in the toolbar)
@@ -1429,23 +1431,68 @@
     }
   }
 
-  // Alerts, newest day first as the server orders them.
+  // An alert's change from the page (POST /api/v1/alerts/ack, /api/v1/mutes): the page again
+  // after it, or the server's reason beside the table.
+  async function alertChange(path, body, btn) {
+    btn.disabled = true;
+    const note = $('alert-change-error');
+    if (note) { note.textContent = ''; note.hidden = true; }
+    try {
+      await api(path, null, { method: path.includes('/mutes/') ? 'DELETE' : 'POST', body });
+    } catch (e) {
+      if (e.status === 401) return;
+      btn.disabled = false;
+      if (note) { note.textContent = 'The change was not made: ' + e.message; note.hidden = false; }
+      return;
+    }
+    render();
+  }
+
+  function isoDayIn(days) {
+    return new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+  }
+
+  // Alerts, newest day first as the server orders them; acknowledge one, or mute its kind (and
+  // source) on its domain for 30 days; the mute rules, each removable.
   async function renderAlerts(ctx) {
     const { main, params, seq } = ctx;
     const domains = await loadDomains(params);
     if (seq !== state.seq) return;
     const domain = domainOrDefault(ctx, domains, false);
     const range = { since: params.get('since'), until: params.get('until') };
-    const r = await api('/api/v1/alerts', Object.assign({ domain }, range));
+    const [r, m] = await Promise.all([
+      api('/api/v1/alerts', Object.assign({ domain }, range)),
+      api('/api/v1/mutes').catch(() => ({ data: [] })),
+    ]);
     if (seq !== state.seq) return;
     const rows = Array.isArray(r.data) ? r.data : [];
+    const mutes = (Array.isArray(m.data) ? m.data : []).filter((x) => !domain || !x.domain || x.domain === domain);
     const open = rows.filter((a) => !CLOSED_ALERT_STATES.includes(a.state)).length;
 
     clear(main);
     main.appendChild(el('h1', { text: 'Alerts' }));
     main.appendChild(el('div', { class: 'cards' },
       card('Alerts', fmtInt(rows.length), { raw: rows.length }),
-      card('Open', fmtInt(open), { raw: open, testid: 'card-open-alerts', tone: open ? 'warn' : null, note: 'not acknowledged nor muted' })));
+      card('Open', fmtInt(open), { raw: open, testid: 'card-open-alerts', tone: open ? 'warn' : null, note: 'not acknowledged nor muted' }),
+      card('Mute rules', fmtInt(mutes.length), { raw: mutes.length, testid: 'card-mutes' })));
+    main.appendChild(el('p', { class: 'error', role: 'alert', id: 'alert-change-error', dataset: { testid: 'alert-change-error' }, hidden: true }));
+    const actions = (row) => {
+      const box = el('span', { class: 'actions' });
+      if (row.state !== 'acked' && row.id) {
+        const b = el('button', { type: 'button', dataset: { testid: 'ack-alert' }, text: 'Acknowledge', title: 'Acknowledge this alert (alerts --ack)' });
+        b.addEventListener('click', () => alertChange('/api/v1/alerts/ack', { id: row.id }, b));
+        box.appendChild(b);
+      }
+      if (row.state !== 'muted' && row.domain && row.kind) {
+        const what = row.kind.replace(/_/g, ' ') + (row.source ? ' from ' + row.source : '') + ' on ' + row.domain;
+        const b = el('button', { type: 'button', dataset: { testid: 'mute-alert' }, text: 'Mute 30 days', title: 'Mute ' + what + ' until ' + isoDayIn(30) });
+        const rule = { domain: row.domain, kind: row.kind, until: isoDayIn(30), note: 'muted from the dashboard' };
+        if (row.source) rule.source = row.source;
+        b.addEventListener('click', () => alertChange('/api/v1/mutes', rule, b));
+        box.appendChild(b);
+      }
+      return box;
+    };
     main.appendChild(section(null, dataTable({
       testid: 'alerts-table', exportName: 'alerts', rows,
       empty: 'No alert in this selection.',
@@ -1461,6 +1508,25 @@
         { key: 'detail', label: 'Detail', wrap: true },
         { key: 'state', label: 'State', type: 'badge' },
         { key: 'id', label: 'Id', render: (row, v) => el('span', { class: 'mono small', text: v || '—' }) },
+        { key: 'actions', label: 'Actions', value: () => null, render: (row) => actions(row), export: false },
+      ],
+    })));
+    main.appendChild(section('Mute rules', dataTable({
+      testid: 'mutes-table', exportName: 'mute-rules', rows: mutes,
+      empty: 'No mute rule: every alert is sent.',
+      rowAttrs: (row) => ({ 'data-mute-id': row.id }),
+      columns: [
+        { key: 'id', label: 'Id', type: 'int' },
+        { key: 'domain', label: 'Domain', value: (row) => row.domain || '(every domain)' },
+        { key: 'kind', label: 'Kind', value: (row) => row.kind || '(every kind)' },
+        { key: 'source', label: 'Source', type: 'mono', value: (row) => row.source || '(every source)' },
+        { key: 'until', label: 'Until', value: (row) => row.until || '(for ever)' },
+        { key: 'note', label: 'Note', wrap: true },
+        { key: 'remove', label: '', value: () => null, export: false, render: (row) => {
+          const b = el('button', { type: 'button', dataset: { testid: 'unmute' }, text: 'Remove', title: 'Remove this rule (alerts --unmute)' });
+          b.addEventListener('click', () => alertChange('/api/v1/mutes/' + encodeURIComponent(row.id), undefined, b));
+          return b;
+        } },
       ],
     })));
   }

@@ -115,7 +115,7 @@ void register_serve(CLI::App& app) {
         // on PostgreSQL the role must be allowed to write the alert tables, else the change is
         // refused with the database's reason).
         ctx.open_for_changes = [db_name = a->db] { return store::open_store(db_name, store::open_mode::read_write); };
-        return_freed_memory_at_once();
+        ctx.after_computing = give_back_freed_memory;
         web::server srv(*db, users.get(), std::move(ctx), {a->tls_cert, a->tls_key}, a->behind_proxy, !a->no_prefetch);
         if (auto ok = srv.ready(); !ok) {
             error_line(ok.err().message);

@@ -1,6 +1,7 @@
 #include "web/metrics.hpp"
 
 #include <cstdio>
+#include <map>
 
 #include "core/text.hpp"
 #include "views/documents.hpp"
@@ -70,6 +71,17 @@ result<std::string> metrics_text(store::store& db) {
         if (d.messages > 0)
             out += "dmarcsight_domain_dmarc_pass_share{domain=\"" + metrics_label_value(d.policy_domain) + "\"} " +
                    number(static_cast<double>(d.dmarc_pass) / static_cast<double>(d.messages)) + "\n";
+    // The alerts the alerts run kept (what fired, settled or not), per domain, open ones apart
+    // from acknowledged ones.
+    auto kept = db.kept_alerts();
+    if (!kept) return unexpected{kept.err()};
+    std::map<std::pair<std::string, bool>, std::int64_t> alerts;
+    for (const auto& a : *kept) ++alerts[{a.domain, a.acked_at != 0}];
+    out += "# HELP dmarcsight_alerts Alerts kept by the alerts run, per policy domain, by whether they were acknowledged.\n"
+           "# TYPE dmarcsight_alerts gauge\n";
+    for (const auto& [key, n] : alerts)
+        out += "dmarcsight_alerts{domain=\"" + metrics_label_value(key.first) + "\",state=\"" + (key.second ? "acked" : "open") + "\"} " +
+               std::to_string(n) + "\n";
     return out;
 }
 

@@ -1,6 +1,6 @@
 // /metrics: what the store holds in the Prometheus text exposition format (version 0.0.4):
-// totals of reports, records, messages and inputs refused, and per policy domain its messages
-// and DMARC pass share.
+// totals of reports, records, messages and inputs refused, per policy domain its messages and
+// DMARC pass share, and the kept alerts (open, acknowledged) per domain.
 #pragma once
 
 #include <cstdint>

@@ -290,6 +290,7 @@ struct server::impl {
         }
         compute();
         ++(answering_ahead ? n_ahead : n_computed);
+        if (ctx.after_computing) ctx.after_computing();
         if (marker.empty() || res.status != 200) return;
         kept_answer a;
         a.status = res.status;

@@ -69,6 +69,9 @@ struct analysis_context {
     // Opens the store for the few changes a user makes from the dashboard (an alert acknowledged,
     // a mute rule), on the first one; null: none can be made (the answer says so).
     std::function<result<std::unique_ptr<store::store>>()> open_for_changes;
+    // Called after each computed answer, the store's lock released (serve: the allocator gives
+    // the scan's freed pages back, cli/allocator.hpp).
+    std::function<void()> after_computing;
 };
 
 // The most rows one page of /api/v1/sources (and the other lists) gives; limit=0 asks for all.

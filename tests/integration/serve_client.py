@@ -141,6 +141,12 @@ for d in domains:
     check("metrics: messages of " + d["policy_domain"], values.get(key) == d["messages"], values.get(key))
     key = 'dmarcsight_domain_dmarc_pass_share{domain="%s"}' % d["policy_domain"]
     check("metrics: pass share of " + d["policy_domain"], abs(values.get(key, -1) - d["dmarc_pass_share"]) < 1e-6)
+# The alerts run kept example.com's alerts (serve.sh ran it for that domain alone): as many open
+# ones as the CLI evaluates for it, none acknowledged yet, and nothing kept for other domains.
+want = sum(1 for a in cli("alerts") if a["domain"] == "example.com")
+check("metrics: example.com's kept alerts, all open", want > 0 and values.get('dmarcsight_alerts{domain="example.com",state="open"}') == want,
+      (want, {k: v for k, v in values.items() if k.startswith("dmarcsight_alerts")}))
+check("metrics: no alerts kept for other domains", all('domain="example.com"' in k for k in values if k.startswith("dmarcsight_alerts{")))
 
 # Errors: JSON with a reason, the same headers.
 s, h, b = req("GET", "/nosuch")

@@ -9,8 +9,9 @@
 #   ahead     a server with its default prefetch, once its first round is done (web/prefetch.hpp,
 #             /metrics): what a user's first look after an ingest costs, one request per call.
 # Median and p95 of RUNS requests each (default 10); the server's peak RSS after each phase; the
-# time the first round of answers ahead took. The baseline in the same run is /healthz (the HTTP
-# floor).
+# time the first round of answers ahead took; and, with Chromium, the overview and sources pages
+# loaded in the browser until usable (bench/dashboard_bench.js), cold and after the answers
+# ahead. The baseline in the same run is /healthz (the HTTP floor).
 #
 #   bench/serve_bench.sh BUILD_DIR [DB] [DOMAIN]     (BUILD_DIR from a Release build)
 set -euo pipefail
@@ -103,10 +104,21 @@ for page, path in calls:
     (cm, cp), (km, kp) = stat([x[0] for x in computed]), stat([x[0] for x in kept])
     print("%-9s %-62s %6.1f / %6.1f %6.1f / %6.1f %9d" % (page, path[:62], cm, cp, km, kp, kept[-1][1]))
 PY
+# The pages in headless Chromium (bench/dashboard_bench.js), where it and playwright-core are here.
+browser=
+[ -x /usr/bin/chromium ] && [ -d "$(dirname "$0")/../node_modules/playwright-core" ] && browser=1
 echo "store $db, domain $domain, $runs requests per call"
 serve --no-prefetch
+if [ -n "$browser" ]; then
+  echo "in the browser, nothing kept yet (each page's first load computes its answers):"
+  node "$(dirname "$0")/dashboard_bench.js" --port "$port" --domain "$domain" --runs 1
+fi
 python3 "$client" "$port" "$runs" "$domain" computed
 stop
 serve
 python3 "$client" "$port" "$runs" "$domain" ahead
+if [ -n "$browser" ]; then
+  echo "in the browser, after the answers ahead:"
+  node "$(dirname "$0")/dashboard_bench.js" --port "$port" --domain "$domain" --runs "$runs"
+fi
 stop

@@ -274,6 +274,39 @@ if [ -n "${DMARCSIGHT_TEST_PG:-}" ] && command -v psql >/dev/null; then
   name=$(pg_unique_name serve)
   pg_create_db "$name" && pg_dbs+=("$name")
   run_store postgresql "$(pg_uri "$name")"
+  # Through a role that may only read (what serve is meant to use), the pages read, and a change
+  # from the page is refused with the database's reason — nothing is claimed, nothing written.
+  reader_role=$(pg_unique_name reader)
+  pg_sql -c "CREATE ROLE \"$reader_role\" LOGIN" -c "GRANT CONNECT ON DATABASE \"$name\" TO \"$reader_role\"" >/dev/null
+  psql "$(pg_uri "$name")" -XAtq -v ON_ERROR_STOP=1 -v role="$reader_role" >/dev/null <<'SQL'
+SELECT format('GRANT USAGE ON SCHEMA %I TO %I', nspname, :'role') ||
+       format('; GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', nspname, :'role')
+FROM pg_namespace
+WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'
+\gexec
+SQL
+  if start_server "$(pg_uri "$name" "$reader_role")"; then
+    check "postgresql, read-only role: reads, and a change is refused with the reason" python3 - "$port" <<'PY'
+import http.client, json, sys
+def call(method, path, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=60)
+    c.request(method, path, body=None if body is None else json.dumps(body), headers={"Content-Type": "application/json"} if body is not None else {})
+    r = c.getresponse()
+    return r.status, json.loads(r.read() or b"null")
+st, alerts = call("GET", "/api/v1/alerts?domain=example.com")
+assert st == 200 and alerts, (st, alerts)
+st, j = call("POST", "/api/v1/mutes", {"domain": "example.com", "kind": "new_source"})
+assert st == 500 and "not" in j["error"] and "permission" in j["error"].lower(), (st, j)
+st, j = call("POST", "/api/v1/alerts/ack", {"id": alerts[0]["id"]})
+assert st == 500 and "permission" in j["error"].lower(), (st, j)
+assert call("GET", "/api/v1/mutes") == (200, [])
+PY
+    check "postgresql, read-only role: SIGTERM stops it" stop_server
+  else
+    failn=$((failn + 1))
+  fi
+  psql "$(pg_uri "$name")" -XAtq -c "DROP OWNED BY \"$reader_role\"" >/dev/null 2>&1
+  pg_sql -c "DROP OWNED BY \"$reader_role\"" -c "DROP ROLE IF EXISTS \"$reader_role\"" >/dev/null 2>&1
 else
   echo "SKIPPED (PostgreSQL part): DMARCSIGHT_TEST_PG is not set"
 fi

@@ -147,15 +147,7 @@ both sources-unlabelled sources --db @DB@ --format json
 # A read-only role: may log in, connect and read every table of this database, nothing else.
 if [ "$target" = postgres ]; then
   pg_role=$(pg_unique_name reader)
-  pg_sql -c "CREATE ROLE \"$pg_role\" LOGIN" -c "GRANT CONNECT ON DATABASE \"$pg_db\" TO \"$pg_role\"" >/dev/null
-  # The grants go to every schema the driver made (public, or its own), not to the catalogs.
-  psql "$pdb" -XAtq -v ON_ERROR_STOP=1 -v role="$pg_role" >/dev/null <<'SQL'
-SELECT format('GRANT USAGE ON SCHEMA %I TO %I', nspname, :'role') ||
-       format('; GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', nspname, :'role')
-FROM pg_namespace
-WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'
-\gexec
-SQL
+  pg_create_reader "$pg_db" "$pg_role"
   reader=$(pg_uri "$pg_db" "$pg_role")
   before=$("$bin" stats --db "$pdb" --format json)
   rc=0; out=$("$bin" stats --db "$reader" 2>&1) || rc=$?

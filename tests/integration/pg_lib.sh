@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by the PostgreSQL tests (pg_workers.sh, pg_cli.sh).
+# Sourced by the PostgreSQL tests (pg_workers.sh, pg_cli.sh, serve.sh, …).
 # DMARCSIGHT_TEST_PG is the URI of a server where the caller may create databases and roles (the
 # ctest fixture `postgres` sets it: scripts/start-postgres.sh, tests/integration/CMakeLists.txt).
 # Every test makes databases of its own, named after the test and its pid, so tests running at
@@ -46,3 +46,17 @@ pg_create_db() { pg_sql -c "CREATE DATABASE \"$1\"" >/dev/null; }
 
 # pg_drop_db NAME: drops it even while a (killed, hung) client still holds a session (FORCE, 13+).
 pg_drop_db() { pg_sql -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" >/dev/null 2>&1 || true; }
+
+# pg_create_reader DB ROLE: a role that may log in, connect to DB and read every table of the
+# schemas the driver made there (public, or its own; not the catalogs), nothing else. A role is
+# the cluster's: drop it (DROP ROLE) after the database its grants are in.
+pg_create_reader() {
+  pg_sql -c "CREATE ROLE \"$2\" LOGIN" -c "GRANT CONNECT ON DATABASE \"$1\" TO \"$2\"" >/dev/null || return 1
+  psql "$(pg_uri "$1")" -XAtq -v ON_ERROR_STOP=1 -v role="$2" >/dev/null <<'SQL'
+SELECT format('GRANT USAGE ON SCHEMA %I TO %I', nspname, :'role') ||
+       format('; GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', nspname, :'role')
+FROM pg_namespace
+WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'
+\gexec
+SQL
+}

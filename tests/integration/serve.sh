@@ -12,10 +12,13 @@ project=${2:?}
 . "$project/tests/integration/pg_lib.sh"
 work=$(mktemp -d)
 pg_dbs=()
+pg_roles=()
 server_pid=
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null
   for d in "${pg_dbs[@]}"; do pg_drop_db "$d"; done
+  # Roles after the databases their grants were in.
+  for r in "${pg_roles[@]}"; do pg_sql -c "DROP ROLE IF EXISTS \"$r\"" >/dev/null 2>&1; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -277,14 +280,7 @@ if [ -n "${DMARCSIGHT_TEST_PG:-}" ] && command -v psql >/dev/null; then
   # Through a role that may only read (what serve is meant to use), the pages read, and a change
   # from the page is refused with the database's reason — nothing is claimed, nothing written.
   reader_role=$(pg_unique_name reader)
-  pg_sql -c "CREATE ROLE \"$reader_role\" LOGIN" -c "GRANT CONNECT ON DATABASE \"$name\" TO \"$reader_role\"" >/dev/null
-  psql "$(pg_uri "$name")" -XAtq -v ON_ERROR_STOP=1 -v role="$reader_role" >/dev/null <<'SQL'
-SELECT format('GRANT USAGE ON SCHEMA %I TO %I', nspname, :'role') ||
-       format('; GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', nspname, :'role')
-FROM pg_namespace
-WHERE nspname NOT LIKE 'pg\_%' AND nspname <> 'information_schema'
-\gexec
-SQL
+  pg_create_reader "$name" "$reader_role" && pg_roles+=("$reader_role")
   if start_server "$(pg_uri "$name" "$reader_role")"; then
     check "postgresql, read-only role: reads, and a change is refused with the reason" python3 - "$port" <<'PY'
 import http.client, json, sys
@@ -305,8 +301,6 @@ PY
   else
     failn=$((failn + 1))
   fi
-  psql "$(pg_uri "$name")" -XAtq -c "DROP OWNED BY \"$reader_role\"" >/dev/null 2>&1
-  pg_sql -c "DROP OWNED BY \"$reader_role\"" -c "DROP ROLE IF EXISTS \"$reader_role\"" >/dev/null 2>&1
 else
   echo "SKIPPED (PostgreSQL part): DMARCSIGHT_TEST_PG is not set"
 fi

@@ -1,6 +1,19 @@
 #include "web/answer_cache.hpp"
 
+#include <libdeflate.h>
+
 namespace dmarcsight::web {
+
+std::string gzip_body_of(const std::string& body) {
+    if (body.size() < 1024) return {};
+    libdeflate_compressor* c = libdeflate_alloc_compressor(6);
+    if (!c) return {};
+    std::string out(libdeflate_gzip_compress_bound(c, body.size()), '\0');
+    const std::size_t n = libdeflate_gzip_compress(c, body.data(), body.size(), out.data(), out.size());
+    libdeflate_free_compressor(c);
+    out.resize(n);  // 0: it did not fit the bound (never): nothing kept
+    return out;
+}
 
 std::optional<kept_answer> answer_cache::find(const std::string& key, const std::string& marker, std::int64_t now) {
     std::lock_guard lock(mu_);
@@ -15,11 +28,12 @@ std::optional<kept_answer> answer_cache::find(const std::string& key, const std:
 
 void answer_cache::keep(const std::string& key, const std::string& marker, kept_answer a, std::int64_t now) {
     if (a.body.size() > max_answer_bytes) return;
+    const std::size_t size = a.body.size() + a.gzip_body.size();
     std::lock_guard lock(mu_);
     if (auto it = entries_.find(key); it != entries_.end()) drop(it);
-    while (!order_.empty() && bytes_ + a.body.size() > max_bytes) drop(entries_.find(order_.front()));
+    while (!order_.empty() && bytes_ + size > max_bytes) drop(entries_.find(order_.front()));
     order_.push_back(key);
-    bytes_ += a.body.size();
+    bytes_ += size;
     entries_.emplace(key, entry{marker, now, std::move(a), std::prev(order_.end())});
 }
 
@@ -29,7 +43,7 @@ std::size_t answer_cache::bytes() const {
 }
 
 void answer_cache::drop(std::unordered_map<std::string, entry>::iterator it) {
-    bytes_ -= it->second.answer.body.size();
+    bytes_ -= it->second.answer.body.size() + it->second.answer.gzip_body.size();
     order_.erase(it->second.age);
     entries_.erase(it);
 }

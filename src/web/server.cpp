@@ -253,8 +253,10 @@ struct server::impl {
     // The kept answer of this request, while the store is unchanged; else the computed one, kept
     // when it is a 200. The marker is read before computing: a change during the computation
     // leaves the answer under the older marker, where it is never found again.
+    // `as_sent`: the answer goes to the client as it is (a kept gzip body may be given); false
+    // when the caller reads res.body itself.
     void kept(const caller& c, const httplib::Request& req, httplib::Response& res, const std::function<void()>& compute,
-              scope sc = scope::account) {
+              scope sc = scope::account, bool as_sent = true) {
         // Every piece with its length in front: a parameter value holding '&' or '=' never makes
         // the key of another request. The parameters are a multimap, so in key order.
         std::string key;
@@ -283,7 +285,18 @@ struct server::impl {
             if (auto a = answers.find(key, marker, now)) {
                 res.status = a->status;
                 for (const auto& [k, v] : a->headers) res.set_header(k, v);
-                res.set_content(std::move(a->body), a->content_type);
+                // The pre-routing handler left "gzip" or nothing in Accept-Encoding. The kept
+                // compressed body goes as it is; the library must not compress it again, so the
+                // request (the library's own object, as in the pre-routing handler) no longer
+                // offers an encoding.
+                if (as_sent && !a->gzip_body.empty() && req.get_header_value("Accept-Encoding") == "gzip") {
+                    const_cast<httplib::Request&>(req).headers.erase("Accept-Encoding");
+                    res.set_header("Content-Encoding", "gzip");
+                    res.set_header("Vary", "Accept-Encoding");
+                    res.set_content(std::move(a->gzip_body), a->content_type);
+                } else {
+                    res.set_content(std::move(a->body), a->content_type);
+                }
                 if (!answering_ahead) ++n_kept;
                 return;
             }
@@ -296,6 +309,7 @@ struct server::impl {
         a.status = res.status;
         a.content_type = res.get_header_value("Content-Type");
         a.body = res.body;
+        a.gzip_body = gzip_body_of(a.body);
         if (res.has_header("X-Total-Count")) a.headers.emplace_back("X-Total-Count", res.get_header_value("X-Total-Count"));
         answers.keep(key, marker, std::move(a), now);
     }
@@ -496,6 +510,7 @@ struct server::impl {
     // GET /api/v1/domains: the rows of the domains this account may see, and nothing of the
     // others — cut from the document of every domain, which is kept once for all accounts.
     void domains(const caller& c, const httplib::Request& req, httplib::Response& res) {
+        const bool cut = !c.who.all_domains;  // this answer is read here, not sent as it is
         kept(everyone(), req, res, [&] {
             auto w = filter_of(req);
             if (!w) return send_error(res, 400, w.err().message);
@@ -504,8 +519,8 @@ struct server::impl {
             auto j = views::domains_document(db, views::fact_window(*w));
             if (!j) return send_error(res, 500, j.err().message);
             send_json(res, 200, *j);
-        });
-        if (c.who.all_domains || res.status != 200) return;
+        }, scope::account, !cut);
+        if (!cut || res.status != 200) return;
         json all = json::parse(res.body, nullptr, false);
         if (!all.is_array()) return send_error(res, 500, "the domains document is not an array");
         json mine = json::array();

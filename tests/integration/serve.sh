@@ -124,6 +124,19 @@ def get(path):
 for path in ("/api/v1/domains", "/api/v1/sources?limit=2", "/api/v1/trends?by=week", "/api/v1/policy?domain=example.com"):
     a, b = get(path), get(path)
     assert a[0] == 200 and a == b, (path, a[:2], b[:2])
+# A browser (gzip): the kept answer goes compressed as it was kept, the same document.
+import gzip
+def get_gzip(path):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
+    c.request("GET", path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    r = c.getresponse()
+    body = r.read()
+    return r.status, r.getheader("Content-Encoding"), gzip.decompress(body) if r.getheader("Content-Encoding") == "gzip" else body
+plain = get("/api/v1/sources?limit=0")
+assert len(plain[2]) > 1024, len(plain[2])
+for _ in range(2):
+    st, enc, body = get_gzip("/api/v1/sources?limit=0")
+    assert st == 200 and enc == "gzip" and body == plain[2], (st, enc, len(body), len(plain[2]))
 # A value holding '&' and '=' is another question (here a bad one), not the kept answer of the
 # request its text would spell.
 assert get("/api/v1/sources?class=spoofing&limit=2")[0] == 200

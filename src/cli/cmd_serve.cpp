@@ -116,6 +116,7 @@ void register_serve(CLI::App& app) {
         // refused with the database's reason).
         ctx.open_for_changes = [db_name = a->db] { return store::open_store(db_name, store::open_mode::read_write); };
         ctx.after_computing = give_back_freed_memory;
+        ctx.open_reader = [db_name = a->db] { return store::open_store(db_name, store::open_mode::read_only); };
         web::server srv(*db, users.get(), std::move(ctx), {a->tls_cert, a->tls_key}, a->behind_proxy, !a->no_prefetch);
         if (auto ok = srv.ready(); !ok) {
             error_line(ok.err().message);

@@ -37,6 +37,15 @@ void answer_cache::keep(const std::string& key, const std::string& marker, kept_
     entries_.emplace(key, entry{marker, now, std::move(a), std::prev(order_.end())});
 }
 
+void answer_cache::drop_stale(const std::string& marker, std::int64_t now) {
+    std::lock_guard lock(mu_);
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        const auto next = std::next(it);
+        if (it->second.marker != marker || now / period_s != it->second.at / period_s) drop(it);
+        it = next;
+    }
+}
+
 std::size_t answer_cache::bytes() const {
     std::lock_guard lock(mu_);
     return bytes_;

@@ -45,6 +45,8 @@ public:
     std::optional<kept_answer> find(const std::string& key, const std::string& marker, std::int64_t now);
     // Keeps it (the oldest answers go when the bytes would pass max_bytes).
     void keep(const std::string& key, const std::string& marker, kept_answer a, std::int64_t now);
+    // Drops every answer that `find` would no longer give: another marker, another hour.
+    void drop_stale(const std::string& marker, std::int64_t now);
     std::size_t bytes() const;
 
 private:

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -139,7 +141,9 @@ bool loopback_host(std::string_view host) {
         return is_loopback(std::string(host.substr(1, close - 1)));
     }
     const auto colon = host.find(':');
-    return is_loopback(std::string(host.substr(0, colon)));
+    std::string name(host.substr(0, colon));
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    return is_loopback(name);
 }
 
 json session_json(const caller& c, const std::string& csrf) {
@@ -229,12 +233,18 @@ struct server::impl {
     accounts* users;
     analysis_context ctx;
     bool secure_cookies;
-    std::mutex db_mu;  // the store and the accounts answer one request at a time
+    std::mutex db_mu;     // the store answers one request at a time
+    std::mutex users_mu;  // the accounts, apart: a kept answer never waits for a scan in progress
+    // A second read-only connection for the change marker alone, for the same reason (null:
+    // the marker is read on `db`, under db_mu).
+    std::unique_ptr<store::store> marker_db;
+    std::mutex marker_mu;
     std::unique_ptr<httplib::Server> http;
     failure_limit failures;
     std::string tls_error;
     answer_cache answers;
     std::atomic<std::uint64_t> n_kept{0}, n_computed{0}, n_ahead{0}, n_rounds{0};
+    std::atomic<int> users_computing{0};  // users' answers being computed now (the warmer waits)
     route_env env;
     std::unique_ptr<store::store> changes_db;  // opened on the first change (under db_mu)
     change_env changes;
@@ -245,6 +255,11 @@ struct server::impl {
     enum class scope { account, domain_asked };
 
     std::string marker_now() {
+        if (marker_db) {
+            std::lock_guard lock(marker_mu);
+            auto m = marker_db->change_marker();
+            return m ? std::move(*m) : std::string();
+        }
         std::lock_guard lock(db_mu);
         auto m = db.change_marker();
         return m ? std::move(*m) : std::string();
@@ -301,9 +316,19 @@ struct server::impl {
                 return;
             }
         }
-        compute();
+        {
+            // Counted while it runs, also when it throws (the library answers 500 then).
+            struct counted {
+                std::atomic<int>& n;
+                explicit counted(std::atomic<int>& c) : n(c) { ++n; }
+                ~counted() { --n; }
+            };
+            std::optional<counted> user;
+            if (!answering_ahead) user.emplace(users_computing);
+            compute();
+        }
         ++(answering_ahead ? n_ahead : n_computed);
-        if (ctx.after_computing) ctx.after_computing();
+        if (ctx.after_computing && res.status == 200) ctx.after_computing();
         if (marker.empty() || res.status != 200) return;
         kept_answer a;
         a.status = res.status;
@@ -320,7 +345,7 @@ struct server::impl {
     // CSRF token and a same-origin Origin, and Basic credentials (which browsers replay by
     // themselves) are not enough.
     std::optional<std::pair<caller, std::string>> identify(const httplib::Request& req, httplib::Response& res, bool changes) {
-        std::lock_guard lock(db_mu);
+        std::lock_guard lock(users_mu);
         bool any = false;
         if (users) {
             auto a = users->any_user();
@@ -428,7 +453,7 @@ struct server::impl {
     // POST /api/v1/session: log in with a user's password; the cookie and the CSRF token.
     void login(const httplib::Request& req, httplib::Response& res) {
         if (!same_origin(req, secure_cookies)) return send_error(res, 403, "a login comes from this server's own page (Origin)");
-        std::lock_guard lock(db_mu);
+        std::lock_guard lock(users_mu);
         if (!users) return send_error(res, 404, "no users: nothing to log in to (dmarcsight user add)");
         const std::string& addr = req.remote_addr;
         if (failures.blocked(addr)) {
@@ -455,7 +480,7 @@ struct server::impl {
         auto c = identify(req, res, true);
         if (!c) return;
         if (c->first.via == "session") {
-            std::lock_guard lock(db_mu);
+            std::lock_guard lock(users_mu);
             if (auto r = users->end_session(cookie_value(req.get_header_value("Cookie"), session_cookie)); !r)
                 return send_error(res, 500, r.err().message);
         }
@@ -475,7 +500,7 @@ struct server::impl {
     void list_views(const httplib::Request& req, httplib::Response& res) {
         auto c = authenticate(req, res);
         if (!c || !views_possible(*c, res)) return;
-        std::lock_guard lock(db_mu);
+        std::lock_guard lock(users_mu);
         auto v = users->views(c->who.name);
         if (!v) return send_error(res, 500, v.err().message);
         json out = json::array();
@@ -488,7 +513,7 @@ struct server::impl {
         json j = json::parse(req.body, nullptr, false);
         if (j.is_discarded() || !j.is_object() || !j.contains("name") || !j.contains("route") || !j["name"].is_string() || !j["route"].is_string())
             return send_error(res, 400, "give {\"name\": …, \"route\": \"#/…\"} as JSON");
-        std::lock_guard lock(db_mu);
+        std::lock_guard lock(users_mu);
         auto v = users->add_view(c->first.who.name, j["name"].get<std::string>(), j["route"].get<std::string>());
         if (!v) return send_error(res, 400, v.err().message);
         send_json(res, 201, view_json(*v));
@@ -500,7 +525,7 @@ struct server::impl {
         const std::string& t = req.matches[1];
         const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), id);
         if (ec != std::errc() || end != t.data() + t.size()) return send_error(res, 404, "no such view");
-        std::lock_guard lock(db_mu);
+        std::lock_guard lock(users_mu);
         auto gone = users->remove_view(c->first.who.name, id);
         if (!gone) return send_error(res, 500, gone.err().message);
         if (!*gone) return send_error(res, 404, "no view #" + std::to_string(id) + " of yours");
@@ -550,7 +575,7 @@ struct server::impl {
             lk.unlock();
             const std::string m = marker_now();
             const std::int64_t hour = utc::now() / answer_cache::period_s;
-            if (!m.empty() && m == seen && (m != warmed || hour != warmed_hour) && warm(m)) {
+            if (!m.empty() && m == seen && (m != warmed || hour != warmed_hour) && warm_guarded(m)) {
                 warmed = m;
                 warmed_hour = hour;
                 ++n_rounds;
@@ -558,6 +583,17 @@ struct server::impl {
             seen = m;
             lk.lock();
         }
+    }
+    // A round that throws (out of memory in a scan, …) is a round not done: the server goes on.
+    bool warm_guarded(const std::string& m) {
+        try {
+            return warm(m);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "dmarcsight serve: answering ahead stopped: %s\n", e.what());
+        } catch (...) {
+            std::fprintf(stderr, "dmarcsight serve: answering ahead stopped\n");
+        }
+        return false;
     }
     bool should_stop() {
         std::lock_guard lk(warm_mu);
@@ -567,7 +603,11 @@ struct server::impl {
     bool warm(const std::string& m) {
         const caller all = everyone();
         bool full = false;
+        answers.drop_stale(m, utc::now());  // the last round's answers do not count against this one
         const auto ask = [&](const prefetch_request& q) {
+            // Users first: a question of the warmer starts only when none is being computed for
+            // a user (std::mutex does not queue, so the warmer would otherwise win it again).
+            while (users_computing.load() > 0 && !should_stop()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
             if (should_stop() || marker_now() != m) return false;
             // Half the kept bytes at most, so what users asked stays kept: the round ends there.
             full = full || answers.bytes() > answer_cache::max_bytes / 2;
@@ -638,6 +678,9 @@ struct server::impl {
                       return changes_db.get();
                   }},
           prefetch(ahead) {
+        if (ctx.open_reader) {
+            if (auto r = ctx.open_reader()) marker_db = std::move(*r);
+        }
         if (!tls.cert.empty() || !tls.key.empty()) {
             auto s = std::make_unique<httplib::SSLServer>(tls.cert.c_str(), tls.key.c_str());
             if (!s->is_valid()) tls_error = "cannot use the TLS certificate '" + tls.cert + "' and key '" + tls.key + "' (unreadable, or not a pair)";

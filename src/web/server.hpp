@@ -69,7 +69,10 @@ struct analysis_context {
     // Opens the store for the few changes a user makes from the dashboard (an alert acknowledged,
     // a mute rule), on the first one; null: none can be made (the answer says so).
     std::function<result<std::unique_ptr<store::store>>()> open_for_changes;
-    // Called after each computed answer, the store's lock released (serve: the allocator gives
+    // Opens a second read-only connection to the store, for its change marker alone: a kept
+    // answer is then given while another request scans (null: the marker is read on the store).
+    std::function<result<std::unique_ptr<store::store>>()> open_reader;
+    // Called after each computed answer (a 200), the store's lock released (serve: the allocator gives
     // the scan's freed pages back, cli/allocator.hpp).
     std::function<void()> after_computing;
 };

@@ -50,3 +50,15 @@ TEST(serve_answer_cache, byte_limits) {
     EXPECT_EQ(c.find("4", "m", 1)->body, "small");
     EXPECT_EQ(c.bytes(), 3 * big + 5);
 }
+
+TEST(serve_answer_cache, drop_stale_keeps_only_what_find_would_give) {
+    const std::int64_t hour = 1'796'428'800;
+    web::answer_cache c;
+    c.keep("old-marker", "m1", answer("[1]"), hour + 10);
+    c.keep("old-hour", "m2", answer("[22]"), hour - 10);
+    c.keep("fresh", "m2", answer("[333]"), hour + 20);
+    c.drop_stale("m2", hour + 30);
+    EXPECT_EQ(c.bytes(), 5u);  // "[333]" alone
+    EXPECT_TRUE(c.find("fresh", "m2", hour + 30));
+    EXPECT_FALSE(c.find("old-marker", "m1", hour + 30));
+}

@@ -8,11 +8,12 @@ std::string gzip_body_of(const std::string& body) {
     if (body.size() < 1024) return {};
     libdeflate_compressor* c = libdeflate_alloc_compressor(6);
     if (!c) return {};
-    std::string out(libdeflate_gzip_compress_bound(c, body.size()), '\0');
-    const std::size_t n = libdeflate_gzip_compress(c, body.data(), body.size(), out.data(), out.size());
+    std::string buf(libdeflate_gzip_compress_bound(c, body.size()), '\0');
+    const std::size_t n = libdeflate_gzip_compress(c, body.data(), body.size(), buf.data(), buf.size());
     libdeflate_free_compressor(c);
-    out.resize(n);  // 0: it did not fit the bound (never): nothing kept
-    return out;
+    // A string of its own size: the bound's buffer is as large as the body (a resized string
+    // keeps its capacity, which the kept bytes would not count). 0: it did not fit (never).
+    return std::string(buf.data(), n);
 }
 
 std::optional<kept_answer> answer_cache::find(const std::string& key, const std::string& marker, std::int64_t now) {

@@ -10,8 +10,6 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/dns_choice.hpp"
-#include "core/cidr.hpp"
-#include "core/ip_address.hpp"
 #include "core/text.hpp"
 #include "core/time.hpp"
 #include "views/analysis.hpp"

@@ -20,7 +20,7 @@ std::optional<kept_answer> answer_cache::find(const std::string& key, const std:
     std::lock_guard lock(mu_);
     auto it = entries_.find(key);
     if (it == entries_.end()) return std::nullopt;
-    if (it->second.marker != marker || now / period_s != it->second.at / period_s) {
+    if (!fresh(it->second, marker, now)) {
         drop(it);
         return std::nullopt;
     }
@@ -42,9 +42,13 @@ void answer_cache::drop_stale(const std::string& marker, std::int64_t now) {
     std::lock_guard lock(mu_);
     for (auto it = entries_.begin(); it != entries_.end();) {
         const auto next = std::next(it);
-        if (it->second.marker != marker || now / period_s != it->second.at / period_s) drop(it);
+        if (!fresh(it->second, marker, now)) drop(it);
         it = next;
     }
+}
+
+bool answer_cache::fresh(const entry& e, const std::string& marker, std::int64_t now) {
+    return e.marker == marker && now / period_s == e.at / period_s;
 }
 
 std::size_t answer_cache::bytes() const {

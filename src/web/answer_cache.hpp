@@ -56,6 +56,8 @@ private:
         kept_answer answer;
         std::list<std::string>::iterator age;  // its place in order_
     };
+    // Kept under this marker, in the hour of `now`.
+    static bool fresh(const entry& e, const std::string& marker, std::int64_t now);
     void drop(std::unordered_map<std::string, entry>::iterator it);
     mutable std::mutex mu_;
     std::unordered_map<std::string, entry> entries_;

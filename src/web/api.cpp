@@ -268,10 +268,6 @@ void posture(route_env& env, const caller& c, const httplib::Request& req, httpl
     send_json(res, 200, json{{"domain", f->domain}, {"checked_at", utc::format_iso8601((*kept)->second)}, {"findings", std::move(findings)}});
 }
 
-}  // namespace
-
-namespace {
-
 using handler = void (*)(route_env&, const caller&, const httplib::Request&, httplib::Response&);
 constexpr std::pair<const char*, handler> routes[] = {
     {"/api/v1/sources", sources}, {"/api/v1/policy", policy}, {"/api/v1/trends", trends},   {"/api/v1/failures", failures},

@@ -216,10 +216,10 @@ std::optional<std::pair<std::string, std::string>> basic_credentials(std::string
 
 }  // namespace
 
-// The caller without users, and the server's own (web/prefetch.hpp): every domain.
 // True on the thread that answers ahead (its answers are counted apart).
 thread_local bool answering_ahead = false;
 
+// The caller without users, and the server's own (web/prefetch.hpp): every domain.
 caller everyone() {
     caller c;
     c.who.name = "(no users)";
@@ -604,7 +604,8 @@ struct server::impl {
         const caller all = everyone();
         bool full = false;
         answers.drop_stale(m, utc::now());  // the last round's answers do not count against this one
-        const auto ask = [&](const prefetch_request& q) {
+        // One question, its answer in `res`; false when the round must end.
+        const auto ask = [&](const prefetch_request& q, httplib::Response& res) {
             // Users first: a question of the warmer starts only when none is being computed for
             // a user (std::mutex does not queue, so the warmer would otherwise win it again).
             while (users_computing.load() > 0 && !should_stop()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -615,18 +616,18 @@ struct server::impl {
             httplib::Request req;
             req.path = q.path;
             for (const auto& [k, v] : q.params) req.params.emplace(k, v);
-            httplib::Response res;
             if (q.path == "/api/v1/domains") domains(all, req, res);
             else answer_data_route(env, all, req, res);
             return true;
         };
-        httplib::Request dreq;
-        dreq.path = "/api/v1/domains";
+        const auto ask_only = [&](const prefetch_request& q) {
+            httplib::Response res;
+            return ask(q, res);
+        };
         httplib::Response dres;
-        if (should_stop()) return false;
-        domains(all, dreq, dres);
+        if (!ask({"/api/v1/domains", {}}, dres)) return false;
         if (dres.status != 200) return true;  // nothing to warm (the error is the user's to see)
-        if (!ask(all_sources_call())) return false;
+        if (!ask_only(all_sources_call())) return false;
         const json rows = json::parse(dres.body, nullptr, false);
         if (!rows.is_array()) return true;
         std::vector<std::pair<std::int64_t, std::string>> largest;
@@ -637,7 +638,7 @@ struct server::impl {
         if (largest.size() > prefetch_max_domains) largest.resize(prefetch_max_domains);
         for (const auto& [_, d] : largest)
             for (const auto& q : dashboard_calls(d))
-                if (!ask(q)) return false;
+                if (!ask_only(q)) return false;
         return true;
     }
     void start_warmer() {

@@ -1433,12 +1433,12 @@
 
   // An alert's change from the page (POST /api/v1/alerts/ack, /api/v1/mutes): the page again
   // after it, or the server's reason beside the table.
-  async function alertChange(path, body, btn) {
+  async function alertChange(method, path, body, btn) {
     btn.disabled = true;
     const note = $('alert-change-error');
     if (note) { note.textContent = ''; note.hidden = true; }
     try {
-      await api(path, null, { method: path.includes('/mutes/') ? 'DELETE' : 'POST', body });
+      await api(path, null, { method, body });
     } catch (e) {
       if (e.status === 401) return;
       btn.disabled = false;
@@ -1480,7 +1480,7 @@
       const box = el('span', { class: 'actions' });
       if (row.state !== 'acked' && row.id) {
         const b = el('button', { type: 'button', dataset: { testid: 'ack-alert' }, text: 'Acknowledge', title: 'Acknowledge this alert (alerts --ack)' });
-        b.addEventListener('click', () => alertChange('/api/v1/alerts/ack', { id: row.id }, b));
+        b.addEventListener('click', () => alertChange('POST', '/api/v1/alerts/ack', { id: row.id }, b));
         box.appendChild(b);
       }
       if (row.state !== 'muted' && row.domain && row.kind) {
@@ -1488,7 +1488,7 @@
         const b = el('button', { type: 'button', dataset: { testid: 'mute-alert' }, text: 'Mute 30 days', title: 'Mute ' + what + ' until ' + isoDayIn(30) });
         const rule = { domain: row.domain, kind: row.kind, until: isoDayIn(30), note: 'muted from the dashboard' };
         if (row.source) rule.source = row.source;
-        b.addEventListener('click', () => alertChange('/api/v1/mutes', rule, b));
+        b.addEventListener('click', () => alertChange('POST', '/api/v1/mutes', rule, b));
         box.appendChild(b);
       }
       return box;
@@ -1524,7 +1524,7 @@
         { key: 'note', label: 'Note', wrap: true },
         { key: 'remove', label: '', value: () => null, export: false, render: (row) => {
           const b = el('button', { type: 'button', dataset: { testid: 'unmute' }, text: 'Remove', title: 'Remove this rule (alerts --unmute)' });
-          b.addEventListener('click', () => alertChange('/api/v1/mutes/' + encodeURIComponent(row.id), undefined, b));
+          b.addEventListener('click', () => alertChange('DELETE', '/api/v1/mutes/' + encodeURIComponent(row.id), undefined, b));
           return b;
         } },
       ],

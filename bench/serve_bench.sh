@@ -56,7 +56,7 @@ calls = [  # web/ui/app.js: renderOverview, renderSources (web/prefetch.cpp asks
     ("overview", "/api/v1/trends?%s&by=day" % q),
     ("overview", "/api/v1/policy?%s&p=reject&sources=20" % q),
     ("overview", "/api/v1/alerts?" + q),
-    ("overview", "/api/v1/sources?%s&class=spoofing&limit=5000" % q),
+    ("overview", "/api/v1/sources?%s&class=spoofing&group=country&limit=0" % q),
     ("overview", "/api/v1/posture?" + q),
     ("sources", "/api/v1/sources?%s&group=ip&limit=100&offset=0" % q),
     ("sources", "/api/v1/sources?%s&group=ip&failing=1&limit=100&offset=0" % q),

@@ -268,4 +268,15 @@ classification classify(const source_summary& s, const source_evidence& e, const
     return c;
 }
 
+classified_source classify_source(const source_summary& s, const store::ip_info* ip, const service_directory* services,
+                                  const std::vector<store::label_row>& labels, const thresholds& rules) {
+    classified_source out;
+    out.e = find_service(s, ip, services);
+    for (const auto& l : labels)
+        if (label_matches(l, s, out.e.service))
+            if (!out.e.label || (!l.source.empty() && out.e.label->source.empty())) out.e.label = &l;
+    out.c = classify(s, out.e, rules);
+    return out;
+}
+
 }  // namespace dmarcsight::analyze

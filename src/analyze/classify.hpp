@@ -86,4 +86,14 @@ source_evidence find_service(const source_summary& s, const store::ip_info* ip, 
 // Does a label apply to this source (its IP in the label's CIDR, or its service's name)?
 bool label_matches(const store::label_row& l, const source_summary& s, const service_info* service);
 
+// A source's evidence (its service, the label that applies: the first matching one, except that
+// one for the IP beats one for its service) and its class: what the inventory, the policy
+// simulation and the trends give every source alike.
+struct classified_source {
+    source_evidence e;
+    classification c;
+};
+classified_source classify_source(const source_summary& s, const store::ip_info* ip, const service_directory* services,
+                                  const std::vector<store::label_row>& labels, const thresholds& rules);
+
 }  // namespace dmarcsight::analyze

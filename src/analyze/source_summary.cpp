@@ -9,11 +9,36 @@ double share(std::int64_t part, std::int64_t whole) {
     return static_cast<double>(part) / static_cast<double>(whole);
 }
 
+compact_day compact_day::of(std::string_view t) {
+    compact_day d;
+    if (t.size() != 10 || t[4] != '-' || t[7] != '-') return d;
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < t.size(); ++i) {
+        if (i == 4 || i == 7) continue;
+        if (t[i] < '0' || t[i] > '9') return d;
+        v = v * 10 + static_cast<std::uint32_t>(t[i] - '0');
+    }
+    d.ymd_ = v;
+    return d;
+}
+
+std::string compact_day::text() const {
+    if (ymd_ == 0) return {};
+    std::string out = "0000-00-00";
+    std::uint32_t v = ymd_;
+    for (int i = 9; i >= 0; --i) {
+        if (i == 4 || i == 7) continue;
+        out[static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    }
+    return out;
+}
+
 bool source_rollup::add(const store::source_day_row& row, summaries& done) {
     bool finished = false;
     if (row.key.policy_domain != domain_) {
         if (!items_.empty()) {
-            done = finish();
+            done = finish(keep_arrival_ ? &finished_arrival_ : nullptr);
             finished = true;
         }
         domain_ = row.key.policy_domain;
@@ -29,34 +54,33 @@ bool source_rollup::add(const store::source_day_row& row, summaries& done) {
             source_summary& s = items_.back();
             s.policy_domain = row.key.policy_domain;
             s.source_ip = row.key.source_ip;
-            s.first_day = s.last_day = row.key.day;
             by_ip_.add(h, last_);
         }
         have_last_ = true;
     }
     source_summary& s = items_[last_];
     s.m.add(row.m);
-    // "YYYY-MM-DD" as one number: a source's distinct days are counted in one set of (source,
-    // day) pairs, not a list per source.
-    std::uint32_t day = 0;
-    for (char c : row.key.day)
-        if (c >= '0' && c <= '9') day = day * 10 + static_cast<std::uint32_t>(c - '0');
-    if (days_.insert((static_cast<std::uint64_t>(last_) << 32) | day)) ++s.days_active;
-    if (row.key.day < s.first_day) s.first_day = row.key.day;
-    if (row.key.day > s.last_day) s.last_day = row.key.day;
-    if (s.header_from.size() < max_header_from &&
-        std::find(s.header_from.begin(), s.header_from.end(), row.key.header_from) == s.header_from.end())
-        s.header_from.push_back(row.key.header_from);
-    for (const auto& rep : row.reporters)
-        if (s.reporters.size() < store::max_row_reporters && std::find(s.reporters.begin(), s.reporters.end(), rep) == s.reporters.end())
-            s.reporters.push_back(rep);
+    // The day as one number: a source's distinct days are counted in one set of (source, day)
+    // pairs, not a list per source.
+    const compact_day day = compact_day::of(row.key.day);
+    if (days_.insert((static_cast<std::uint64_t>(last_) << 32) | day.ymd())) ++s.days_active;
+    if (s.first_day.empty() || day < s.first_day) s.first_day = day;
+    if (day > s.last_day) s.last_day = day;
+    if (with_lists_) {
+        if (s.header_from.size() < max_header_from &&
+            std::find(s.header_from.begin(), s.header_from.end(), row.key.header_from) == s.header_from.end())
+            s.header_from.push_back(row.key.header_from);
+        for (const auto& rep : row.reporters)
+            if (s.reporters.size() < store::max_row_reporters && std::find(s.reporters.begin(), s.reporters.end(), rep) == s.reporters.end())
+                s.reporters.push_back(rep);
+    }
     // The foreign domains of the latest day describe the source as it is now; of one day's, the
     // smallest (as the store keeps in a row), so that the order rows come in changes nothing.
-    const auto take = [&](std::string& have, std::string& have_day, const std::string& seen) {
+    const auto take = [&](std::string& have, compact_day& have_day, const std::string& seen) {
         if (seen.empty()) return;
-        if (have.empty() || row.key.day > have_day || (row.key.day == have_day && seen < have)) {
+        if (have.empty() || day > have_day || (day == have_day && seen < have)) {
             have = seen;
-            have_day = row.key.day;
+            have_day = day;
         }
     };
     take(s.foreign_spf_domain, s.foreign_spf_day, row.foreign_spf_domain);

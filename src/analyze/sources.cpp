@@ -39,14 +39,9 @@ result<std::vector<source_row>> finish_rows(store::store& db, std::vector<source
         r.s = std::move(s);
         auto it = by_ip.find(r.s.source_ip);
         if (it != by_ip.end()) r.ip = std::move(it->second);  // each source IP once per call
-        source_evidence e = find_service(r.s, r.ip ? &*r.ip : nullptr, services);
-        for (const auto& l : labels)
-            if (label_matches(l, r.s, e.service)) {
-                // The first matching label wins, except that one for the IP beats one for its service.
-                if (!e.label || (!l.source.empty() && e.label->source.empty())) e.label = &l;
-            }
-        r.service = e.service;
-        r.c = classify(r.s, e, q.rules);
+        auto k = classify_source(r.s, r.ip ? &*r.ip : nullptr, services, labels, q.rules);
+        r.service = k.e.service;
+        r.c = std::move(k.c);
         if (q.only && r.c.cls != *q.only) continue;
         r.sample_ips = {r.s.source_ip};
         rows.push_back(std::move(r));
@@ -82,8 +77,9 @@ private:
 namespace {
 
 // The group a row belongs to: its service, else its base domain, else (by service) its PTR name;
-// empty: a row of its own.
+// empty: a row of its own. By country: its country, "?" (no country code is) when none is known.
 std::string group_key(const source_row& r, group_by by) {
+    if (by == group_by::country) return r.ip && !r.ip->country.empty() ? r.ip->country : std::string("?");
     if (by == group_by::service && r.service) return r.service->name;
     if (r.ip && !r.ip->base_domain.empty()) return r.ip->base_domain;
     if (by == group_by::service && r.ip && !r.ip->ptr.empty()) return r.ip->ptr;

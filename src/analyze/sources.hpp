@@ -16,7 +16,10 @@
 
 namespace dmarcsight::analyze {
 
-enum class group_by { ip, service, base_domain };
+// country: one row per country of the IPs (the enrichment's), the IPs of no known country in one
+// row of their own; what the dashboard's "unauthorized by country" chart sums, without shipping
+// every source.
+enum class group_by { ip, service, base_domain, country };
 
 struct source_row {
     source_summary s;

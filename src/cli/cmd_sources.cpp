@@ -61,8 +61,8 @@ nlohmann::json senders_json(const analyze::source_row& r) {
     j["quarantine_messages"] = m.disposition_quarantine;
     j["reject_messages"] = m.disposition_reject;
     j["reporters"] = r.s.reporters;
-    j["first_seen"] = r.s.first_day;
-    j["last_seen"] = r.s.last_day;
+    j["first_seen"] = r.s.first_day.text();
+    j["last_seen"] = r.s.last_day.text();
     return j;
 }
 
@@ -79,7 +79,7 @@ std::string senders_csv(const analyze::source_row& r) {
            std::to_string(m.messages) + "," + text::format_share(m.dmarc_pass, m.messages, 4) + "," +
            text::format_share(m.spf_aligned, m.messages, 4) + "," + text::format_share(m.dkim_aligned, m.messages, 4) + "," +
            std::to_string(m.disposition_none) + "," + std::to_string(m.disposition_quarantine) + "," +
-           std::to_string(m.disposition_reject) + "," + text::csv_cell(reporters) + "," + r.s.first_day + "," + r.s.last_day;
+           std::to_string(m.disposition_reject) + "," + text::csv_cell(reporters) + "," + r.s.first_day.text() + "," + r.s.last_day.text();
 }
 
 constexpr const char* csv_header =
@@ -115,8 +115,8 @@ std::string row_csv(const analyze::source_row& r) {
     add(std::to_string(r.s.m.spf_aligned));
     add(std::to_string(r.s.m.dkim_aligned));
     add(cell(reporters));
-    add(r.s.first_day);
-    add(r.s.last_day);
+    add(r.s.first_day.text());
+    add(r.s.last_day.text());
     return out;
 }
 
@@ -139,8 +139,9 @@ void run(const args& a, bool senders_style) {
             return;
         }
     }
-    q.group = a.group == "service" ? analyze::group_by::service
+    q.group = a.group == "service"       ? analyze::group_by::service
               : a.group == "base-domain" ? analyze::group_by::base_domain
+              : a.group == "country"     ? analyze::group_by::country
                                          : analyze::group_by::ip;
     auto services = load_services(a.services_files);
     if (!services) {
@@ -187,6 +188,7 @@ void run(const args& a, bool senders_style) {
             const auto& m = row.s.m;
             std::string name = row.ip && !row.ip->ptr.empty() ? row.ip->ptr : "";
             if (row.ip && !row.ip->ptr.empty() && !row.ip->fcrdns) name += " (unconfirmed)";
+            if (q.group == analyze::group_by::country) name = row.ip && !row.ip->country.empty() ? "country " + row.ip->country : "country unknown";
             const std::string source = grouped && row.source_ips > 1 ? std::to_string(row.source_ips) + " IPs" : row.s.source_ip;
             if (senders_style) {
                 table.push_back({row.s.policy_domain, source, name, row.service ? row.service->name : "",
@@ -195,11 +197,11 @@ void run(const args& a, bool senders_style) {
                                  percent(m.dkim_aligned, m.messages),
                                  std::to_string(m.disposition_none) + "/" + std::to_string(m.disposition_quarantine) + "/" +
                                      std::to_string(m.disposition_reject),
-                                 join(row.s.reporters), row.s.first_day, row.s.last_day});
+                                 join(row.s.reporters), row.s.first_day.text(), row.s.last_day.text()});
             } else {
                 table.push_back({row.s.policy_domain, source, name, row.service ? row.service->name : "",
                                  std::string(analyze::to_string(row.c.cls)), std::to_string(m.messages),
-                                 percent(m.dmarc_pass, m.messages), row.s.last_day, row.c.reason});
+                                 percent(m.dmarc_pass, m.messages), row.s.last_day.text(), row.c.reason});
             }
         }
         ++n;
@@ -285,8 +287,8 @@ void register_sources(CLI::App& app) {
     a->db = default_db_path();
     auto* cmd = app.add_subcommand("sources", "Every source sending as your domains: named, classified, with the reason and the fix");
     add_common(cmd, *a);
-    cmd->add_option("--group", a->group, "One row per IP, per service, or per base domain of the PTR name")
-        ->check(CLI::IsMember({"ip", "service", "base-domain"}))
+    cmd->add_option("--group", a->group, "One row per IP, per service, per base domain of the PTR name, or per country (enrich first)")
+        ->check(CLI::IsMember({"ip", "service", "base-domain", "country"}))
         ->capture_default_str();
     cmd->add_option("--limit", a->limit,
                     "At most this many rows, the largest by messages over all domains (0 = all; default: 50 for a table, "

@@ -102,7 +102,7 @@ result<digest> build(store::store& db, const options& opt, const std::vector<ale
         q.group = analyze::group_by::ip;
         std::vector<source_line> fresh;
         r = analyze::list_sources(db, q, opt.services, opt.labels, [&](const analyze::source_row& s) -> result<void> {
-            if (s.s.first_day < out.since_day) return {};
+            if (s.s.first_day.text() < out.since_day) return {};
             if (s.c.cls == analyze::source_class::spoofing) {
                 ++d.new_spoofing_sources;
             } else {

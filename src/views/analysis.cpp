@@ -70,8 +70,8 @@ json source_json(const analyze::source_row& r, bool grouped) {
     j["header_from"] = r.s.header_from;
     j["reporters"] = r.s.reporters;
     j["days_active"] = r.s.days_active;
-    j["first_seen"] = r.s.first_day;
-    j["last_seen"] = r.s.last_day;
+    j["first_seen"] = r.s.first_day.text();
+    j["last_seen"] = r.s.last_day.text();
     j["evidence"] = {{"envelope_aligned_messages", m.envelope_aligned},
                      {"spf_pass_foreign_messages", m.spf_pass_foreign},
                      {"spf_fail_messages", m.spf_fail},
@@ -90,8 +90,8 @@ json failure_only_source_json(const store::failure_source_count& c) {
     analyze::source_row only;
     only.s.policy_domain = c.policy_domain;
     only.s.source_ip = c.source_ip;
-    only.s.first_day = utc::format_date(c.first_time);
-    only.s.last_day = utc::format_date(c.last_time);
+    only.s.first_day = analyze::compact_day::of(utc::format_date(c.first_time));
+    only.s.last_day = analyze::compact_day::of(utc::format_date(c.last_time));
     only.c.reason = "seen only in DMARC failure reports: no aggregate report counts its messages";
     json j = source_json(only, false);
     j["failure_reports"] = c.reports;

@@ -62,7 +62,7 @@ void set_total(httplib::Response& res, std::size_t total) { res.set_header("X-To
 void sources(route_env& env, const caller& c, const httplib::Request& req, httplib::Response& res) {
     auto f = checked_filter(c, req, res);
     if (!f) return;
-    auto group = query_word(req, "group", {"ip", "service", "base-domain"}, "ip");
+    auto group = query_word(req, "group", {"ip", "service", "base-domain", "country"}, "ip");
     auto cls = query_value(req, "class");
     auto failing = query_word(req, "failing", {"0", "1", "false", "true"}, "0");
     auto limit = query_number(req, "limit", 0, 1000000, default_page_rows);
@@ -74,7 +74,10 @@ void sources(route_env& env, const caller& c, const httplib::Request& req, httpl
         q.only = analyze::parse_source_class(*cls);
         if (!q.only) return send_error(res, 400, "parameter class: not a class (" + std::string(analyze::source_class_names) + ")");
     }
-    q.group = *group == "service" ? analyze::group_by::service : *group == "base-domain" ? analyze::group_by::base_domain : analyze::group_by::ip;
+    q.group = *group == "service"       ? analyze::group_by::service
+              : *group == "base-domain" ? analyze::group_by::base_domain
+              : *group == "country"     ? analyze::group_by::country
+                                        : analyze::group_by::ip;
     const bool grouped = q.group != analyze::group_by::ip;
     const bool only_failing = *failing == "1" || *failing == "true";
     const auto first = static_cast<std::size_t>(*offset);

@@ -11,7 +11,7 @@ std::vector<prefetch_request> dashboard_calls(const std::string& d) {
         {"/api/v1/trends", {{"domain", d}, {"by", "day"}}},
         {"/api/v1/policy", {{"domain", d}, {"p", "reject"}, {"sources", "20"}}},
         {"/api/v1/alerts", {{"domain", d}}},
-        {"/api/v1/sources", {{"domain", d}, {"class", "spoofing"}, {"limit", "5000"}}},
+        {"/api/v1/sources", {{"domain", d}, {"class", "spoofing"}, {"group", "country"}, {"limit", "0"}}},
         {"/api/v1/posture", {{"domain", d}}},
         // The sources page: by IP, failing only, by service.
         {"/api/v1/sources", {{"domain", d}, {"group", "ip"}, {"limit", page}, {"offset", "0"}}},

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <thread>
 
 #include "core/text.hpp"
@@ -79,6 +80,16 @@ result<void> listen_allowed(const listen_address& a, const exposure& e) {
 namespace {
 
 using json = nlohmann::json;
+
+// The methods a path takes (the routes below and in changes.cpp): what a 405 says in Allow.
+std::string allowed_methods(const std::string& path) {
+    static const std::regex view(R"(/api/v1/views/\d{1,18})"), mute(R"(/api/v1/mutes/\d{1,18})");
+    if (path == "/api/v1/session") return "GET, HEAD, POST, DELETE";
+    if (path == "/api/v1/views" || path == "/api/v1/mutes") return "GET, HEAD, POST";
+    if (path == "/api/v1/alerts/ack") return "POST";
+    if (std::regex_match(path, view) || std::regex_match(path, mute)) return "DELETE";
+    return "GET, HEAD";
+}
 
 // Every answer: no script, style, frame or fetch from anywhere (the API's documents need none), no
 // framing by others, no content sniffing, nothing cached or sent on as a referrer. The pages get
@@ -755,9 +766,10 @@ struct server::impl {
             if (!m) return send_error(res, 500, m.err().message);
             res.set_content(*m + serve_metrics_text({n_kept, n_computed, n_ahead, n_rounds}), "text/plain; version=0.0.4; charset=utf-8");
         });
-        // Every other method and path pair is refused as such.
+        // Every other method and path pair is refused as such, with the methods the path takes
+        // (RFC 9110 §15.5.6: a 405 names them in Allow).
         const auto refuse = [](const httplib::Request& req, httplib::Response& res) {
-            res.set_header("Allow", "GET, HEAD");
+            res.set_header("Allow", allowed_methods(req.path));
             send_error(res, 405, "method " + std::string(utf8_prefix(req.method, 16)) + " is not allowed here");
         };
         http->Post(".*", refuse);

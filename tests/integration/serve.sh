@@ -68,6 +68,7 @@ run_store() {  # run_store NAME DB
   "$bin" sources --db "$db" --format json --limit 3 > "$cli/sources-top3.json"
   "$bin" sources --db "$db" --format json --domain example.com --group service > "$cli/sources-service.json"
   "$bin" sources --db "$db" --format json --class spoofing > "$cli/sources-spoofing.json"
+  "$bin" sources --db "$db" --format json --class spoofing --group country > "$cli/sources-spoofing-country.json"
   "$bin" policy --db "$db" --domain example.com --offline --format json > "$cli/policy.json"
   "$bin" policy --db "$db" --domain example.com --offline --format json --p quarantine --pct 50 --aspf s > "$cli/policy-q.json"
   "$bin" trends --db "$db" --format json > "$cli/trends.json"

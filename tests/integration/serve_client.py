@@ -76,6 +76,16 @@ h = same("sources page 2 (limit=2, offset=1)", "/api/v1/sources?limit=2&offset=1
 check("sources: X-Total-Count counts every source", h.get("x-total-count") == str(len(aggregate_rows)), (h.get("x-total-count"), len(aggregate_rows)))
 same("sources?domain&group=service", "/api/v1/sources?domain=example.com&group=service&limit=0", cli("sources-service"))
 same("sources?class=spoofing", "/api/v1/sources?class=spoofing&limit=0", cli("sources-spoofing"))
+# By country (the overview's chart): every spoofing source counted once, in its country's row.
+by_country = cli("sources-spoofing-country")
+same("sources?class=spoofing&group=country", "/api/v1/sources?class=spoofing&group=country&limit=0", by_country)
+want = {}
+for r in cli("sources-spoofing"):
+    if not r.get("seen_only_in_failure_reports"):
+        k = (r["policy_domain"], r["country"])
+        want[k] = (want.get(k, (0, 0))[0] + r["messages"], want.get(k, (0, 0))[1] + 1)
+got = {(r["policy_domain"], r["country"]): (r["messages"], r["source_ips"]) for r in by_country}
+check("sources by country: the spoofing sources' messages and counts per country", got == want and len(got) > 0, (got, want))
 s, h, b = req("GET", "/api/v1/sources?failing=1&limit=0")
 rows = json.loads(b)
 want = [r for r in aggregate_rows if r["dmarc_pass_messages"] < r["messages"]]
@@ -163,6 +173,11 @@ for m in ("POST", "PUT", "DELETE", "PATCH"):
     s, h, b = req(m, "/api/v1/stats")
     check(m + ": 405 with Allow", s == 405 and h.get("allow") == "GET, HEAD", (s, h))
     secure(m, h)
+# A path that takes changes says which methods it takes.
+for m, path, allow in (("PUT", "/api/v1/mutes", "GET, HEAD, POST"), ("PATCH", "/api/v1/views/12", "DELETE"),
+                       ("PUT", "/api/v1/alerts/ack", "POST"), ("PUT", "/api/v1/session", "GET, HEAD, POST, DELETE")):
+    s, h, b = req(m, path)
+    check(m + " " + path + ": 405 with Allow " + allow, s == 405 and h.get("allow") == allow, (s, h))
 s, h, b = req("HEAD", "/api/v1/stats")
 check("HEAD: 200 without a body", s == 200 and b == b"")
 s, h, b = req("GET", "/healthz")

@@ -24,7 +24,6 @@
   const GLOBAL_PARAMS = ['domain', 'since', 'until']; // kept when moving between pages
   const PAGE_SIZE = 100;            // server-side page of /sources
   const CLIENT_PAGE_SIZE = 100;     // client-side page of long arrays (policy by_source)
-  const COUNTRY_SOURCES_LIMIT = 5000; // largest spoofing sources fetched for the country chart
   const CLOSED_ALERT_STATES = ['acked', 'muted'];
   // DNS finding levels, worst first (the kept findings say error/warning/info).
   const LEVEL_RANK = { critical: 0, error: 0, warning: 1, warn: 1, info: 2, ok: 3, pass: 3 };
@@ -597,7 +596,8 @@
     });
   }
 
-  // Spoofing rows -> [[country, messages]] largest first, the tail folded into "other".
+  // Spoofing rows (one per country, or per source) -> [[country, messages]] largest first, the
+  // tail folded into "other".
   function countryTotals(rows, top) {
     const m = new Map();
     for (const r of rows) {
@@ -941,7 +941,8 @@
       api('/api/v1/trends', Object.assign({ domain, by }, range)),
       api('/api/v1/policy', Object.assign({ domain, p: 'reject', sources: 20 }, range)),
       api('/api/v1/alerts', Object.assign({ domain }, range)),
-      api('/api/v1/sources', Object.assign({ domain, class: 'spoofing', limit: COUNTRY_SOURCES_LIMIT }, range)),
+      // The spoofing sources summed per country by the server (one row a country, every source counted).
+      api('/api/v1/sources', Object.assign({ domain, class: 'spoofing', group: 'country', limit: 0 }, range)),
       api('/api/v1/stats'),
       api('/api/v1/posture', { domain }), // the last DNS check, whatever the period
     ] : [noDomain(), noDomain(), noDomain(), noDomain(), api('/api/v1/stats'), noDomain()]);
@@ -1062,8 +1063,8 @@
     }
     if (spoof.status === 'fulfilled' && Array.isArray(spoof.value.data)) {
       const rows = spoof.value.data;
-      const total = Number(spoof.value.headers.get('X-Total-Count')) || rows.length;
-      const note = total > rows.length ? 'From the ' + fmtInt(rows.length) + ' largest of ' + plural(total, 'spoofing source') + '.' : plural(rows.length, 'spoofing source') + '.';
+      const sources = rows.reduce((n, r) => n + (isNum(r.source_ips) ? r.source_ips : 1), 0);
+      const note = 'From ' + plural(sources, 'spoofing source') + '.';
       const c = chartBox('chart-countries', 'Unauthorized messages by country', note);
       charts.appendChild(c.node);
       const totals = countryTotals(rows, 15);

@@ -15,8 +15,8 @@ analyze::source_summary source(std::int64_t n) {
     s.policy_domain = "example.com";
     s.source_ip = "192.0.2.10";
     s.m.messages = n;
-    s.first_day = "2026-10-01";
-    s.last_day = "2026-10-14";
+    s.first_day = analyze::compact_day::of("2026-10-01");
+    s.last_day = analyze::compact_day::of("2026-10-14");
     return s;
 }
 
@@ -231,4 +231,35 @@ TEST(group_rows, one_row_per_service_with_counts_and_samples) {
     EXPECT_EQ(g[0].sample_ips.size(), analyze::max_sample_ips);
     EXPECT_EQ(g[0].sample_ips[0], "198.51.100.39");  // largest first
     EXPECT_EQ(g[1].source_ips, 1);
+}
+
+TEST(group_rows, one_row_per_country_and_one_for_no_country) {
+    std::vector<analyze::source_row> rows;
+    const auto add = [&](const std::string& ip, std::int64_t messages, const char* country) {
+        analyze::source_row r;
+        r.s = source(messages);
+        r.s.source_ip = ip;
+        if (country) {
+            r.ip.emplace();
+            r.ip->ip = ip;
+            r.ip->country = country;
+        }
+        r.c.cls = source_class::spoofing;
+        rows.push_back(r);
+    };
+    add("192.0.2.1", 10, "DE");
+    add("192.0.2.2", 30, "US");
+    add("192.0.2.3", 5, "DE");
+    add("192.0.2.4", 7, nullptr);  // not enriched
+    add("192.0.2.5", 2, "");       // enriched, no country known
+    const auto g = analyze::group_rows(rows, analyze::group_by::country);
+    ASSERT_EQ(g.size(), 3u);
+    EXPECT_EQ(g[0].ip->country, "US");
+    EXPECT_EQ(g[0].s.m.messages, 30);
+    EXPECT_EQ(g[1].ip->country, "DE");
+    EXPECT_EQ(g[1].s.m.messages, 15);
+    EXPECT_EQ(g[1].source_ips, 2);
+    EXPECT_FALSE(g[2].ip);  // the largest of the two without a country: not enriched
+    EXPECT_EQ(g[2].s.m.messages, 9);
+    EXPECT_EQ(g[2].source_ips, 2);
 }

@@ -61,8 +61,8 @@ TEST(source_rollup, sums_counts_days_and_sorts_by_ip) {
         const int days = i % 4 + 1;
         EXPECT_EQ(s.days_active, days) << s.source_ip;
         EXPECT_EQ(s.m.messages, 2 * days + 3) << s.source_ip;
-        EXPECT_EQ(s.first_day, "2026-10-01");
-        EXPECT_EQ(s.last_day, "2026-10-0" + std::to_string(days));
+        EXPECT_EQ(s.first_day.text(), "2026-10-01");
+        EXPECT_EQ(s.last_day.text(), "2026-10-0" + std::to_string(days));
         EXPECT_EQ(s.header_from, (std::vector<std::string>{"example.com", "news.example.com"}));
         EXPECT_EQ(s.reporters, (std::vector<std::string>{"google.com", "yahoo.com"}));
     }

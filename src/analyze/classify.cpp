@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <future>
+#include <unordered_map>
 
 #include "core/ip_address.hpp"
 
@@ -266,6 +268,37 @@ classification classify(const source_summary& s, const source_evidence& e, const
     c.cls = source_class::unknown;
     c.reason = "passes DMARC on " + pct(1.0 - fail) + " without a majority of any one rule's evidence; label it if you know it";
     return c;
+}
+
+result<void> classify_summaries(store::store& db, const std::deque<source_summary>& sums, const service_directory* services,
+                                const std::vector<store::label_row>& labels, const thresholds& rules,
+                                const std::function<void(std::size_t, const classified_source&)>& each) {
+    constexpr std::size_t chunk = 4096;  // IPs per ip_infos query
+    const auto fetch = [&db, &sums](std::size_t at) {
+        const std::size_t end = std::min(sums.size(), at + chunk);
+        std::vector<std::string> ips;
+        ips.reserve(end - at);
+        for (std::size_t i = at; i < end; ++i) ips.push_back(sums[i].source_ip);
+        return db.ip_infos(ips);
+    };
+    // (A future from std::async waits for its task when it goes: an early return leaves none running.)
+    std::future<result<std::vector<store::ip_info>>> next;
+    if (!sums.empty()) next = std::async(std::launch::async, fetch, std::size_t{0});
+    std::unordered_map<std::string_view, const store::ip_info*> by_ip;
+    for (std::size_t at = 0; at < sums.size(); at += chunk) {
+        const std::size_t end = std::min(sums.size(), at + chunk);
+        auto infos = next.get();
+        if (end < sums.size()) next = std::async(std::launch::async, fetch, end);
+        if (!infos) return unexpected{infos.err()};
+        by_ip.clear();
+        by_ip.reserve(infos->size());
+        for (const auto& i : *infos) by_ip.emplace(i.ip, &i);
+        for (std::size_t i = at; i < end; ++i) {
+            const auto it = by_ip.find(sums[i].source_ip);
+            each(i, classify_source(sums[i], it == by_ip.end() ? nullptr : it->second, services, labels, rules));
+        }
+    }
+    return {};
 }
 
 classified_source classify_source(const source_summary& s, const store::ip_info* ip, const service_directory* services,

@@ -23,6 +23,8 @@
 // authentication passes (an own server without reverse DNS): a spoofer cannot pass aligned.
 #pragma once
 
+#include <deque>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,5 +97,13 @@ struct classified_source {
 };
 classified_source classify_source(const source_summary& s, const store::ip_info* ip, const service_directory* services,
                                   const std::vector<store::label_row>& labels, const thresholds& rules);
+
+// classify_source for each of `sums` in order, on what the store's enrichment knows of each IP:
+// each(i, classified). The IPs are asked a chunk at a time, the next chunk read on a second thread
+// while this one is classified (the caller must not use the store meanwhile; it may be inside a
+// read of the facts, which waits for its callback).
+result<void> classify_summaries(store::store& db, const std::deque<source_summary>& sums, const service_directory* services,
+                                const std::vector<store::label_row>& labels, const thresholds& rules,
+                                const std::function<void(std::size_t, const classified_source&)>& each);
 
 }  // namespace dmarcsight::analyze

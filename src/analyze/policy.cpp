@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -612,39 +611,12 @@ result<policy_inputs> load_policy_inputs(store::store& db, const policy_load_opt
     // on what enrichment knows of each IP.
     in.source_ips.reserve(sums.size());
     in.source_list.reserve(sums.size());
-    constexpr std::size_t chunk = 4096;  // IPs per ip_infos query, as the inventory asks
-    // The next chunk's enrichment is read on the second core while this one is classified (the
-    // store is used by that one task only; the summaries are only read meanwhile).
-    const auto fetch = [&db, &sums](std::size_t at) {
-        const std::size_t end = std::min(sums.size(), at + chunk);
-        std::vector<std::string> ips;
-        ips.reserve(end - at);
-        for (std::size_t i = at; i < end; ++i) ips.push_back(sums[i].source_ip);
-        return db.ip_infos(ips);
-    };
-    std::future<result<std::vector<store::ip_info>>> next;
-    if (!sums.empty()) next = std::async(std::launch::async, fetch, std::size_t{0});
-    for (std::size_t at = 0; at < sums.size(); at += chunk) {
-        const std::size_t end = std::min(sums.size(), at + chunk);
-        auto infos = next.get();
-        if (end < sums.size()) next = std::async(std::launch::async, fetch, end);
-        if (!infos) {
-            if (next.valid()) next.wait();
-            return unexpected{infos.err()};
-        }
-        std::unordered_map<std::string_view, const store::ip_info*> by_ip;
-        by_ip.reserve(infos->size());
-        for (const auto& i : *infos) by_ip.emplace(i.ip, &i);
-        for (std::size_t i = at; i < end; ++i) {
-            const source_summary& sm = sums[i];
-            const auto it = by_ip.find(sm.source_ip);
-            const store::ip_info* ip = it == by_ip.end() ? nullptr : it->second;
-            const auto k = classify_source(sm, ip, services, labels, o.rules);
-            // The summaries come sorted by IP: the sources' index (index_sources) directly.
-            in.source_ips.push_back(sm.source_ip);
-            in.source_list.push_back({k.c.cls, k.e.service ? k.e.service->name : std::string(), k.c.fix});
-        }
-    }
+    auto classified = classify_summaries(db, sums, services, labels, o.rules, [&](std::size_t i, const classified_source& k) {
+        // The summaries come sorted by IP: the sources' index (index_sources) directly.
+        in.source_ips.push_back(sums[i].source_ip);
+        in.source_list.push_back({k.c.cls, k.e.service ? k.e.service->name : std::string(), k.c.fix});
+    });
+    if (!classified) return unexpected{classified.err()};
     sums = {};
     in.indexed = true;
 

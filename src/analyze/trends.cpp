@@ -143,22 +143,9 @@ result<trends_result> compute_trends(store::store& db, const trends_query& q, co
     std::string cells_domain;
     const auto flush = [&](const summaries& sums, const std::vector<std::uint32_t>& arrival) -> result<void> {
         std::vector<source_class> cls(sums.size(), source_class::unknown);
-        constexpr std::size_t chunk = 4096;  // IPs per ip_infos query, as the inventory asks
-        std::vector<std::string> ips;
-        for (std::size_t at = 0; at < sums.size(); at += chunk) {
-            const std::size_t end = std::min(sums.size(), at + chunk);
-            ips.clear();
-            for (std::size_t i = at; i < end; ++i) ips.push_back(sums[i].source_ip);
-            auto infos = db.ip_infos(ips);
-            if (!infos) return unexpected{infos.err()};
-            std::unordered_map<std::string_view, const store::ip_info*> by_ip;
-            by_ip.reserve(infos->size());
-            for (const auto& i : *infos) by_ip.emplace(i.ip, &i);
-            for (std::size_t i = at; i < end; ++i) {
-                const auto it = by_ip.find(sums[i].source_ip);
-                cls[i] = classify_source(sums[i], it == by_ip.end() ? nullptr : it->second, services, labels, q.rules).c.cls;
-            }
-        }
+        auto classified = classify_summaries(db, sums, services, labels, q.rules,
+                                             [&](std::size_t i, const classified_source& k) { cls[i] = k.c.cls; });
+        if (!classified) return classified;
         for (const auto& c : cells) roll.add(cells_domain, c.day, cls[arrival[c.source]], c.messages, c.dmarc_pass);
         cells.clear();
         return {};

@@ -36,7 +36,9 @@ void register_serve(CLI::App& app) {
     cmd->add_option("--db", a->db, db_help)->capture_default_str();
     cmd->add_option("--listen", a->listen, "HOST:PORT to listen on: 127.0.0.1:8080, [::1]:8080, localhost:8080 (port 0: any free port)")
         ->capture_default_str();
-    cmd->add_option("--state", a->state, "The server's own state (users, tokens): default <db>.web beside an SQLite store");
+    cmd->add_option("--state", a->state,
+                    "The server's own state (users, tokens, sessions, views): an SQLite file (default <db>.web beside an SQLite store) or a "
+                    "PostgreSQL URI (default: the PostgreSQL store's database, schema <store schema>_web; give a role that may write it)");
     cmd->add_option("--tls-cert", a->tls_cert, "PEM certificate (chain) to serve HTTPS with");
     cmd->add_option("--tls-key", a->tls_key, "PEM private key of --tls-cert");
     cmd->add_flag("--behind-proxy", a->behind_proxy,
@@ -56,14 +58,19 @@ void register_serve(CLI::App& app) {
             exit_code() = exit_usage;
             return;
         }
-        // The accounts: the state file when it exists (serve never creates it: `user add` does).
-        std::string state = a->state;
-        if (state.empty()) state = web::default_state_path(a->db).value_or("");
+        // The accounts, when the state holds them (serve never creates it: `user add` does).
+        const std::string state = a->state.empty() ? web::default_state_location(a->db) : a->state;
         std::unique_ptr<web::accounts> users;
         web::exposure e;
         e.tls = !a->tls_cert.empty();
         e.behind_proxy = a->behind_proxy;
-        if (!state.empty() && std::filesystem::exists(state)) {
+        auto held = web::accounts::exists(state);
+        if (!held) {
+            error_line(held.err().message);
+            exit_code() = exit_usage;
+            return;
+        }
+        if (*held) {
             auto opened = web::accounts::open(state, false);
             if (!opened) {
                 error_line(opened.err().message);
@@ -79,7 +86,7 @@ void register_serve(CLI::App& app) {
             }
             e.users = *any;
         } else if (!a->state.empty()) {
-            error_line("--state " + a->state + ": no such file (dmarcsight user add --state " + a->state + " … creates it)");
+            error_line("--state " + store::redacted(a->state) + ": no accounts there (dmarcsight user add --state " + store::redacted(a->state) + " … creates them)");
             exit_code() = exit_usage;
             return;
         }

@@ -25,21 +25,17 @@ struct state_args {
 };
 
 void add_state_options(CLI::App* cmd, state_args& a, bool with_format) {
-    cmd->add_option("--db", a.db, "The report store whose server these accounts are for (the state file defaults to <db>.web)")
+    cmd->add_option("--db", a.db, "The report store whose server these accounts are for (the state defaults to <db>.web, or the PostgreSQL store's database)")
         ->capture_default_str();
-    cmd->add_option("--state", a.state, "The server's state file (default: <db>.web beside an SQLite store; required for PostgreSQL)");
+    cmd->add_option("--state", a.state,
+                    "The server's state: an SQLite file (default: <db>.web beside an SQLite store) or a PostgreSQL URI "
+                    "(default for a PostgreSQL store: its database, schema <store schema>_web)");
     if (with_format) cmd->add_option("--format", a.format, "Output format")->check(CLI::IsMember({"table", "json"}))->capture_default_str();
 }
 
 std::unique_ptr<web::accounts> open_accounts(const state_args& a, bool create) {
-    std::string path = a.state;
-    if (path.empty()) path = web::default_state_path(a.db).value_or("");
-    if (path.empty()) {
-        error_line("--db " + a.db + " is a PostgreSQL store: give --state FILE for the server's own state");
-        exit_code() = exit_usage;
-        return nullptr;
-    }
-    auto acc = web::accounts::open(path, create);
+    const std::string location = a.state.empty() ? web::default_state_location(a.db) : a.state;
+    auto acc = web::accounts::open(location, create);
     if (!acc) {
         error_line(acc.err().message);
         exit_code() = exit_usage;

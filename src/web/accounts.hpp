@@ -1,6 +1,7 @@
 // The server's own state, apart from the reports (issue 12): users, the policy domains each may
-// see, API tokens, browser sessions and saved views, in an SQLite file of its own (by default `<store>.web` beside an SQLite
-// store). Passwords are kept as argon2id strings (libsodium's crypto_pwhash_str, RFC 9106, with
+// see, API tokens, browser sessions and saved views, in an SQLite file of its own (by default
+// `<store>.web` beside an SQLite store) or a PostgreSQL schema of its own (by default in the
+// store's database, shared by every server on that store). Passwords are kept as argon2id strings (libsodium's crypto_pwhash_str, RFC 9106, with
 // its "interactive" limits); API tokens as their SHA-256 (a token is 32 random bytes: its hash
 // is enough to find it and useless to anyone who reads the file).
 #pragma once
@@ -41,6 +42,8 @@ struct session {
 // A session ends after this long unused, and this long after it began, whichever comes first.
 inline constexpr std::int64_t session_idle_s = 8 * 3600;
 inline constexpr std::int64_t session_lifetime_s = 7 * 24 * 3600;
+// How stale a session's last use may be kept (its idle end is that much less exact).
+inline constexpr std::int64_t session_touch_s = 600;
 
 // A user's saved view: a named link into the dashboard.
 struct saved_view {
@@ -62,8 +65,12 @@ inline constexpr std::size_t max_password_length = 1024;
 
 class accounts {
 public:
-    // Opens (with `create`, creates) the file. Errors name the file.
-    static result<std::unique_ptr<accounts>> open(const std::string& path, bool create);
+    // Opens (with `create`, creates) the state at `location`: an SQLite file, or a PostgreSQL URI
+    // (the schema "<the store's schema>_web" of that database: public_web beside a store in public).
+    // Errors name the location.
+    static result<std::unique_ptr<accounts>> open(const std::string& location, bool create);
+    // Whether `location` holds accounts (a file there; the schema's tables there).
+    static result<bool> exists(const std::string& location);
     ~accounts();
     accounts(const accounts&) = delete;
     accounts& operator=(const accounts&) = delete;
@@ -99,8 +106,8 @@ private:
     std::unique_ptr<impl> p_;
 };
 
-// Where an SQLite store's accounts live by default: "<store>.web". A PostgreSQL store has no
-// default (the caller asks for --state): nullopt.
-std::optional<std::string> default_state_path(const std::string& store_location);
+// Where a store's accounts live by default: "<store>.web" beside an SQLite store; the same
+// database (a schema of their own) for a PostgreSQL store.
+std::string default_state_location(const std::string& store_location);
 
 }  // namespace dmarcsight::web

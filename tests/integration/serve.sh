@@ -31,7 +31,7 @@ check() {  # check NAME COMMAND...
 # start_server DB: serves DB on a free loopback port; sets server_pid and port.
 start_server() {
   : > "$work/serve.err"
-  "$bin" serve --db "$1" --listen 127.0.0.1:0 2> "$work/serve.err" &
+  "$bin" serve --db "$1" --listen 127.0.0.1:0 "${@:2}" 2> "$work/serve.err" &
   server_pid=$!
   port=
   for _ in $(seq 100); do
@@ -323,6 +323,48 @@ assert st == 500 and "permission" in j["error"].lower(), (st, j)
 assert call("GET", "/api/v1/mutes") == (200, [])
 PY
     check "postgresql, read-only role: SIGTERM stops it" stop_server
+  else
+    failn=$((failn + 1))
+  fi
+  # The server's state in PostgreSQL: a schema of its own beside the store's (public_web), made by
+  # `user add --db URI`, shared by every server on the store — a login through one is a session
+  # in the other, and a logout through the other ends it. The read-only role serves with the
+  # state through a role that may write it (--state).
+  owner_uri=$(pg_uri "$name")
+  check "postgresql: user add keeps the account in the store's database" \
+    "$bin" user add admin --all-domains --db "$owner_uri" --password-file "$work/admin.pw"
+  check "postgresql: the state is the schema public_web" test "$(psql "$owner_uri" -XAtqc "SELECT count(*) FROM public_web.users")" = 1
+  "$bin" serve --db "$(pg_uri "$name" "$reader_role")" --listen 127.0.0.1:0 > /dev/null 2> "$work/refused-state"; rc=$?
+  check "postgresql: a role that may not read the state does not serve (exit 2, the reason)" \
+    bash -c '[ "$1" -eq 2 ] && grep -qi "permission denied" "$2"' _ "$rc" "$work/refused-state"
+  if start_server "$(pg_uri "$name" "$reader_role")" --state "$owner_uri"; then
+    port_a=$port pid_a=$server_pid
+    if start_server "$owner_uri"; then
+      check "postgresql: two servers share users and sessions" python3 - "$port_a" "$port" "$(cat "$work/admin.pw")" <<'PY'
+import http.client, json, sys
+def call(port, method, path, headers=None, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=60)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+a, b, pw = sys.argv[1], sys.argv[2], sys.argv[3]
+st, h, body = call(a, "POST", "/api/v1/session", {"Content-Type": "application/json"}, json.dumps({"user": "admin", "password": pw}))
+assert st == 200, (st, body)
+cookie = h["set-cookie"].split(";")[0]
+csrf = json.loads(body)["csrf"]
+st, _, body = call(b, "GET", "/api/v1/session", {"Cookie": cookie})
+assert st == 200 and json.loads(body)["user"] == "admin" and json.loads(body)["csrf"] == csrf, (st, body)
+assert call(b, "GET", "/api/v1/domains")[0] == 401  # users exist: no login, no answer
+st, _, body = call(b, "DELETE", "/api/v1/session", {"Cookie": cookie, "X-CSRF-Token": csrf, "Origin": "http://127.0.0.1:" + b})
+assert st == 204, (st, body)
+assert call(a, "GET", "/api/v1/session", {"Cookie": cookie})[0] == 401
+PY
+      check "postgresql: the second server stops" stop_server
+    else
+      failn=$((failn + 1))
+    fi
+    server_pid=$pid_a
+    check "postgresql: the first server stops" stop_server
   else
     failn=$((failn + 1))
   fi

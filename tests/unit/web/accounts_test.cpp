@@ -7,6 +7,7 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "support/pg_test_db.hpp"
 #include "support/temp_dir.hpp"
 #include "web/accounts.hpp"
 
@@ -92,10 +93,78 @@ TEST(serve_accounts, passwords_tokens_domains) {
     EXPECT_TRUE(*acc.any_user());  // admin stays
 }
 
-TEST(serve_accounts, state_path_beside_an_sqlite_store_only) {
-    EXPECT_EQ(web::default_state_path("/var/lib/dmarcsight/reports.db"), "/var/lib/dmarcsight/reports.db.web");
-    EXPECT_FALSE(web::default_state_path("postgresql://u@h/dmarc"));
-    EXPECT_FALSE(web::default_state_path("postgres://u@h/dmarc"));
+TEST(serve_accounts, state_beside_an_sqlite_store_or_in_the_postgresql_database) {
+    EXPECT_EQ(web::default_state_location("/var/lib/dmarcsight/reports.db"), "/var/lib/dmarcsight/reports.db.web");
+    EXPECT_EQ(web::default_state_location("postgresql://u@h/dmarc"), "postgresql://u@h/dmarc");
+    EXPECT_EQ(web::default_state_location("postgres://u@h/dmarc"), "postgres://u@h/dmarc");
+}
+
+// The state in PostgreSQL: a schema of its own beside the store's, shared by every server that
+// opens it (a session made through one is valid through another), hashes only.
+TEST(serve_accounts, postgresql_state_is_a_schema_shared_by_every_server) {
+    DMARCSIGHT_NEED_PG();
+    test_support::pg_test_database db("web_state");
+    ASSERT_TRUE(db.ok()) << db.error();
+    auto absent = web::accounts::exists(db.uri());
+    ASSERT_TRUE(absent) << absent.err().message;
+    EXPECT_FALSE(*absent);
+    EXPECT_FALSE(web::accounts::open(db.uri(), false));  // serve never creates it
+    auto one = web::accounts::open(db.uri(), true);
+    ASSERT_TRUE(one) << one.err().message;
+    EXPECT_TRUE(*web::accounts::exists(db.uri()));
+    EXPECT_EQ(test_support::pg_query_value(db.uri(), "SELECT count(*) FROM pg_tables WHERE schemaname = 'public_web'"), "5");
+    ASSERT_TRUE((*one)->add_user("cust", "a long enough password", false, {"Example.ORG."}));
+    ASSERT_TRUE((*one)->add_user("admin", "the admin's password", true, {}));
+    EXPECT_FALSE((*one)->add_user("cust", "another long password", true, {}));  // exists
+
+    auto two = web::accounts::open(db.uri(), false);  // a second server on the same store
+    ASSERT_TRUE(two) << two.err().message;
+    auto ok = (*two)->check_password("cust", "a long enough password");
+    ASSERT_TRUE(ok) << ok.err().message;
+    ASSERT_TRUE(*ok);
+    EXPECT_EQ((*ok)->domains, std::vector<std::string>{"example.org"});
+    EXPECT_FALSE(*(*two)->check_password("cust", "a long enough passworD"));
+    auto s = (*one)->create_session("cust");
+    ASSERT_TRUE(s) << s.err().message;
+    auto back = (*two)->check_session(s->secret);
+    ASSERT_TRUE(back) << back.err().message;
+    ASSERT_TRUE(*back);
+    EXPECT_EQ((*back)->csrf, s->csrf);
+    ASSERT_TRUE((*two)->end_session(s->secret));
+    EXPECT_FALSE(*(*one)->check_session(s->secret));  // logged out everywhere
+
+    auto t = (*one)->add_token("cust", "ci");
+    ASSERT_TRUE(t) << t.err().message;
+    auto who = (*two)->check_token(*t);
+    ASSERT_TRUE(who && *who);
+    EXPECT_EQ((*who)->name, "cust");
+    const auto stored = test_support::pg_query_value(db.uri(), "SELECT encode(sha256, 'hex') FROM public_web.tokens");
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->size(), 64u);
+    EXPECT_EQ(stored->find(t->substr(4)), std::string::npos);  // the hash, not the token
+    EXPECT_EQ(test_support::pg_query_value(db.uri(), "SELECT count(*) FROM public_web.users WHERE password_hash LIKE '$argon2id$%'"), "2");
+
+    auto v = (*one)->add_view("cust", "spoofing", "#/sources?class=spoofing");
+    ASSERT_TRUE(v) << v.err().message;
+    EXPECT_GT(v->id, 0);
+    auto again = (*two)->add_view("cust", "spoofing", "#/sources?class=unknown");  // the same name replaces
+    ASSERT_TRUE(again) << again.err().message;
+    EXPECT_EQ(again->id, v->id);
+    auto views = (*one)->views("cust");
+    ASSERT_TRUE(views);
+    ASSERT_EQ(views->size(), 1u);
+    EXPECT_EQ((*views)[0].route, "#/sources?class=unknown");
+    EXPECT_FALSE(*(*one)->remove_view("admin", v->id));  // not theirs
+    EXPECT_TRUE(*(*one)->remove_view("cust", v->id));
+
+    ASSERT_TRUE((*two)->remove_user("cust"));  // its tokens go with it
+    EXPECT_FALSE(*(*one)->check_token(*t));
+    EXPECT_TRUE((*one)->tokens()->empty());
+    EXPECT_FALSE((*one)->remove_user("cust"));
+    auto users = (*one)->users();
+    ASSERT_TRUE(users);
+    ASSERT_EQ(users->size(), 1u);
+    EXPECT_EQ((*users)[0].name, "admin");
 }
 
 TEST(serve_accounts, sessions_and_saved_views) {

@@ -64,7 +64,7 @@ bool source_rollup::add(const store::source_day_row& row, summaries& done) {
     // pairs, not a list per source.
     const compact_day day = compact_day::of(row.key.day);
     if (days_.insert((static_cast<std::uint64_t>(last_) << 32) | day.ymd())) ++s.days_active;
-    if (s.first_day.empty() || day < s.first_day) s.first_day = day;
+    if (!day.empty() && (s.first_day.empty() || day < s.first_day)) s.first_day = day;
     if (day > s.last_day) s.last_day = day;
     if (with_lists_) {
         if (s.header_from.size() < max_header_from &&

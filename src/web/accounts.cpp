@@ -21,7 +21,7 @@ namespace {
 
 // The state's tables. The same statements run on both databases: names that PostgreSQL reserves
 // ("user") are quoted, parameters are ?1..?N (rewritten to $1..$N for PostgreSQL), and conflicts
-// use ON CONFLICT (SQLite 3.24+). Times are Unix seconds, hashes SHA-256 bytes.
+// use ON CONFLICT (SQLite 3.24+; no RETURNING, which needs 3.35). Times are Unix seconds, hashes SHA-256 bytes.
 constexpr const char* sqlite_schema = R"sql(
 CREATE TABLE IF NOT EXISTS users (
     name          TEXT PRIMARY KEY,
@@ -197,9 +197,13 @@ public:
         const std::string shown = store::redacted(uri);
         auto o = db_.open(uri, shown);
         if (!o) return unexpected{o.err()};
-        auto names = db_.query("SELECT current_schema()");
+        // The schema the store's tables are in (found the way the store finds them, through the
+        // search_path), not the role's first one: a role with a schema of its own must find the
+        // same state as the store's owner. Before the first ingest: the current schema.
+        auto names = db_.query("SELECT coalesce((SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE c.oid = to_regclass('dmarcsight_schema')), current_schema(), 'public')");
         if (!names) return unexpected{names.err()};
-        const std::string schema = (names->rows() > 0 && !names->is_null(0, 0) ? names->text(0, 0) : std::string("public")) + "_web";
+        const std::string schema = names->text(0, 0) + "_web";
         auto id = db_.identifier(schema);
         if (!id) return unexpected{id.err()};
         auto there = db_.query("SELECT to_regclass($1)", store::pg::params().text(*id + ".users"));
@@ -219,14 +223,23 @@ public:
             }
         }
         if (!r) return unexpected{r.err()};
+        // Every login writes a session: a role that may only read the state would start and then
+        // fail every login. Said at start instead.
+        auto may = db_.query("SELECT has_schema_privilege($1, 'USAGE') AND has_table_privilege($2, 'INSERT, UPDATE, DELETE') AND "
+                             "has_table_privilege($3, 'SELECT')",
+                             store::pg::params().text(schema).text(*id + ".sessions").text(*id + ".users"));
+        if (!may) return unexpected{may.err()};
+        if (may->view(0, 0) != "t")
+            return fail(shown + ": this role may not write the server's state (schema " + schema +
+                        "): logins could not start sessions; give --state a role that may (the owner's URI)");
         return true;
     }
 
     result<std::int64_t> run(std::string_view sql, const std::vector<param>& params, std::vector<row>* rows) override {
-        // ?N -> $N (no statement here has a '?' of its own).
-        std::string text;
-        text.reserve(sql.size());
-        for (const char c : sql) text += c == '?' ? '$' : c;
+        // ?N -> $N: a '?' before a digit (no statement here has another).
+        std::string text(sql);
+        for (std::size_t i = 0; i + 1 < text.size(); ++i)
+            if (text[i] == '?' && text[i + 1] >= '0' && text[i + 1] <= '9') text[i] = '$';
         store::pg::params p;
         for (const auto& v : params) {
             if (const auto* n = std::get_if<std::int64_t>(&v)) p.i64(*n);
@@ -524,8 +537,10 @@ result<saved_view> accounts::add_view(const std::string& user, const std::string
     saved_view v{0, name, route, utc::now()};
     rows.clear();
     r = p_->db->run("INSERT INTO saved_views (\"user\", name, route, created_at) VALUES (?1, ?2, ?3, ?4) "
-                    "ON CONFLICT (\"user\", name) DO UPDATE SET route = excluded.route, created_at = excluded.created_at RETURNING id",
-                    {user, name, route, v.created_at}, &rows);
+                    "ON CONFLICT (\"user\", name) DO UPDATE SET route = excluded.route, created_at = excluded.created_at",
+                    {user, name, route, v.created_at});
+    if (!r) return unexpected{r.err()};
+    r = p_->db->run("SELECT id FROM saved_views WHERE \"user\" = ?1 AND name = ?2", {user, name}, &rows);
     if (!r) return unexpected{r.err()};
     if (!rows.empty()) v.id = as_i64(rows[0][0]);
     return v;

@@ -66,6 +66,10 @@ bool is_loopback(const std::string& host) {
 }
 
 result<void> listen_allowed(const listen_address& a, const exposure& e) {
+    // A proxy in front makes even a loopback listener reachable from beyond this machine.
+    if (e.behind_proxy && !e.users)
+        return fail("--behind-proxy: a reverse proxy makes the server reachable beyond this machine: add a user first "
+                    "(dmarcsight user add NAME --domain D), or leave --behind-proxy out on loopback");
     if (is_loopback(a.host)) return {};
     const std::string where = "--listen " + a.host + ":" + std::to_string(a.port);
     if (!e.users)

@@ -337,6 +337,10 @@ PY
   "$bin" serve --db "$(pg_uri "$name" "$reader_role")" --listen 127.0.0.1:0 > /dev/null 2> "$work/refused-state"; rc=$?
   check "postgresql: a role that may not read the state does not serve (exit 2, the reason)" \
     bash -c '[ "$1" -eq 2 ] && grep -qi "permission denied" "$2"' _ "$rc" "$work/refused-state"
+  psql "$owner_uri" -XAtq -c "GRANT USAGE ON SCHEMA public_web TO \"$reader_role\"" -c "GRANT SELECT ON ALL TABLES IN SCHEMA public_web TO \"$reader_role\"" >/dev/null
+  "$bin" serve --db "$(pg_uri "$name" "$reader_role")" --listen 127.0.0.1:0 > /dev/null 2> "$work/refused-state"; rc=$?
+  check "postgresql: a role that may read the state but not write it does not serve (no login could start)" \
+    bash -c '[ "$1" -eq 2 ] && grep -q "may not write the server'"'"'s state" "$2"' _ "$rc" "$work/refused-state"
   if start_server "$(pg_uri "$name" "$reader_role")" --state "$owner_uri"; then
     port_a=$port pid_a=$server_pid
     if start_server "$owner_uri"; then

@@ -87,3 +87,55 @@ TEST(source_rollup, hands_over_each_domain_when_the_next_begins) {
     EXPECT_EQ(last[0].m.messages, 7);
     EXPECT_EQ(last[0].days_active, 1);  // the same IP and day, another domain: counted again
 }
+
+// Without lists (what classifying reads): the same measures and days, no header_from or
+// reporters; a day that is not YYYY-MM-DD is no day and never the first one.
+TEST(source_rollup, without_lists_and_with_a_bad_day) {
+    analyze::source_rollup lean(false), full;
+    analyze::summaries done;
+    for (auto* roll : {&lean, &full}) {
+        roll->add(row("192.0.2.1", "2026-10-03", "example.com", 2), done);
+        roll->add(row("192.0.2.1", "not a day", "example.com", 1), done);
+        roll->add(row("192.0.2.1", "2026-10-02", "news.example.com", 4, {"yahoo.com"}), done);
+    }
+    const auto l = lean.finish(), f = full.finish();
+    ASSERT_EQ(l.size(), 1u);
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(l[0].m, f[0].m);
+    EXPECT_EQ(l[0].m.messages, 7);
+    EXPECT_EQ(l[0].first_day.text(), "2026-10-02");
+    EXPECT_EQ(l[0].last_day.text(), "2026-10-03");
+    EXPECT_EQ(f[0].first_day, l[0].first_day);
+    EXPECT_TRUE(l[0].header_from.empty());
+    EXPECT_TRUE(l[0].reporters.empty());
+    EXPECT_EQ(f[0].header_from, (std::vector<std::string>{"example.com", "news.example.com"}));
+    EXPECT_EQ(f[0].reporters, (std::vector<std::string>{"google.com", "yahoo.com"}));
+    EXPECT_EQ(analyze::compact_day::of("2026-10-02").ymd(), 20261002u);
+    EXPECT_TRUE(analyze::compact_day::of("2026-1-02").empty());
+    EXPECT_TRUE(analyze::compact_day().text().empty());
+}
+
+// A domain that add() finishes keeps its arrival order until the next one: each row's source is
+// found in the sorted summaries (what the trends' one read relies on).
+TEST(source_rollup, a_finished_domain_keeps_its_arrival) {
+    analyze::source_rollup roll(false);
+    roll.keep_arrival();
+    analyze::summaries done;
+    std::vector<std::uint32_t> seen;
+    for (const char* ip : {"192.0.2.9", "192.0.2.1", "192.0.2.5", "192.0.2.1"}) {
+        EXPECT_FALSE(roll.add(row(ip, "2026-10-01", "example.com", 1), done));
+        seen.push_back(roll.last_source());
+    }
+    auto other = row("198.51.100.1", "2026-10-01", "example.org", 1);
+    other.key.policy_domain = "example.org";
+    ASSERT_TRUE(roll.add(other, done));
+    ASSERT_EQ(done.size(), 3u);
+    const auto& arrival = roll.finished_arrival();
+    ASSERT_EQ(arrival.size(), 3u);
+    const std::vector<std::string> ips{"192.0.2.9", "192.0.2.1", "192.0.2.5", "192.0.2.1"};
+    for (std::size_t i = 0; i < ips.size(); ++i) EXPECT_EQ(done[arrival[seen[i]]].source_ip, ips[i]);
+    EXPECT_EQ(done[arrival[seen[1]]].m.messages, 2);
+    const auto last = roll.finish();
+    ASSERT_EQ(last.size(), 1u);
+    EXPECT_EQ(last[0].policy_domain, "example.org");
+}

@@ -99,6 +99,30 @@ TEST(serve_accounts, state_beside_an_sqlite_store_or_in_the_postgresql_database)
     EXPECT_EQ(web::default_state_location("postgres://u@h/dmarc"), "postgres://u@h/dmarc");
 }
 
+// The state's schema follows the store's tables, not the connecting role's first schema: a role
+// whose search_path starts with a schema of its own finds the accounts the owner made.
+TEST(serve_accounts, postgresql_state_schema_is_the_stores) {
+    DMARCSIGHT_NEED_PG();
+    test_support::pg_test_database db("web_schema");
+    ASSERT_TRUE(db.ok()) << db.error();
+    std::string why;
+    ASSERT_TRUE(test_support::pg_query_value(db.uri(), "CREATE SCHEMA tenant; CREATE SCHEMA mine; "
+                                                       "CREATE TABLE tenant.dmarcsight_schema (version int); SELECT 1", &why)) << why;
+    const std::string sep = db.uri().find('?') == std::string::npos ? "?" : "&";
+    const std::string owner = db.uri() + sep + "options=-csearch_path%3Dtenant";
+    const std::string other = db.uri() + sep + "options=-csearch_path%3Dmine,tenant";
+    auto made = web::accounts::open(owner, true);
+    ASSERT_TRUE(made) << made.err().message;
+    ASSERT_TRUE((*made)->add_user("ops", "a long enough password", true, {}));
+    EXPECT_EQ(test_support::pg_query_value(db.uri(), "SELECT count(*) FROM tenant_web.users"), "1");
+    auto seen = web::accounts::open(other, false);
+    ASSERT_TRUE(seen) << seen.err().message;
+    auto users = (*seen)->users();
+    ASSERT_TRUE(users) << users.err().message;
+    ASSERT_EQ(users->size(), 1u);
+    EXPECT_EQ((*users)[0].name, "ops");
+}
+
 // The state in PostgreSQL: a schema of its own beside the store's, shared by every server that
 // opens it (a session made through one is valid through another), hashes only.
 TEST(serve_accounts, postgresql_state_is_a_schema_shared_by_every_server) {

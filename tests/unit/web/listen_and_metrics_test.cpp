@@ -30,8 +30,16 @@ TEST(serve_listen, host_and_port_in_every_form) {
 }
 
 TEST(serve_listen, only_loopback_without_users_and_tls_or_a_proxy_beyond) {
-    for (const char* ok : {"127.0.0.1", "127.1.2.3", "::1", "localhost"})
+    for (const char* ok : {"127.0.0.1", "127.1.2.3", "::1", "localhost"}) {
         EXPECT_TRUE(web::listen_allowed({ok, 8080})) << ok;
+        // Behind a proxy even loopback is reachable from beyond: users first.
+        auto proxied = web::listen_allowed({ok, 8080}, {.users = false, .behind_proxy = true});
+        EXPECT_FALSE(proxied) << ok;
+        if (!proxied) {
+            EXPECT_NE(proxied.err().message.find("user add"), std::string::npos);
+        }
+        EXPECT_TRUE(web::listen_allowed({ok, 8080}, {.users = true, .behind_proxy = true})) << ok;
+    }
     for (const char* no : {"0.0.0.0", "::", "192.0.2.1", "10.0.0.1", "::ffff:127.0.0.1", "128.0.0.1", "localhost.example", "example.com"}) {
         auto r = web::listen_allowed({no, 8080});
         EXPECT_FALSE(r) << no;

@@ -498,8 +498,7 @@ result<std::optional<session>> accounts::check_session(std::string_view secret) 
         if (!r) return unexpected{r.err()};
         return std::optional<session>();
     }
-    // A write every session_touch_s at most, not one per request (on PostgreSQL every write moves
-    // the cluster's WAL position, which the store's change marker is: kept answers recompute).
+    // A write every session_touch_s at most, not one per request.
     if (now - seen >= session_touch_s) {
         r = p_->db->run("UPDATE sessions SET last_seen = ?2 WHERE id = ?1", {id, now});
         if (!r) return unexpected{r.err()};

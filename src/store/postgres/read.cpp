@@ -32,8 +32,10 @@ std::string filter_sql(const query_filter& f) {
 
 // The server's write-ahead log position: it moves with every write to the cluster (this store's
 // and others': a spurious change only costs a recomputation), and reading it writes nothing.
+// The store's own change counter (schema/postgres/0005_change_counter.sql): it moves exactly when
+// a transaction that wrote the store commits, and with nothing else on the cluster.
 result<std::string> postgres_store::change_marker() {
-    auto q = db_.query("SELECT pg_current_wal_lsn()::text");
+    auto q = db_.query("SELECT coalesce(sum(n), 0)::text FROM store_changes");
     if (!q) return unexpected{q.err()};
     return "pg:" + std::string(q->view(0, 0));
 }

@@ -43,6 +43,7 @@ result<std::vector<source_row>> finish_rows(store::store& db, std::vector<source
         r.service = k.e.service;
         r.c = std::move(k.c);
         if (q.only && r.c.cls != *q.only) continue;
+        if (q.failing_only && r.s.m.dmarc_pass >= r.s.m.messages) continue;
         r.sample_ips = {r.s.source_ip};
         rows.push_back(std::move(r));
     }
@@ -171,11 +172,13 @@ std::vector<source_row> group_rows(std::vector<source_row> rows, group_by by) {
 
 result<void> list_sources(store::store& db, const sources_query& q, const service_directory* services,
                           const std::vector<store::label_row>& labels, const std::function<result<void>(const source_row&)>& emit) {
-    // The top N of the whole selection: the volumes first, then only those sources in full.
+    // The top N of the whole selection: the volumes first, then only those sources in full (the
+    // failing ones among them: a sum the store keeps beside the messages).
     if (q.limit > 0 && !q.only && q.group == group_by::ip) {
         std::vector<source_summary> sums;
         source_rollup roll;
-        auto matched = db.top_source_days(q.filter, q.limit, [&](const store::source_day_row& row) -> result<void> {
+        const store::top_of which = q.failing_only ? store::top_of::failing : store::top_of::all;
+        auto matched = db.top_source_days(q.filter, q.limit, which, [&](const store::source_day_row& row) -> result<void> {
             summaries done;
             if (roll.add(row, done))
                 for (auto& d : done) sums.push_back(std::move(d));

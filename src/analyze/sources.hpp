@@ -36,6 +36,7 @@ struct sources_query {
     store::fact_filter filter;
     std::size_t limit = 0;  // 0: every source
     std::optional<source_class> only;
+    bool failing_only = false;  // only sources of which fewer messages passed DMARC than were sent
     group_by group = group_by::ip;
     thresholds rules;
     std::size_t* matched = nullptr;  // when set: how many sources (or groups) matched, before the limit

@@ -106,6 +106,9 @@ struct fact_filter {
     std::vector<std::string> source_ips;  // non-empty: only these sources
 };
 
+// Which sources top_source_days chooses among.
+enum class top_of { all, failing };
+
 struct domain_row {
     std::string policy_domain;
     std::int64_t reports = 0;
@@ -270,7 +273,9 @@ public:
     // The n sources (policy domain, source IP) with the most messages over the filter (ties: the
     // domain, then the IP, in text order), as their fact rows, a domain's together; returns how
     // many sources the filter holds. What the overview reads without summing every source in full.
-    virtual result<std::size_t> top_source_days(const fact_filter& filter, std::size_t n,
+    // top_of::failing: only sources of which fewer messages passed DMARC than were sent over the
+    // window (what "failing" means in the inventory), counted and chosen among those alone.
+    virtual result<std::size_t> top_source_days(const fact_filter& filter, std::size_t n, top_of which,
                                                 const std::function<result<void>(const source_day_row&)>& each) = 0;
     virtual result<std::vector<domain_row>> domains(const fact_filter& filter) = 0;
     // Recomputes every fact from the stored records, in one transaction. progress(done, total).

@@ -80,11 +80,15 @@ void sources(route_env& env, const caller& c, const httplib::Request& req, httpl
                                         : analyze::group_by::ip;
     const bool grouped = q.group != analyze::group_by::ip;
     const bool only_failing = *failing == "1" || *failing == "true";
+    // Failing IPs the analysis chooses itself (the store sums DMARC passes beside the messages);
+    // failing groups (a group is failing when its members' sum is) are filtered here.
+    q.failing_only = only_failing && !grouped;
+    const bool failing_groups = only_failing && grouped;
     const auto first = static_cast<std::size_t>(*offset);
     const auto rows = static_cast<std::size_t>(*limit);
     // Without a row filter of our own the analysis keeps only the largest first+rows sources;
-    // with one (failing, or another account's rows) every source is looked at.
-    const bool filtered = only_failing || (!c.who.all_domains && f->domain.empty());
+    // with one (failing groups, or another account's rows) every source is looked at.
+    const bool filtered = failing_groups || (!c.who.all_domains && f->domain.empty());
     std::size_t matched = 0;
     if (!filtered && rows > 0) {
         q.limit = first + rows;
@@ -105,7 +109,7 @@ void sources(route_env& env, const caller& c, const httplib::Request& req, httpl
     std::size_t seen = 0;
     auto r = analyze::list_sources(env.db, q, env.ctx.services, *labels, [&](const analyze::source_row& row) -> result<void> {
         if (!c.who.sees(row.s.policy_domain)) return {};
-        if (only_failing && row.s.m.dmarc_pass >= row.s.m.messages) return {};
+        if (failing_groups && row.s.m.dmarc_pass >= row.s.m.messages) return {};
         const std::size_t i = seen++;
         if (i < first || (rows > 0 && i >= first + rows)) return {};
         json j = views::source_json(row, grouped);

@@ -90,6 +90,12 @@ s, h, b = req("GET", "/api/v1/sources?failing=1&limit=0")
 rows = json.loads(b)
 want = [r for r in aggregate_rows if r["dmarc_pass_messages"] < r["messages"]]
 check("sources?failing=1: the rows not all passing", sorted(r["source_ip"] for r in rows) == sorted(r["source_ip"] for r in want), rows[:2])
+# A page of them (the store chooses the largest failing sources): the same rows as the full list's
+# slice, and the count of every failing source.
+check("sources?failing=1: the test store has several", len(want) >= 3, len(want))
+s, h, b = req("GET", "/api/v1/sources?failing=1&limit=2&offset=1")
+check("sources?failing=1 page 2: the full list's rows 2-3", s == 200 and json.loads(b) == [r for r in rows if not r.get("seen_only_in_failure_reports")][1:3], b[:300])
+check("sources?failing=1 page 2: X-Total-Count counts every failing source", h.get("x-total-count") == str(len(want)), (h.get("x-total-count"), len(want)))
 s, h, b = req("GET", "/api/v1/sources")
 check("sources: a page is at most 100 rows", s == 200 and len(json.loads(b)) == min(100, len(aggregate_rows)))
 same("policy", "/api/v1/policy?domain=example.com", cli("policy"))

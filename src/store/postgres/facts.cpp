@@ -270,7 +270,7 @@ result<void> postgres_store::source_days(const fact_filter& f, const std::functi
     return {};
 }
 
-result<std::size_t> postgres_store::top_source_days(const fact_filter& f, std::size_t n,
+result<std::size_t> postgres_store::top_source_days(const fact_filter& f, std::size_t n, top_of which,
                                                     const std::function<result<void>(const source_day_row&)>& each) {
     auto domains = fact_domains_of(f);
     if (!domains) return unexpected{domains.err()};
@@ -281,7 +281,8 @@ result<std::size_t> postgres_store::top_source_days(const fact_filter& f, std::s
     // in byte order), with how many sources there are; then those sources' rows are read.
     const std::string sums = "SELECT f.domain_id, f.source_ip, sum(f.messages) AS m FROM source_facts f "
                              "WHERE f.domain_id = ANY($1::int[])" +
-                             std::string(window_sql) + " GROUP BY f.domain_id, f.source_ip";
+                             std::string(window_sql) + " GROUP BY f.domain_id, f.source_ip" +
+                             (which == top_of::failing ? " HAVING sum(f.dmarc_pass_messages) < sum(f.messages)" : "");
     pg::params ps;
     ps.text(id_array(*domains));
     bind_window(ps, f, true);

@@ -75,7 +75,7 @@ public:
     // --- analysis facts (facts.cpp)
     result<void> source_days(const fact_filter& filter,
                              const std::function<result<void>(const source_day_row&)>& each) override;
-    result<std::size_t> top_source_days(const fact_filter& filter, std::size_t n,
+    result<std::size_t> top_source_days(const fact_filter& filter, std::size_t n, top_of which,
                                         const std::function<result<void>(const source_day_row&)>& each) override;
     result<std::vector<domain_row>> domains(const fact_filter& filter) override;
     result<rebuild_summary> rebuild_facts(const std::function<void(std::int64_t, std::int64_t)>& progress) override;

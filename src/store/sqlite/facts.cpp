@@ -91,13 +91,14 @@ public:
     std::size_t size() const { return entries_.size(); }
     void start_block() { staged_ = 0; }
     bool block_full() const { return staged_ == block; }
-    void stage(std::int64_t row, std::string_view ip, std::int64_t messages) {
+    void stage(std::int64_t row, std::string_view ip, std::int64_t messages, std::int64_t dmarc_pass) {
         if (ip.size() > max_key) return;
         staged& st = staged_rows_[staged_++];
         st.row = row;
         std::memcpy(st.key, ip.data(), ip.size());
         st.len = static_cast<std::uint8_t>(ip.size());
         st.messages = messages;
+        st.dmarc_pass = dmarc_pass;
         st.hash = std::hash<std::string_view>{}(ip);
     }
     void add_block() {
@@ -121,6 +122,7 @@ public:
                     std::memcpy(e.key, st.key, st.len);
                     e.len = st.len;
                     e.messages = st.messages;
+                    e.dmarc_pass = st.dmarc_pass;
                     slots_[at] = tag | entries_.size();
                     link(e, st.row);
                     break;
@@ -129,6 +131,7 @@ public:
                     entry& e = entries_[(slot & 0xffffffffu) - 1];
                     if (e.len == st.len && std::memcmp(e.key, st.key, st.len) == 0) {
                         e.messages = saturating(e.messages, st.messages);
+                        e.dmarc_pass = saturating(e.dmarc_pass, st.dmarc_pass);
                         link(e, st.row);
                         break;
                     }
@@ -138,10 +141,15 @@ public:
         }
         staged_ = 0;
     }
-    // The n entries with the most messages (ties: the address text), largest first.
-    std::vector<std::size_t> top(std::size_t n) const {
-        std::vector<std::size_t> order(entries_.size());
-        std::iota(order.begin(), order.end(), std::size_t{0});
+    // Whether entry i is a source that failing chooses among: fewer DMARC passes than messages.
+    bool failing(std::size_t i) const { return entries_[i].dmarc_pass < entries_[i].messages; }
+    // The n entries with the most messages (ties: the address text), largest first; with
+    // failing_only, of the failing entries only.
+    std::vector<std::size_t> top(std::size_t n, bool failing_only) const {
+        std::vector<std::size_t> order;
+        order.reserve(entries_.size());
+        for (std::size_t i = 0; i < entries_.size(); ++i)
+            if (!failing_only || failing(i)) order.push_back(i);
         const auto better = [&](std::size_t a, std::size_t b) {
             if (entries_[a].messages != entries_[b].messages) return entries_[a].messages > entries_[b].messages;
             return ip(a) < ip(b);
@@ -171,12 +179,14 @@ private:
         std::uint8_t len = 0;
         std::uint32_t rows = 0;  // the newest of its rows: index + 1 into row_ids_, 0 = none
         std::int64_t messages = 0;
+        std::int64_t dmarc_pass = 0;
     };
     struct staged {
         char key[max_key];
         std::uint8_t len = 0;
         std::int64_t row = 0;
         std::int64_t messages = 0;
+        std::int64_t dmarc_pass = 0;
         std::size_t hash = 0;
     };
     void link(entry& e, std::int64_t row) {
@@ -466,9 +476,9 @@ struct top_scan {
 };
 
 top_scan scan_top(sqlite3* db, const std::vector<std::pair<std::int64_t, std::string>>& domains, const fact_filter& f,
-                  std::size_t n) {
+                  std::size_t n, top_of which) {
     top_scan out;
-    const std::string sql = "SELECT f.id, f.source_ip, f.messages" + domain_facts(f, true);
+    const std::string sql = "SELECT f.id, f.source_ip, f.messages, f.dmarc_pass_messages" + domain_facts(f, true);
     statement s;
     auto p = s.prepare(db, sql.c_str());
     if (!p) {
@@ -485,7 +495,7 @@ top_scan scan_top(sqlite3* db, const std::vector<std::pair<std::int64_t, std::st
             while (!sums.block_full() && (rc = s.step()) == SQLITE_ROW) {
                 const char* t = s.cstr(1);
                 sums.stage(s.i64(0), std::string_view(t ? t : "", t ? static_cast<std::size_t>(sqlite3_column_bytes(s.get(), 1)) : 0),
-                           s.i64(2));
+                           s.i64(2), s.i64(3));
             }
             sums.add_block();
         }
@@ -493,8 +503,12 @@ top_scan scan_top(sqlite3* db, const std::vector<std::pair<std::int64_t, std::st
             out.error = s.error_text(rc);
             return out;
         }
-        out.matched += sums.size();
-        for (const std::size_t i : sums.top(n)) out.best.push_back({sums.messages(i), name, std::string(sums.ip(i)), sums.rows(i)});
+        const bool failing_only = which == top_of::failing;
+        const auto best = sums.top(n, failing_only);
+        if (!failing_only) out.matched += sums.size();
+        else
+            for (std::size_t i = 0; i < sums.size(); ++i) out.matched += sums.failing(i) ? 1 : 0;
+        for (const std::size_t i : best) out.best.push_back({sums.messages(i), name, std::string(sums.ip(i)), sums.rows(i)});
     }
     return out;
 }
@@ -572,10 +586,10 @@ domain_scan scan_domains(sqlite3* db, const fact_domain_list& domains, const fac
         while (rc == SQLITE_ROW) {
             sources.start_block();
             while (!sources.block_full() && (rc = s.step()) == SQLITE_ROW) {
-                const std::int64_t messages = s.i64(2);
-                sources.stage(s.i64(0), text(1), messages);
+                const std::int64_t messages = s.i64(2), pass = s.i64(3);
+                sources.stage(s.i64(0), text(1), messages, pass);
                 add(d.messages, messages);
-                add(d.dmarc_pass, s.i64(3));
+                add(d.dmarc_pass, pass);
                 const std::string_view day = text(4);
                 if (rows == 0 || day < d.first_day) d.first_day.assign(day);
                 if (rows == 0 || day > d.last_day) d.last_day.assign(day);
@@ -671,7 +685,7 @@ result<std::pair<fact_domain_list, fact_domain_list>> sqlite_store::split_by_row
     return out;
 }
 
-result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::size_t n,
+result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::size_t n, top_of which,
                                                   const std::function<result<void>(const source_day_row&)>& each) {
     auto domains = fact_domains_of(f);
     if (!domains) return unexpected{domains.err()};
@@ -688,7 +702,7 @@ result<std::size_t> sqlite_store::top_source_days(const fact_filter& f, std::siz
     if (!shares) return unexpected{shares.err()};
     const fact_domain_list& theirs = shares->second;
     auto [here, other] = scan_on_two<top_scan>(db_, shares->first, theirs, [&](sqlite3* db, const fact_domain_list& d) {
-        return scan_top(db, d, f, n);
+        return scan_top(db, d, f, n, which);
     });
     if (!here.error.empty()) return fail(here.error);
     if (!other.error.empty()) return fail(other.error);

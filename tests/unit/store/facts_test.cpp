@@ -245,7 +245,7 @@ TEST_P(each_store_facts, a_domain_written_between_other_domains_is_read_whole) {
     EXPECT_EQ(by_domain("c.example"), (std::map<std::string, std::int64_t>{{"192.0.2.5", 5}}));
     // The top sources over every domain: their rows only, a domain's together.
     std::vector<std::string> top;
-    auto matched = s.top_source_days({}, 3, [&](const store::source_day_row& r) -> result<void> {
+    auto matched = s.top_source_days({}, 3, store::top_of::all, [&](const store::source_day_row& r) -> result<void> {
         top.push_back(r.key.policy_domain + " " + r.key.source_ip + " " + std::to_string(r.m.messages));
         return {};
     });
@@ -256,7 +256,7 @@ TEST_P(each_store_facts, a_domain_written_between_other_domains_is_read_whole) {
     store::fact_filter just;
     just.source_ip = "192.0.2.4";
     top.clear();
-    matched = s.top_source_days(just, 10, [&](const store::source_day_row& r) -> result<void> {
+    matched = s.top_source_days(just, 10, store::top_of::all, [&](const store::source_day_row& r) -> result<void> {
         top.push_back(r.key.policy_domain + " " + r.key.source_ip + " " + std::to_string(r.m.messages));
         return {};
     });
@@ -317,6 +317,48 @@ TEST_P(each_store_facts, a_domain_written_between_other_domains_is_read_whole) {
     // Rebuilt, the same.
     ASSERT_TRUE(s.rebuild_facts({}).ok());
     EXPECT_EQ(by_domain("b.example"), (std::map<std::string, std::int64_t>{{"192.0.2.2", 10}, {"192.0.2.6", 20}}));
+}
+
+// The largest failing sources (top_of::failing): those of which fewer messages passed DMARC than
+// were sent, over the window, chosen and counted among themselves.
+TEST_P(each_store_facts, the_largest_failing_sources) {
+    auto db = open();
+    ASSERT_TRUE(db.ok());
+    store::store& s = **db;
+    ASSERT_TRUE(s.begin_batch().ok());
+    ASSERT_TRUE(s.begin_unit().ok());
+    auto rid = s.insert_report(header("r1", oct1, oct1 + 86399), "t");
+    ASSERT_TRUE(rid.ok());
+    auto failing = [](const std::string& ip, std::int64_t count) {
+        report::record r = rec(ip, count);
+        r.dkim = "fail";
+        r.spf = "fail";
+        return r;
+    };
+    ASSERT_TRUE(s.insert_record(rid->id, rec("192.0.2.1", 500)).ok());       // passes
+    ASSERT_TRUE(s.insert_record(rid->id, failing("192.0.2.2", 10)).ok());    // fails
+    ASSERT_TRUE(s.insert_record(rid->id, rec("192.0.2.3", 30)).ok());        // fails in part
+    ASSERT_TRUE(s.insert_record(rid->id, failing("192.0.2.3", 5)).ok());
+    ASSERT_TRUE(s.insert_record(rid->id, failing("192.0.2.4", 1)).ok());
+    ASSERT_TRUE(s.finish_report(rid->id, {}).ok());
+    ASSERT_TRUE(s.end_unit(true).ok());
+    ASSERT_TRUE(s.commit_batch().ok());
+    std::vector<std::string> top;
+    const auto collect = [&](const store::source_day_row& r) -> result<void> {
+        top.push_back(r.key.source_ip + " " + std::to_string(r.m.messages) + "/" + std::to_string(r.m.dmarc_pass));
+        return {};
+    };
+    auto matched = s.top_source_days({}, 2, store::top_of::failing, collect);
+    ASSERT_TRUE(matched.ok()) << matched.err().message;
+    EXPECT_EQ(*matched, 3u);
+    std::sort(top.begin(), top.end());
+    EXPECT_EQ(top, (std::vector<std::string>{"192.0.2.2 10/0", "192.0.2.3 35/30"}));
+    top.clear();
+    matched = s.top_source_days({}, 2, store::top_of::all, collect);
+    ASSERT_TRUE(matched.ok());
+    EXPECT_EQ(*matched, 4u);
+    std::sort(top.begin(), top.end());
+    EXPECT_EQ(top, (std::vector<std::string>{"192.0.2.1 500/500", "192.0.2.3 35/30"}));
 }
 
 TEST(sqlite_facts, a_store_of_schema_v2_is_upgraded_with_its_facts) {

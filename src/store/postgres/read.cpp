@@ -30,8 +30,6 @@ std::string filter_sql(const query_filter& f) {
 
 }  // namespace
 
-// The server's write-ahead log position: it moves with every write to the cluster (this store's
-// and others': a spurious change only costs a recomputation), and reading it writes nothing.
 // The store's own change counter (schema/postgres/0005_change_counter.sql): it moves exactly when
 // a transaction that wrote the store commits, and with nothing else on the cluster.
 result<std::string> postgres_store::change_marker() {

@@ -144,12 +144,13 @@ public:
     // Whether entry i is a source that failing chooses among: fewer DMARC passes than messages.
     bool failing(std::size_t i) const { return entries_[i].dmarc_pass < entries_[i].messages; }
     // The n entries with the most messages (ties: the address text), largest first; with
-    // failing_only, of the failing entries only.
-    std::vector<std::size_t> top(std::size_t n, bool failing_only) const {
+    // failing_only, of the failing entries only. `chosen_among`: how many entries it chose among.
+    std::vector<std::size_t> top(std::size_t n, bool failing_only, std::size_t& chosen_among) const {
         std::vector<std::size_t> order;
         order.reserve(entries_.size());
         for (std::size_t i = 0; i < entries_.size(); ++i)
             if (!failing_only || failing(i)) order.push_back(i);
+        chosen_among = order.size();
         const auto better = [&](std::size_t a, std::size_t b) {
             if (entries_[a].messages != entries_[b].messages) return entries_[a].messages > entries_[b].messages;
             return ip(a) < ip(b);
@@ -503,11 +504,9 @@ top_scan scan_top(sqlite3* db, const std::vector<std::pair<std::int64_t, std::st
             out.error = s.error_text(rc);
             return out;
         }
-        const bool failing_only = which == top_of::failing;
-        const auto best = sums.top(n, failing_only);
-        if (!failing_only) out.matched += sums.size();
-        else
-            for (std::size_t i = 0; i < sums.size(); ++i) out.matched += sums.failing(i) ? 1 : 0;
+        std::size_t among = 0;
+        const auto best = sums.top(n, which == top_of::failing, among);
+        out.matched += among;
         for (const std::size_t i : best) out.best.push_back({sums.messages(i), name, std::string(sums.ip(i)), sums.rows(i)});
     }
     return out;

@@ -32,17 +32,18 @@ BEGIN
 END
 $do$;
 
--- Every table of the store notes its writes (a later migration that adds a table calls this
--- again: it adds the trigger where it is missing).
+-- The store's tables that readers' answers come from note their writes: ours only, named (other
+-- tables beside ours are the user's, and their writers need not be allowed store_changes), and
+-- not work_claims (a claim changes no answer). A later migration that adds such a table calls
+-- this with its name; a table that has the trigger already is left as it is.
 DO $do$
 BEGIN
     EXECUTE format($f$
-        CREATE FUNCTION %1$I.dmarcsight_watch_changes() RETURNS void LANGUAGE plpgsql AS $body$
+        CREATE FUNCTION %1$I.dmarcsight_watch_changes(names text[]) RETURNS void LANGUAGE plpgsql AS $body$
         DECLARE t regclass;
         BEGIN
             FOR t IN SELECT c.oid::regclass FROM pg_class c
-                      WHERE c.relnamespace = %2$L::regnamespace AND c.relkind IN ('r', 'p')
-                        AND c.relname NOT IN ('store_changes', 'dmarcsight_schema')
+                      WHERE c.relnamespace = %2$L::regnamespace AND c.relkind IN ('r', 'p') AND c.relname = ANY (names)
                         AND NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'note_change')
             LOOP
                 EXECUTE format('CREATE TRIGGER note_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %%s '
@@ -54,4 +55,6 @@ BEGIN
 END
 $do$;
 
-SELECT dmarcsight_watch_changes();
+SELECT dmarcsight_watch_changes(ARRAY['reports', 'record_blocks', 'inputs', 'fact_domains', 'fact_reporters', 'source_facts',
+                                       'ip_info', 'labels', 'alerts', 'alert_deliveries', 'alert_mutes', 'dns_findings',
+                                       'tls_reports', 'tls_policies', 'tls_failure_details', 'failure_reports']);
